@@ -1,0 +1,52 @@
+"""The vector index: one interface (``VectorIndex``) over qdrant-client and qdrant-edge."""
+
+from __future__ import annotations
+
+from search.index.base import (
+    SEMANTIC,
+    VISUAL,
+    CollectionInfo,
+    CollectionNotFound,
+    Filter,
+    Hit,
+    IndexUnavailable,
+    ModelMismatch,
+    Point,
+    Range,
+    VectorIndex,
+)
+
+__all__ = [
+    "SEMANTIC",
+    "VISUAL",
+    "CollectionInfo",
+    "CollectionNotFound",
+    "Filter",
+    "Hit",
+    "IndexUnavailable",
+    "ModelMismatch",
+    "Point",
+    "Range",
+    "VectorIndex",
+    "open_index",
+]
+
+
+def open_index(
+    *,
+    url: str | None,
+    path: str | None,
+    api_key: str | None = None,
+    shards: int = 1,
+    replicas: int = 1,
+) -> VectorIndex:
+    """A server (``url``), ``:memory:`` (``url=':memory:'``), or the embedded store at ``path``."""
+    if url:
+        from search.index.client_store import ClientIndex
+
+        return ClientIndex(url=url, api_key=api_key, shards=shards, replicas=replicas)
+    if path is None:
+        raise ValueError("open_index needs a url or a path")
+    from search.index.edge_store import EdgeIndex
+
+    return EdgeIndex(path)

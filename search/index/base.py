@@ -1,0 +1,162 @@
+"""The vector index contract: Qdrant collections with named vectors, payloads and aliases.
+
+Two adapters implement it: ``ClientIndex`` (qdrant-client: a server URL, or ``:memory:``) and
+``EdgeIndex`` (qdrant-edge-py: Qdrant's embedded engine on disk, one shard per collection
+folder). The same test body runs against both.
+
+Vector names: ``semantic`` (the shared text/image space) and ``visual`` (image→image, present
+only when the encoder has one; text points carry no ``visual`` vector). Distance is cosine on
+unit vectors, i.e. the dot product. Point ids are strings holding UUIDs.
+
+Every collection is stamped with the ``model_id`` and ``dim`` of the encoder that fills it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+SEMANTIC = "semantic"
+VISUAL = "visual"
+
+
+class IndexError_(RuntimeError):
+    """Base of index errors."""
+
+
+class IndexUnavailable(IndexError_):
+    """The index cannot be reached right now (transient: retry later)."""
+
+
+class CollectionNotFound(IndexError_):
+    """No collection or alias of that name."""
+
+
+class ModelMismatch(IndexError_):
+    """A collection stamped with one model was opened with another encoder."""
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    id: str
+    vectors: dict[str, NDArray[np.float32]]
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    id: str
+    score: float
+    payload: dict[str, Any]
+    vectors: dict[str, NDArray[np.float32]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Inclusive numeric range; either end may be open. Dates are compared as epoch seconds."""
+
+    gte: float | None = None
+    lte: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Conditions ANDed together. ``equals`` and ``ranges`` take payload keys
+    (``metadata.camera``, ``width``); ``tags_any`` matches points having any of the tags;
+    ``ids_not`` excludes point ids."""
+
+    equals: dict[str, str | int | bool] = field(default_factory=dict)
+    any_of: dict[str, list[str | int]] = field(default_factory=dict)
+    ranges: dict[str, Range] = field(default_factory=dict)
+    tags_any: list[str] = field(default_factory=list)
+    ids_not: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.equals or self.any_of or self.ranges or self.tags_any or self.ids_not)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionInfo:
+    name: str
+    model_id: str
+    dim: int
+    visual_dim: int | None
+    points: int
+    created_at: float
+    aliases: list[str] = field(default_factory=list)
+
+
+# Payload keys that get a payload index (keyword or numeric) on creation.
+KEYWORD_FIELDS = ("modality", "mime", "tags", "sha256", "model_id")
+NUMERIC_FIELDS = ("created_at", "width", "height")
+
+
+class VectorIndex(Protocol):
+    """One small interface over Qdrant. All methods are thread-safe."""
+
+    def create_collection(
+        self, name: str, *, model_id: str, dim: int, visual_dim: int | None
+    ) -> None:
+        """Create an empty collection stamped with the model; no-op if it exists identically,
+        ModelMismatch if it exists with another model or dim."""
+
+    def open_collection(self, name: str, *, model_id: str, dim: int) -> CollectionInfo:
+        """Info of a collection (or alias), refusing a different model: ModelMismatch."""
+
+    def collection_info(self, name: str) -> CollectionInfo:
+        """Info of a collection or alias target; CollectionNotFound if none."""
+
+    def list_collections(self) -> list[CollectionInfo]: ...
+
+    def drop_collection(self, name: str) -> None: ...
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        """Point ``alias`` at ``collection`` atomically (creating or moving it)."""
+
+    def resolve_alias(self, alias: str) -> str | None: ...
+
+    def upsert(self, collection: str, points: Sequence[Point]) -> None: ...
+
+    def delete(self, collection: str, ids: Sequence[str]) -> None: ...
+
+    def retrieve(
+        self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
+    ) -> list[Hit]:
+        """The points that exist among ``ids``, in the order asked."""
+
+    def count(self, collection: str, flt: Filter | None = None) -> int: ...
+
+    def scroll(
+        self,
+        collection: str,
+        *,
+        flt: Filter | None = None,
+        limit: int = 256,
+        offset: str | None = None,
+        with_vectors: bool = False,
+    ) -> tuple[list[Hit], str | None]:
+        """A page of points in id order, and the offset of the next page (None at the end)."""
+
+    def search(
+        self,
+        collection: str,
+        vector: NDArray[np.float32],
+        *,
+        using: str = SEMANTIC,
+        flt: Filter | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        score_threshold: float | None = None,
+        with_vectors: bool = False,
+        exact: bool = False,
+    ) -> list[Hit]:
+        """Nearest neighbours by dot product, best first."""
+
+    def optimize(self, collection: str) -> None:
+        """Build/refresh the ANN structures (HNSW) now; a no-op where the store does it itself."""
+
+    def close(self) -> None: ...
