@@ -1,0 +1,58 @@
+"""Domain errors shared by every layer; ``api/errors.py`` maps each to one HTTP status.
+
+InvalidInput→422, NotFound→404, Unauthorized→401, Forbidden→403, Conflict→409,
+PayloadTooLarge→413, Overloaded→429, Unavailable→503. Messages are shown to users: never put
+filesystem paths or stack traces in them.
+"""
+
+from __future__ import annotations
+
+
+class LoupeError(Exception):
+    """Base of domain errors. ``message`` is safe to show to a client."""
+
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(LoupeError):
+    kind = "invalid_input"
+
+
+class NotFound(LoupeError):
+    kind = "not_found"
+
+
+class Unauthorized(LoupeError):
+    kind = "unauthorized"
+
+
+class Forbidden(LoupeError):
+    kind = "forbidden"
+
+
+class Conflict(LoupeError):
+    kind = "conflict"
+
+
+class PayloadTooLarge(LoupeError):
+    kind = "payload_too_large"
+
+
+class Overloaded(LoupeError):
+    """Too much work in flight; the client should retry after ``retry_after`` seconds."""
+
+    kind = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(LoupeError):
+    """A dependency (index, broker, blob store) is down: transient, retry later."""
+
+    kind = "unavailable"
