@@ -13,7 +13,6 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-
 WEAK_TOKENS = frozenset({"changeme", "change-me", "admin", "secret", "password", "token", ""})
 
 
@@ -63,6 +62,12 @@ class Settings(BaseSettings):
     qdrant_replicas: int = Field(
         1, ge=1, le=16, description="replication_factor of new collections."
     )
+    task_visibility_timeout_s: int = Field(
+        3600, ge=1, description="Seconds before a task taken by a lost worker is redelivered."
+    )
+    worker_threads: int = Field(
+        4, ge=1, le=64, description="Concurrent tasks per worker (they share micro-batches)."
+    )
     collection_alias: str = Field("loupe", description="The alias that searches read.")
     broker_url: str | None = Field(
         None, description="Celery broker (redis://...); unset = in-process runner."
@@ -94,7 +99,7 @@ class Settings(BaseSettings):
     max_files_per_request: int = Field(100, ge=1, description="Files in one upload request.")
     max_text_chars: int = Field(20_000, ge=1, description="Longest accepted text item or query.")
     search_concurrency: int = Field(
-        64, ge=1, description="Searches in flight before 429 Too Many Requests."
+        32, ge=1, description="Searches in flight before 429 Too Many Requests."
     )
     query_cache_size: int = Field(2048, ge=0, description="Text query embeddings kept (LRU).")
     thumbnail_px: int = Field(256, ge=32, le=2048, description="Longest side of thumbnails.")

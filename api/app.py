@@ -1,0 +1,96 @@
+"""The FastAPI application: heavy objects are built in the lifespan and live on ``app.state``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, Response
+from search.service import SearchService
+
+from api import errors, metrics
+from api.routes import health, items, jobs, search
+from ingest.thumbs import Thumbnailer
+from search.settings import Settings
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def build_search(runtime: Runtime, settings: Settings) -> SearchService:
+    return SearchService(
+        runtime.index,
+        runtime.live_encoder,
+        alias=settings.collection_alias,
+        cache_size=settings.query_cache_size,
+        max_in_flight=settings.search_concurrency,
+        batch_wait_ms=settings.batch_wait_ms,
+        max_text_chars=settings.max_text_chars,
+    )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.build(settings, role="api")
+        app.state.runtime = runtime
+        app.state.thumbs = Thumbnailer(
+            runtime.blobs, settings.data_dir / "thumbs", size=settings.thumbnail_px
+        )
+        app.state.search = build_search(runtime, settings)
+        log.info(
+            "loupe ready: model %s, collection %s",
+            runtime.live_encoder.model_id,
+            app.state.search.collection,
+        )
+        try:
+            yield
+        finally:
+            app.state.search.close()
+            runtime.close()
+
+    app = FastAPI(
+        title="Loupe",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Cross-modal semantic search: texts and images in one vector space.",
+    )
+    app.state.settings = settings
+    app.state.search = None
+    app.state.metrics = metrics.Metrics()
+    errors.install(app)
+    metrics.install(app, app.state.metrics)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    for module in (health, items, jobs, search):
+        app.include_router(module.router)
+    _static(app)
+    return app
+
+
+def _static(app: FastAPI) -> None:
+    static = resources.files("api") / "static"
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def index() -> HTMLResponse:
+        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"))
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def asset(name: str) -> Response:
+        types = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+        suffix = "." + name.rpartition(".")[2]
+        target = static / name
+        if "/" in name or suffix not in types or not target.is_file():
+            return Response(status_code=404)
+        return Response(
+            target.read_bytes(), media_type=types[suffix], headers={"Cache-Control": "no-cache"}
+        )

@@ -1,0 +1,189 @@
+"""Client-side commands: ``loupe ingest``, ``loupe jobs`` and ``loupe search``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from api.client import ApiError, LoupeClient
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+console = Console()
+url_option = click.option(
+    "--url",
+    envvar="LOUPE_URL",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="The Loupe API (env LOUPE_URL).",
+)
+
+
+def _files(paths: tuple[str, ...]) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise click.BadParameter(f"{raw} does not exist")
+    return found
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--tag", "tags", multiple=True, help="Tag every uploaded item (repeatable).")
+@click.option("--batch", default=32, show_default=True, help="Files per upload request.")
+@click.option("--wait", is_flag=True, help="Wait until the items are searchable.")
+@url_option
+def ingest_command(
+    paths: tuple[str, ...], tags: tuple[str, ...], batch: int, wait: bool, url: str
+) -> None:
+    """Upload image files or folders to a running Loupe."""
+    files = _files(paths)
+    if not files:
+        raise click.UsageError("no image files found")
+    client = LoupeClient(url)
+    jobs: list[str] = []
+    counts = {"queued": 0, "duplicate": 0, "refused": 0}
+    with _progress() as progress:
+        task = progress.add_task("uploading", total=len(files))
+        for start in range(0, len(files), batch):
+            chunk = files[start : start + batch]
+            try:
+                body = client.upload_files(chunk, tags=tags)
+            except ApiError as exc:
+                if len(chunk) == 1:
+                    console.print(f"[red]refused[/] {chunk[0]}: {exc}")
+                    counts["refused"] += 1
+                    progress.advance(task, 1)
+                    continue
+                body = _one_by_one(client, chunk, tags, counts)
+            for item in body["items"]:
+                counts[item["status"]] += 1
+            if body.get("job_id"):
+                jobs.append(body["job_id"])
+            progress.advance(task, len(chunk))
+        if wait:
+            _wait_all(client, jobs, progress)
+    console.print(
+        f"queued {counts['queued']}, duplicates {counts['duplicate']}, refused {counts['refused']}"
+    )
+
+
+def _one_by_one(
+    client: LoupeClient, chunk: list[Path], tags: tuple[str, ...], counts: dict[str, int]
+) -> dict[str, Any]:
+    merged: dict[str, Any] = {"items": [], "job_id": None}
+    for path in chunk:
+        try:
+            body = client.upload_files([path], tags=tags)
+        except ApiError as exc:
+            console.print(f"[red]refused[/] {path}: {exc}")
+            counts["refused"] += 1
+            continue
+        merged["items"].extend(body["items"])
+        merged["job_id"] = body.get("job_id") or merged["job_id"]
+    return merged
+
+
+def _wait_all(client: LoupeClient, jobs: list[str], progress: Progress) -> None:
+    total = sum(client.job(j)["total"] for j in jobs)
+    task = progress.add_task("embedding", total=total)
+    finished: dict[str, int] = {}
+    for job_id in jobs:
+
+        def show(job: dict[str, Any], job_id: str = job_id) -> None:
+            finished[job_id] = job["done"] + job["failed"]
+            progress.update(task, completed=sum(finished.values()))
+
+        client.wait_job(job_id, on_progress=show)
+
+
+@click.command("jobs")
+@click.argument("job_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@url_option
+def jobs_command(job_id: str | None, as_json: bool, url: str) -> None:
+    """List jobs, or show one job with its errors."""
+    client = LoupeClient(url)
+    jobs = [client.job(job_id)] if job_id else client.call("GET", "/v1/jobs")["jobs"]
+    if as_json:
+        click.echo(json.dumps(jobs if not job_id else jobs[0], indent=2))
+        return
+    table = Table("id", "kind", "state", "done", "failed", "total", "rate/s", "eta s")
+    for job in jobs:
+        rate = f"{job['rate']:.1f}" if job.get("rate") else "-"
+        eta = f"{job['eta_s']:.0f}" if job.get("eta_s") else "-"
+        table.add_row(
+            job["id"],
+            job["kind"],
+            job["state"],
+            str(job["done"]),
+            str(job["failed"]),
+            str(job["total"]),
+            rate,
+            eta,
+        )
+    console.print(table)
+    if job_id:
+        for err in jobs[0]["errors"]:
+            console.print(f"[red]{err['item']}[/]: {err['message']}")
+
+
+@click.command("search")
+@click.argument("text", required=False)
+@click.option("--image", type=click.Path(exists=True, dir_okay=False), help="A query photo.")
+@click.option("--limit", default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON answer.")
+@url_option
+def search_command(
+    text: str | None, image: str | None, limit: int, as_json: bool, url: str
+) -> None:
+    """Search by words, by a photo, or both."""
+    if not text and not image:
+        raise click.UsageError("give a text, --image FILE, or both")
+    client = LoupeClient(url)
+    try:
+        if image:
+            data = {"options": json.dumps({"limit": limit})}
+            if text:
+                data["text"] = text
+            path = Path(image)
+            body = client.call(
+                "POST",
+                "/v1/search/image",
+                data=data,
+                files={"file": (path.name, path.read_bytes())},
+            )
+        else:
+            body = client.call("POST", "/v1/search", json={"text": text, "limit": limit})
+    except ApiError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        return
+    table = Table("#", "score", "kind", "item", "id", title=f"{body['took_ms']:.1f} ms")
+    for rank, hit in enumerate(body["hits"], start=1):
+        label = hit.get("filename") or (hit.get("text") or "")[:60]
+        table.add_row(str(rank), f"{hit['score']:.3f}", hit["modality"], label, hit["id"])
+    console.print(table)
+    if body.get("no_good_match"):
+        console.print("[yellow]no good match: these are the nearest items, not good ones[/]")

@@ -1,0 +1,58 @@
+"""``loupe serve``: the API (and, without a broker, the in-process ingestion runner)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import click
+import httpx
+
+from search.settings import Settings
+
+
+def _ingest_samples(url: str, folder_name: str) -> None:
+    """Upload the sample gallery once the server answers (duplicates are skipped)."""
+    from api.client import LoupeClient
+    from ingest.samples import write_samples
+
+    settings = Settings()
+    folder = settings.data_dir / folder_name
+    paths = write_samples(folder)
+    client = LoupeClient(url)
+    for _ in range(600):
+        try:
+            if client.get("/readyz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    result = client.upload_files(paths, tags=["sample"])
+    if result.get("job_id"):
+        client.wait_job(str(result["job_id"]))
+    click.echo(f"sample gallery ready: {len(paths)} photos from {folder}")
+    click.echo(f"open {url}/ and search, e.g. 'a cat' or '一只可爱的猫咪'")
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Bind address (LOUPE_HOST, default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (LOUPE_PORT, default 8000).")
+@click.option("--samples", is_flag=True, help="Ingest the bundled sample gallery at start.")
+def command(host: str | None, port: int | None, samples: bool) -> None:
+    """Start the HTTP API and the search page."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    app = create_app(settings)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}"
+    click.echo(f"Loupe on {url}/  (data in {settings.data_dir}, model {settings.model})")
+    if samples:
+        threading.Thread(target=_ingest_samples, args=(url, "samples"), daemon=True).start()
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)

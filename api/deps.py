@@ -1,0 +1,54 @@
+"""Request dependencies as ``Annotated`` aliases, so routes stay a few lines."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from ingest.thumbs import Thumbnailer
+from search.errors import Forbidden, Unauthorized
+from search.settings import Settings
+from workers.runtime import Runtime
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_search(request: Request) -> Any:
+    return request.app.state.search
+
+
+def get_thumbs(request: Request) -> Thumbnailer:
+    thumbs: Thumbnailer = request.app.state.thumbs
+    return thumbs
+
+
+def require_admin(request: Request) -> None:
+    """``Authorization: Bearer <LOUPE_ADMIN_TOKEN>``, compared in constant time. With no token
+    configured the admin routes are closed to everyone."""
+    settings = get_settings(request)
+    if settings.admin_token is None:
+        raise Forbidden("admin routes are closed: LOUPE_ADMIN_TOKEN is not configured")
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise Unauthorized("admin routes need 'Authorization: Bearer <token>'")
+    expected = settings.admin_token.get_secret_value().encode()
+    if not hmac.compare_digest(given.strip().encode(), expected):
+        raise Unauthorized("the admin token is wrong")
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SearchServiceDep = Annotated[Any, Depends(get_search)]
+ThumbsDep = Annotated[Thumbnailer, Depends(get_thumbs)]
+AdminDep = Annotated[None, Depends(require_admin)]

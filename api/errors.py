@@ -1,0 +1,108 @@
+"""One table from domain errors to HTTP; every error body is ``{"error": {"type", "message"}}``.
+
+Messages come from our own exceptions (safe to show); unexpected exceptions become a generic
+500 with a request id — never a stack trace or a filesystem path."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from search.encoders import EncoderUnavailable
+from search.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    LoupeError,
+    NotFound,
+    Overloaded,
+    PayloadTooLarge,
+    Unauthorized,
+    Unavailable,
+)
+from search.index import CollectionNotFound, IndexUnavailable, ModelMismatch
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[Exception], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Unauthorized: 401,
+    Forbidden: 403,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    Overloaded: 429,
+    Unavailable: 503,
+}
+
+
+def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"type": kind, "message": message}}
+
+
+def _loupe(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LoupeError)
+    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+    headers = {}
+    if isinstance(exc, Overloaded):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(error_body(exc.kind, exc.message), status_code=status, headers=headers)
+
+
+def _index_down(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        error_body("unavailable", "the vector index is not reachable; try again shortly"),
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+def _index_state(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(error_body("conflict", str(exc)), status_code=409)
+
+
+def _encoder_down(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(error_body("unavailable", "the encoder is not available"), status_code=503)
+
+
+def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors()[:20]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        problems.append(f"{where}: {err.get('msg', 'invalid')}")
+    return JSONResponse(error_body("invalid_input", "; ".join(problems)), status_code=422)
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    kind = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+        exc.status_code, "http_error"
+    )
+    message = exc.detail if isinstance(exc.detail, str) else "request refused"
+    return JSONResponse(error_body(kind, message), status_code=exc.status_code, headers=exc.headers)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", "-")
+    log.exception("unhandled error (request %s)", request_id)
+    return JSONResponse(
+        error_body("internal", f"internal error (request id {request_id})"), status_code=500
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(LoupeError, _loupe)
+    app.add_exception_handler(IndexUnavailable, _index_down)
+    app.add_exception_handler(CollectionNotFound, _index_state)
+    app.add_exception_handler(ModelMismatch, _index_state)
+    app.add_exception_handler(EncoderUnavailable, _encoder_down)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

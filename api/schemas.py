@@ -1,0 +1,158 @@
+"""HTTP schemas (pydantic). Requests forbid unknown fields and refuse wrong types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+Scalar = StrictStr | StrictInt | StrictFloat | StrictBool
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class RangeModel(Strict):
+    gte: StrictFloat | StrictInt | None = None
+    lte: StrictFloat | StrictInt | None = None
+
+
+class FilterModel(Strict):
+    tags: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=100, description="Items having any of these tags."
+    )
+    modality: Literal["image", "text"] | None = None
+    mime: list[StrictStr] = Field(default_factory=list, max_length=20)
+    created_after: Annotated[datetime | float | None, Field(strict=False)] = None
+    created_before: Annotated[datetime | float | None, Field(strict=False)] = None
+    metadata: dict[
+        Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")], Scalar | RangeModel
+    ] = Field(default_factory=dict, max_length=20, description="Equality or {gte, lte} ranges.")
+
+
+class Weights(Strict):
+    text: StrictFloat | StrictInt = Field(1.0, ge=0, le=10)
+    image: StrictFloat | StrictInt = Field(1.0, ge=0, le=10)
+
+
+class Negative(Strict):
+    texts: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list, max_length=10)
+    ids: list[StrictStr] = Field(default_factory=list, max_length=50)
+
+
+class SearchOptions(Strict):
+    weights: Weights | None = None
+    negative: StrictStr | Negative | None = None
+    filter: FilterModel | None = None
+    limit: StrictInt = Field(20, ge=1, le=200)
+    offset: StrictInt = Field(0, ge=0, le=10_000)
+    score_threshold: StrictFloat | StrictInt | None = Field(None, ge=-1, le=1)
+    collapse_duplicates: StrictBool = True
+    with_vectors: StrictBool = False
+
+
+class SearchRequest(SearchOptions):
+    text: StrictStr | None = None
+    image_id: StrictStr | None = None
+    image: StrictStr | None = Field(None, description="A base64-encoded image (no data: prefix).")
+
+
+class HitModel(BaseModel):
+    id: str
+    score: float
+    modality: str
+    metadata: dict[str, Any]
+    tags: list[str] = Field(default_factory=list)
+    filename: str | None = None
+    text: str | None = None
+    width: int | None = None
+    height: int | None = None
+    created_at: float | None = None
+    thumbnail_url: str | None = None
+    original_url: str | None = None
+    duplicates: list[str] = Field(default_factory=list)
+    vectors: dict[str, list[float]] | None = None
+
+
+class SearchResponse(BaseModel):
+    hits: list[HitModel]
+    took_ms: float
+    model_id: str
+    next_offset: int | None
+    no_good_match: bool
+
+
+class TextItemModel(Strict):
+    text: StrictStr
+    tags: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=100
+    )
+    metadata: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")], Scalar] = Field(
+        default_factory=dict, max_length=50
+    )
+
+
+class TextItemsRequest(Strict):
+    items: list[TextItemModel] = Field(min_length=1, max_length=1000)
+
+
+class AcceptedModel(BaseModel):
+    id: str
+    status: Literal["queued", "duplicate"]
+    filename: str | None = None
+
+
+class UploadResponse(BaseModel):
+    job_id: str | None
+    items: list[AcceptedModel]
+
+
+class SourceModel(Strict):
+    path: StrictStr = Field(min_length=1, max_length=4096)
+
+
+class JobRequest(Strict):
+    source: SourceModel
+    tags: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=100
+    )
+    metadata: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")], Scalar] = Field(
+        default_factory=dict, max_length=50
+    )
+
+
+class JobErrorModel(BaseModel):
+    seq: int
+    item: str
+    message: str
+
+
+class JobModel(BaseModel):
+    id: str
+    kind: str
+    state: str
+    total: int
+    done: int
+    failed: int
+    pending: int
+    rate: float | None = Field(description="Items per second since the job started.")
+    eta_s: float | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    errors: list[JobErrorModel]
+    meta: dict[str, Any]
+
+
+class JobList(BaseModel):
+    jobs: list[JobModel]
+
+
+class ItemModel(HitModel):
+    score: float = 1.0
+    sha256: str | None = None
+    mime: str | None = None
+    size: int | None = None
+    model_id: str | None = None

@@ -1,0 +1,137 @@
+"""Translation between the HTTP schemas and the search service's types."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from datetime import datetime
+from typing import Any
+
+from PIL import Image
+from search.query import ResultHit, SearchQuery, SearchResult
+
+from api.schemas import FilterModel, HitModel, RangeModel, SearchOptions, SearchResponse
+from ingest.validate import decode_image, inspect_image
+from search.errors import InvalidInput
+from search.index import Filter, Hit, Range
+
+
+def _epoch(value: datetime | float | None) -> float | None:
+    if value is None:
+        return None
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+def filter_from_model(model: FilterModel | None) -> Filter | None:
+    if model is None:
+        return None
+    equals: dict[str, str | int | bool] = {}
+    ranges: dict[str, Range] = {}
+    any_of: dict[str, list[str | int]] = {}
+    if model.modality:
+        equals["modality"] = model.modality
+    if model.mime:
+        any_of["mime"] = list(model.mime)
+    after, before = _epoch(model.created_after), _epoch(model.created_before)
+    if after is not None or before is not None:
+        ranges["created_at"] = Range(gte=after, lte=before)
+    for key, value in model.metadata.items():
+        if isinstance(value, RangeModel):
+            if value.gte is None and value.lte is None:
+                raise InvalidInput(f"metadata.{key}: a range needs gte or lte")
+            ranges[f"metadata.{key}"] = Range(gte=value.gte, lte=value.lte)
+        elif isinstance(value, float):
+            ranges[f"metadata.{key}"] = Range(gte=value, lte=value)
+        else:
+            equals[f"metadata.{key}"] = value
+    flt = Filter(equals=equals, any_of=any_of, ranges=ranges, tags_any=list(model.tags))
+    return None if flt.is_empty() else flt
+
+
+def decode_query_image(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
+    inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    return decode_image(data)
+
+
+def b64_image(raw: str, *, max_bytes: int, max_pixels: int) -> Image.Image:
+    if raw.startswith("data:"):
+        raw = raw.partition(",")[2]
+    if len(raw) > max_bytes * 4 // 3 + 8:
+        raise InvalidInput("the base64 image is over the size limit")
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("image is not valid base64") from None
+    return decode_query_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+
+
+def build_query(
+    options: SearchOptions,
+    *,
+    text: str | None,
+    image_id: str | None,
+    image: Image.Image | None,
+) -> SearchQuery:
+    weights: dict[str, float] = {}
+    if options.weights is not None:
+        weights = {"text": float(options.weights.text), "image": float(options.weights.image)}
+    negative_texts: list[str] = []
+    negative_ids: list[str] = []
+    if isinstance(options.negative, str):
+        negative_texts = [options.negative]
+    elif options.negative is not None:
+        negative_texts, negative_ids = list(options.negative.texts), list(options.negative.ids)
+    return SearchQuery(
+        text=text,
+        image_id=image_id,
+        image=image,
+        weights=weights or {"text": 1.0, "image": 1.0},
+        negative_texts=negative_texts,
+        negative_ids=negative_ids,
+        filter=filter_from_model(options.filter),
+        limit=options.limit,
+        offset=options.offset,
+        score_threshold=(
+            float(options.score_threshold) if options.score_threshold is not None else None
+        ),
+        collapse_duplicates=options.collapse_duplicates,
+        with_vectors=options.with_vectors,
+    )
+
+
+def hit_model(hit: Hit | ResultHit, *, duplicates: list[str] | None = None) -> HitModel:
+    payload: dict[str, Any] = hit.payload
+    modality = str(payload.get("modality") or "image")
+    vectors = None
+    if hit.vectors:
+        vectors = {name: [float(x) for x in vec] for name, vec in hit.vectors.items()}
+    return HitModel(
+        id=hit.id,
+        score=float(hit.score),
+        modality=modality,
+        metadata=dict(payload.get("metadata") or {}),
+        tags=list(payload.get("tags") or []),
+        filename=payload.get("filename"),
+        text=payload.get("text"),
+        width=payload.get("width"),
+        height=payload.get("height"),
+        created_at=payload.get("created_at"),
+        thumbnail_url=f"/v1/items/{hit.id}/thumbnail" if modality == "image" else None,
+        original_url=f"/v1/items/{hit.id}/original",
+        duplicates=duplicates or [],
+        vectors=vectors,
+    )
+
+
+def result_model(result: SearchResult) -> SearchResponse:
+    return SearchResponse(
+        hits=[hit_model(h, duplicates=list(h.duplicates)) for h in result.hits],
+        took_ms=round(result.took_ms, 3),
+        model_id=result.model_id,
+        next_offset=result.next_offset,
+        no_good_match=result.no_good_match,
+    )
+
+
+__all__ = ["b64_image", "build_query", "decode_query_image", "filter_from_model", "io"]

@@ -1,0 +1,231 @@
+"""Job records in a small SQLite file (embedded mode): durable across API restarts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ingest.jobs import (
+    FINAL_STATES,
+    MAX_ERRORS_SHOWN,
+    Job,
+    JobKind,
+    JobState,
+    Unit,
+    UnitError,
+    UnitStatus,
+    derive_state,
+    new_job_id,
+)
+from search.errors import NotFound, Unavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, total INTEGER NOT NULL,
+    created_at REAL NOT NULL, started_at REAL, finished_at REAL, meta TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS units (
+    job_id TEXT NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL, ref TEXT NOT NULL,
+    status TEXT NOT NULL, error TEXT, PRIMARY KEY (job_id, seq)
+);
+CREATE INDEX IF NOT EXISTS units_status ON units (job_id, status);
+"""
+
+
+class SqliteJobStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise Unavailable("the job database cannot be opened") from exc
+
+    def _q(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def create(
+        self, kind: JobKind, units: Sequence[Unit], *, meta: Mapping[str, Any] | None = None
+    ) -> Job:
+        job_id = new_job_id()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(
+                    "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)",
+                    (
+                        job_id,
+                        kind.value,
+                        JobState.QUEUED.value,
+                        len(units),
+                        time.time(),
+                        json.dumps(dict(meta or {})),
+                    ),
+                )
+                self._db.executemany(
+                    "INSERT INTO units VALUES (?, ?, ?, ?, ?, NULL)",
+                    [
+                        (job_id, u.seq, u.name, json.dumps(u.ref), UnitStatus.QUEUED.value)
+                        for u in units
+                    ],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> Job:
+        rows = self._q("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        if not rows:
+            raise NotFound(f"no job {job_id}")
+        return self._job(rows[0])
+
+    def _job(self, row: tuple[Any, ...]) -> Job:
+        job_id, kind, state, total, created, started, finished, meta = row
+        counts = dict(
+            self._q(
+                "SELECT status, COUNT(*) FROM units WHERE job_id = ? GROUP BY status", (job_id,)
+            )
+        )
+        done = int(counts.get(UnitStatus.DONE.value, 0))
+        failed = int(counts.get(UnitStatus.FAILED.value, 0))
+        errors = [
+            UnitError(seq=s, name=n, message=e or "")
+            for s, n, e in self._q(
+                "SELECT seq, name, error FROM units WHERE job_id = ? AND status = ? "
+                "ORDER BY seq LIMIT ?",
+                (job_id, UnitStatus.FAILED.value, MAX_ERRORS_SHOWN),
+            )
+        ]
+        shown = derive_state(
+            stored=JobState(state),
+            total=total,
+            done=done,
+            failed=failed,
+            started=started is not None,
+        )
+        if shown in FINAL_STATES and finished is None:
+            finished = time.time()
+            self._q("UPDATE jobs SET finished_at = ? WHERE id = ?", (finished, job_id))
+        return Job(
+            id=job_id,
+            kind=JobKind(kind),
+            state=shown,
+            total=total,
+            done=done,
+            failed=failed,
+            created_at=created,
+            started_at=started,
+            finished_at=finished,
+            meta=json.loads(meta),
+            errors=errors,
+        )
+
+    def list(self, *, limit: int = 50) -> list[Job]:
+        rows = self._q("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [self._job(r) for r in rows]
+
+    def units(self, job_id: str, seqs: Sequence[int]) -> list[Unit]:
+        out: list[Unit] = []
+        for start in range(0, len(seqs), 500):
+            chunk = list(seqs[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._q(
+                f"SELECT seq, name, ref FROM units WHERE job_id = ? AND seq IN ({marks})",
+                (job_id, *chunk),
+            )
+            out.extend(Unit(seq=s, name=n, ref=json.loads(r)) for s, n, r in rows)
+        return sorted(out, key=lambda u: u.seq)
+
+    def queued(self, job_id: str) -> list[int]:
+        rows = self._q(
+            "SELECT seq FROM units WHERE job_id = ? AND status = ? ORDER BY seq",
+            (job_id, UnitStatus.QUEUED.value),
+        )
+        return [r[0] for r in rows]
+
+    def mark_started(self, job_id: str) -> None:
+        self._q(
+            "UPDATE jobs SET started_at = COALESCE(started_at, ?) WHERE id = ?",
+            (time.time(), job_id),
+        )
+
+    def mark(
+        self, job_id: str, *, done: Sequence[int] = (), failed: Mapping[int, str] | None = None
+    ) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "UPDATE units SET status = ?, error = NULL WHERE job_id = ? AND seq = ?",
+                [(UnitStatus.DONE.value, job_id, s) for s in done],
+            )
+            self._db.executemany(
+                "UPDATE units SET status = ?, error = ? WHERE job_id = ? AND seq = ? "
+                "AND status != ?",
+                [
+                    (UnitStatus.FAILED.value, msg, job_id, s, UnitStatus.DONE.value)
+                    for s, msg in (failed or {}).items()
+                ],
+            )
+            self._db.execute("COMMIT")
+
+    def retry_failed(self, job_id: str) -> list[int]:
+        self.get(job_id)
+        with self._lock:
+            seqs = [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT seq FROM units WHERE job_id = ? AND status = ? ORDER BY seq",
+                    (job_id, UnitStatus.FAILED.value),
+                ).fetchall()
+            ]
+            self._db.execute(
+                "UPDATE units SET status = ?, error = NULL WHERE job_id = ? AND status = ?",
+                (UnitStatus.QUEUED.value, job_id, UnitStatus.FAILED.value),
+            )
+            if seqs:
+                self._db.execute(
+                    "UPDATE jobs SET state = ?, finished_at = NULL WHERE id = ?",
+                    (JobState.RUNNING.value, job_id),
+                )
+        return seqs
+
+    def set_state(self, job_id: str, state: JobState, *, reason: str | None = None) -> None:
+        self.get(job_id)
+        finished = time.time() if state in FINAL_STATES else None
+        self._q(
+            "UPDATE jobs SET state = ?, finished_at = ? WHERE id = ?",
+            (state.value, finished, job_id),
+        )
+        if reason is not None:
+            self.update_meta(job_id, {"reason": reason})
+
+    def update_meta(self, job_id: str, meta: Mapping[str, Any]) -> None:
+        with self._lock:
+            job = self.get(job_id)
+            merged = {**job.meta, **meta}
+            self._db.execute("UPDATE jobs SET meta = ? WHERE id = ?", (json.dumps(merged), job_id))
+
+    def active(self) -> list[str]:
+        rows = self._q("SELECT id FROM jobs ORDER BY created_at")
+        return [r[0] for r in rows if self.get(r[0]).state not in FINAL_STATES]
+
+    def ping(self) -> None:
+        try:
+            self._q("SELECT 1")
+        except sqlite3.Error as exc:
+            raise Unavailable("the job database is not answering") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,40 @@
+"""Thumbnails cut from the originals in the blob store, cached on local disk as WebP."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+from ingest.blobs import BlobStore, check_key
+from ingest.validate import decode_image
+
+
+class Thumbnailer:
+    def __init__(self, blobs: BlobStore, cache_dir: Path, *, size: int = 256) -> None:
+        self.blobs = blobs
+        self.cache_dir = cache_dir
+        self.size = size
+        cache_dir.mkdir(parents=True, exist_ok=True)
+
+    def get(self, key: str) -> bytes:
+        """WebP bytes of the thumbnail of blob ``key`` (NotFound when the blob is gone)."""
+        check_key(key)
+        path = self.cache_dir / f"{key}-{self.size}.webp"
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            pass
+        image = decode_image(self.blobs.get(key), draft_size=self.size * 2)
+        image.thumbnail((self.size, self.size), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        image.save(buffer, format="WEBP", quality=82, method=4)
+        data = buffer.getvalue()
+        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+        return data

@@ -1,0 +1,119 @@
+"""Uploads from the API: validate every file first (all or nothing), store blobs, fold
+duplicates, create one job and hand it to the dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.items import ItemSpec
+from ingest.jobs import Job, JobKind, Unit
+from ingest.pipeline import Pipeline
+from ingest.units import image_spec, text_spec
+from search.errors import InvalidInput, LoupeError
+
+
+@dataclass(frozen=True, slots=True)
+class UploadFile:
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TextItem:
+    text: str
+    tags: list[str]
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    id: str
+    status: str  # "queued" | "duplicate"
+    filename: str | None
+
+
+def _prefixed(exc: LoupeError, name: str) -> LoupeError:
+    return type(exc)(f"{name}: {exc.message}")
+
+
+def image_specs(
+    pipeline: Pipeline,
+    files: Sequence[UploadFile],
+    *,
+    tags: list[str],
+    metadata: dict[str, Any],
+) -> list[ItemSpec]:
+    """Validate all files before storing any: one bad file refuses the request."""
+    from ingest.validate import inspect_image
+
+    for number, upload in enumerate(files, start=1):
+        name = upload.filename or f"file {number}"
+        try:
+            inspect_image(
+                upload.data,
+                filename=upload.filename,
+                content_type=upload.content_type,
+                max_bytes=pipeline.limits.max_bytes,
+                max_pixels=pipeline.limits.max_pixels,
+            )
+        except LoupeError as exc:
+            raise _prefixed(exc, name) from None
+    return [
+        image_spec(
+            f.data,
+            blobs=pipeline.blobs,
+            limits=pipeline.limits,
+            filename=f.filename,
+            content_type=f.content_type,
+            tags=tags,
+            metadata=metadata,
+        )
+        for f in files
+    ]
+
+
+def text_specs(pipeline: Pipeline, items: Sequence[TextItem]) -> list[ItemSpec]:
+    specs = []
+    for number, item in enumerate(items, start=1):
+        try:
+            spec, _ = text_spec(
+                item.text,
+                blobs=pipeline.blobs,
+                limits=pipeline.limits,
+                tags=item.tags,
+                metadata=item.metadata,
+            )
+        except LoupeError as exc:
+            raise _prefixed(exc, f"item {number}") from None
+        specs.append(spec)
+    return specs
+
+
+def submit(pipeline: Pipeline, specs: Sequence[ItemSpec]) -> tuple[Job | None, list[Accepted]]:
+    """Queue the specs not already stored (or earlier in this batch) as one upload job."""
+    if not specs:
+        raise InvalidInput("nothing to upload")
+    live = pipeline.index.resolve_alias(pipeline.alias)
+    stored = set()
+    if live is not None:
+        stored = {hit.id for hit in pipeline.index.retrieve(live, [s.id for s in specs])}
+    accepted: list[Accepted] = []
+    fresh: list[ItemSpec] = []
+    seen: set[str] = set()
+    for spec in specs:
+        duplicate = spec.id in stored or spec.id in seen
+        seen.add(spec.id)
+        accepted.append(Accepted(spec.id, "duplicate" if duplicate else "queued", spec.filename))
+        if not duplicate:
+            fresh.append(spec)
+    if not fresh:
+        return None, accepted
+    units = [
+        Unit(seq=i, name=s.filename or s.id, ref={"kind": "blob", "spec": s.to_json()})
+        for i, s in enumerate(fresh)
+    ]
+    job = pipeline.jobs.create(JobKind.UPLOAD, units)
+    return job, accepted

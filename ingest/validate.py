@@ -1,0 +1,133 @@
+"""Validation of untrusted uploads: images (Pillow) and texts. Every refusal is InvalidInput or
+PayloadTooLarge with a message safe to show; nothing here touches the stores."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from search.errors import InvalidInput, PayloadTooLarge
+
+# Formats Loupe accepts, by Pillow's format name → mime type.
+FORMATS: dict[str, str] = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+}
+_EXTENSIONS: dict[str, str] = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".jpe": "JPEG",
+    ".png": "PNG",
+    ".webp": "WEBP",
+    ".gif": "GIF",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+IMAGE_EXTENSIONS = frozenset(_EXTENSIONS)
+_NEUTRAL_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    mime: str
+    width: int
+    height: int
+
+
+def _claimed_format(filename: str | None, content_type: str | None) -> tuple[str | None, str]:
+    """The format a name or content type claims, and which of the two claimed it."""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype and ctype not in _NEUTRAL_TYPES:
+        for fmt, mime in FORMATS.items():
+            if mime == ctype or (fmt == "JPEG" and ctype == "image/jpg"):
+                return fmt, "content type"
+        raise InvalidInput(f"content type {ctype!r} is not a supported image type")
+    if filename:
+        ext = PurePath(filename).suffix.lower()
+        if ext in _EXTENSIONS:
+            return _EXTENSIONS[ext], "file name"
+    return None, ""
+
+
+def inspect_image(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    max_bytes: int,
+    max_pixels: int,
+) -> ImageInfo:
+    """Check that ``data`` is a whole, supported, reasonably sized image whose name and type
+    tell the truth. Decodes it fully once (truncated files fail here, not in a worker)."""
+    if not data:
+        raise InvalidInput("the file is empty")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            fmt = img.format or ""
+            width, height = img.size
+            if fmt not in FORMATS:
+                raise InvalidInput(f"image format {fmt or 'unknown'} is not supported")
+            if width < 1 or height < 1:
+                raise InvalidInput("the image has no pixels")
+            if width * height > max_pixels:
+                raise InvalidInput(
+                    f"the image is {width}x{height}: over the limit of {max_pixels} pixels"
+                )
+            claimed, by = _claimed_format(filename, content_type)
+            if claimed is not None and claimed != fmt:
+                raise InvalidInput(f"the file is {fmt} but its {by} says {claimed}")
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                img.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput("the file is not a supported image (JPEG, PNG, WebP, GIF, BMP, TIFF)")
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInput("the image is truncated or corrupt") from exc
+    return ImageInfo(mime=FORMATS[fmt], width=width, height=height)
+
+
+def decode_image(data: bytes, *, draft_size: int | None = 448) -> Image.Image:
+    """Decode bytes already accepted by ``inspect_image`` to an upright RGB image.
+
+    With ``draft_size`` JPEGs decode at a reduced scale (fast; enough for a 224 px encoder)."""
+    img = Image.open(io.BytesIO(data))
+    if draft_size and img.format == "JPEG":
+        img.draft("RGB", (draft_size, draft_size))
+    img = ImageOps.exif_transpose(img) or img
+    if img.mode != "RGB":
+        if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+            rgba = img.convert("RGBA")
+            background = Image.new("RGB", rgba.size, (255, 255, 255))
+            background.paste(rgba, mask=rgba.getchannel("A"))
+            return background
+        img = img.convert("RGB")
+    return img
+
+
+def clean_text(raw: str | bytes, *, max_chars: int) -> str:
+    """A text item or query: UTF-8, NFC-normalised, control characters dropped, non-empty."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("the text is not valid UTF-8") from None
+    text = unicodedata.normalize("NFC", raw)
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = text.strip()
+    if not text:
+        raise InvalidInput("the text is empty")
+    if len(text) > max_chars:
+        raise InvalidInput(f"the text has {len(text)} characters: the limit is {max_chars}")
+    return text

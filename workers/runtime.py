@@ -1,0 +1,140 @@
+"""Everything a Loupe process holds — stores, encoders, pipeline, dispatcher — built once from
+the settings at the entry point and closed at exit."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from ingest.blobs import BlobStore, open_blob_store
+from ingest.jobs import JobStore
+from ingest.models import EncoderPool
+from ingest.pipeline import Pipeline
+from ingest.units import Limits
+from search.encoders import Encoder
+from search.index import VectorIndex, open_index
+from search.settings import Settings
+from workers.dispatch import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+def collection_name(model_id: str, *, now: float | None = None) -> str:
+    """A new collection's name: the model and a UTC timestamp, e.g. ``bundled-v1-20261128t2130``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", model_id.lower()).strip("-")[:48] or "model"
+    stamp = time.strftime("%Y%m%dt%H%M%S", time.gmtime(now))
+    return f"{slug}-{stamp}"
+
+
+def open_jobs(settings: Settings) -> JobStore:
+    if settings.broker_url:
+        from ingest.jobs_redis import RedisJobStore
+
+        return RedisJobStore(settings.broker_url)
+    from ingest.jobs_sqlite import SqliteJobStore
+
+    return SqliteJobStore(settings.jobs_db)
+
+
+def ensure_live_collection(index: VectorIndex, pool: EncoderPool, alias: str) -> Encoder:
+    """The encoder of the live collection, creating the collection on first start."""
+    live = index.resolve_alias(alias)
+    if live is None:
+        encoder = pool.default
+        encoder.load()
+        name = collection_name(encoder.model_id)
+        index.create_collection(
+            name, model_id=encoder.model_id, dim=encoder.dim, visual_dim=encoder.visual_dim
+        )
+        index.set_alias(alias, name)
+        log.info("created collection %s for %s", name, encoder.model_id)
+        return encoder
+    info = index.collection_info(live)
+    encoder = pool.get(info.model_id)
+    if encoder.model_id != pool.default.model_id:
+        log.warning(
+            "the live collection %s uses %s, not LOUPE_MODEL's %s: serving with %s "
+            "(run `loupe reindex --model ...` to switch)",
+            live,
+            info.model_id,
+            pool.default.model_id,
+            info.model_id,
+        )
+    index.open_collection(live, model_id=encoder.model_id, dim=encoder.dim)
+    return encoder
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    blobs: BlobStore
+    index: VectorIndex
+    jobs: JobStore
+    encoders: EncoderPool
+    pipeline: Pipeline
+    dispatcher: Dispatcher | None
+    live_encoder: Encoder
+
+    @classmethod
+    def build(cls, settings: Settings, *, role: Literal["api", "worker", "cli"]) -> Runtime:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        blobs = open_blob_store(settings)
+        index = open_index(
+            url=settings.qdrant_url,
+            path=str(settings.index_dir),
+            api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
+            shards=settings.qdrant_shards,
+            replicas=settings.qdrant_replicas,
+        )
+        jobs = open_jobs(settings)
+        pool = EncoderPool(
+            settings.model,
+            device=settings.device,
+            batch_size=settings.encode_batch_size,
+            wait_ms=settings.batch_wait_ms,
+            clip_text_model=settings.clip_text_model,
+        )
+        live = ensure_live_collection(index, pool, settings.collection_alias)
+        limits = Limits(
+            max_bytes=settings.max_upload_bytes,
+            max_pixels=settings.max_pixels,
+            max_text_chars=settings.max_text_chars,
+        )
+        pipeline = Pipeline(
+            blobs=blobs,
+            index=index,
+            jobs=jobs,
+            encoders=pool,
+            limits=limits,
+            alias=settings.collection_alias,
+        )
+        dispatcher: Dispatcher | None = None
+        if role == "api":
+            dispatcher = cls._dispatcher(settings, pipeline)
+        return cls(settings, blobs, index, jobs, pool, pipeline, dispatcher, live)
+
+    @staticmethod
+    def _dispatcher(settings: Settings, pipeline: Pipeline) -> Dispatcher:
+        if settings.broker_url:
+            from workers.celery_app import CeleryDispatcher, make_celery
+
+            return CeleryDispatcher(
+                make_celery(settings),
+                chunk_size=settings.encode_batch_size,
+                broker_url=settings.broker_url,
+            )
+        from workers.runner import InProcessRunner
+
+        runner = InProcessRunner(pipeline, threads=3, chunk_size=settings.encode_batch_size)
+        runner.resume()
+        return runner
+
+    def close(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.close()
+        self.encoders.close()
+        self.jobs.close()
+        self.index.close()
