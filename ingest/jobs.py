@@ -107,7 +107,7 @@ def derive_state(
     if stored in (JobState.CANCELLED, JobState.FAILED):
         return stored
     if done + failed < total:
-        return JobState.RUNNING if started else JobState.QUEUED
+        return JobState.RUNNING if started or done or failed else JobState.QUEUED
     if failed == 0:
         return JobState.SUCCEEDED
     if done == 0:
