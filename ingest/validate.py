@@ -91,7 +91,9 @@ def inspect_image(
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 img.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput(f"the image is over the limit of {max_pixels} pixels") from None
+    except UnidentifiedImageError:
         raise InvalidInput("the file is not a supported image (JPEG, PNG, WebP, GIF, BMP, TIFF)")
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput("the image is truncated or corrupt") from exc
