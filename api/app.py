@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from search.service import SearchService
 
 from api import errors, metrics
-from api.routes import health, items, jobs, search
+from api.routes import admin, health, items, jobs, search
+from api.watcher import AliasWatcher
 from ingest.thumbs import Thumbnailer
 from search.settings import Settings
 from workers.runtime import Runtime
@@ -42,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
             runtime.blobs, settings.data_dir / "thumbs", size=settings.thumbnail_px
         )
         app.state.search = build_search(runtime, settings)
+        app.state.watcher = AliasWatcher(runtime, app.state.search)
         log.info(
             "loupe ready: model %s, collection %s",
             runtime.live_encoder.model_id,
@@ -50,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            app.state.watcher.close()
             app.state.search.close()
             runtime.close()
 
@@ -71,7 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    for module in (health, items, jobs, search):
+    for module in (health, items, jobs, search, admin):
         app.include_router(module.router)
     _static(app)
     return app

@@ -150,6 +150,9 @@ class JobStore(Protocol):
     def active(self) -> list[str]:
         """Ids of jobs not in a final state (to resume after a restart)."""
 
+    def claim(self, job_id: str, step: str) -> bool:
+        """True for exactly one caller per (job, step), across processes: run-once steps."""
+
     def ping(self) -> None:
         """Raise Unavailable when the store cannot be reached."""
 

@@ -222,6 +222,10 @@ class RedisJobStore:
                 continue
         return out
 
+    def claim(self, job_id: str, step: str) -> bool:
+        key = self._k(job_id, f"claim:{step}")
+        return bool(self._call(lambda: self._r.set(key, "1", nx=True, ex=30 * 24 * 3600)))
+
     def ping(self) -> None:
         self._call(self._r.ping)
 

@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS units (
     job_id TEXT NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL, ref TEXT NOT NULL,
     status TEXT NOT NULL, error TEXT, PRIMARY KEY (job_id, seq)
 );
+CREATE TABLE IF NOT EXISTS claims (
+    job_id TEXT NOT NULL, step TEXT NOT NULL, PRIMARY KEY (job_id, step)
+);
 CREATE INDEX IF NOT EXISTS units_status ON units (job_id, status);
 """
 
@@ -219,6 +222,13 @@ class SqliteJobStore:
     def active(self) -> list[str]:
         rows = self._q("SELECT id FROM jobs ORDER BY created_at")
         return [r[0] for r in rows if self.get(r[0]).state not in FINAL_STATES]
+
+    def claim(self, job_id: str, step: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO claims VALUES (?, ?)", (job_id, step)
+            )
+            return cursor.rowcount == 1
 
     def ping(self) -> None:
         try:

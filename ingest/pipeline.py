@@ -89,6 +89,10 @@ class Pipeline:
             for target in self._targets_for(job.kind, job.meta):
                 self.index.upsert(target.collection, self.points(prepared, target.model_id))
         self.jobs.mark(job_id, done=[seq for seq, _ in prepared], failed=failed)
+        if job.kind is JobKind.REINDEX and not self.jobs.queued(job_id):
+            from ingest.reindex import finalize
+
+            finalize(self, job_id)
         return len(prepared)
 
     def points(self, prepared: Sequence[tuple[int, Prepared]], model_id: str) -> list[Point]:

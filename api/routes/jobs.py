@@ -82,4 +82,6 @@ def cancel_job(job_id: str, runtime: RuntimeDep) -> JobModel:
     job = runtime.jobs.get(job_id)
     if job.state not in FINAL_STATES:
         runtime.jobs.set_state(job_id, JobState.CANCELLED)
+        if job.kind is JobKind.REINDEX:
+            runtime.index.delete_alias(runtime.pipeline.next_alias)
     return job_model(runtime.jobs.get(job_id))

@@ -94,3 +94,10 @@ def test_sqlite_survives_reopen(tmp_path: Path) -> None:
     assert second.queued(job.id) == [1, 2]
     assert second.active() == [job.id]
     second.close()
+
+
+def test_claim_is_granted_once(store: JobStore) -> None:
+    job = store.create(JobKind.REINDEX, _units(1))
+    assert store.claim(job.id, "finalize") is True
+    assert store.claim(job.id, "finalize") is False
+    assert store.claim(job.id, "other") is True
