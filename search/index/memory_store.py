@@ -1,0 +1,284 @@
+"""``NumpyIndex``: an in-process, in-memory ``VectorIndex`` with exact numpy search.
+
+A third adapter beside ``ClientIndex`` and ``EdgeIndex``: no persistence, no ANN, exact dot
+product over float32 matrices. It is the exact baseline for benchmarks and a fast real index for
+tests. Semantics follow Qdrant where the contract leaves room:
+
+* ranking is by score descending, ties broken by point id ascending (deterministic);
+* ``score_threshold`` keeps hits with ``score >= threshold``; ``offset`` applies after filtering;
+* filters follow ``search.index.filtering`` (Qdrant's matching rules, in Python);
+* points without the searched vector (text points have no ``visual``) are skipped;
+* dropping a collection removes the aliases that point at it.
+
+All methods are thread-safe: writes hold a lock; searches take an immutable snapshot of the
+matrices under the lock and score outside it.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from search.index.base import (
+    SEMANTIC,
+    VISUAL,
+    CollectionInfo,
+    CollectionNotFound,
+    Filter,
+    Hit,
+    IndexUnavailable,
+    ModelMismatch,
+    Point,
+)
+from search.index.filtering import matches
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    ids: list[str]
+    payloads: list[dict[str, Any]]
+    matrices: dict[str, NDArray[np.float32]]
+    present: dict[str, NDArray[np.bool_]]
+
+
+@dataclass(slots=True)
+class _Collection:
+    name: str
+    model_id: str
+    dim: int
+    visual_dim: int | None
+    created_at: float
+    points: dict[str, Point] = field(default_factory=dict)
+    snapshot: _Snapshot | None = None
+
+    def dims(self) -> dict[str, int]:
+        dims = {SEMANTIC: self.dim}
+        if self.visual_dim is not None:
+            dims[VISUAL] = self.visual_dim
+        return dims
+
+    def build(self) -> _Snapshot:
+        if self.snapshot is None:
+            ids = sorted(self.points)
+            matrices: dict[str, NDArray[np.float32]] = {}
+            present: dict[str, NDArray[np.bool_]] = {}
+            for name, dim in self.dims().items():
+                matrix = np.zeros((len(ids), dim), dtype=np.float32)
+                mask = np.zeros(len(ids), dtype=np.bool_)
+                for row, point_id in enumerate(ids):
+                    vector = self.points[point_id].vectors.get(name)
+                    if vector is not None:
+                        matrix[row] = vector
+                        mask[row] = True
+                matrices[name], present[name] = matrix, mask
+            payloads = [self.points[i].payload for i in ids]
+            self.snapshot = _Snapshot(ids, payloads, matrices, present)
+        return self.snapshot
+
+
+class NumpyIndex:
+    """Exact, in-memory ``VectorIndex`` (see the module docstring for its semantics)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._collections: dict[str, _Collection] = {}
+        self._aliases: dict[str, str] = {}
+        self._closed = False
+
+    # -- collections and aliases ------------------------------------------------------------
+    def _get(self, name: str) -> _Collection:
+        if self._closed:
+            raise IndexUnavailable("the index is closed")
+        target = self._aliases.get(name, name)
+        found = self._collections.get(target)
+        if found is None:
+            raise CollectionNotFound(f"no collection or alias named {name!r}")
+        return found
+
+    def _info(self, col: _Collection) -> CollectionInfo:
+        aliases = sorted(a for a, target in self._aliases.items() if target == col.name)
+        return CollectionInfo(
+            name=col.name,
+            model_id=col.model_id,
+            dim=col.dim,
+            visual_dim=col.visual_dim,
+            points=len(col.points),
+            created_at=col.created_at,
+            aliases=aliases,
+        )
+
+    def create_collection(
+        self, name: str, *, model_id: str, dim: int, visual_dim: int | None
+    ) -> None:
+        with self._lock:
+            if self._closed:
+                raise IndexUnavailable("the index is closed")
+            existing = self._collections.get(name)
+            if existing is not None:
+                if (existing.model_id, existing.dim, existing.visual_dim) != (
+                    model_id,
+                    dim,
+                    visual_dim,
+                ):
+                    raise ModelMismatch(
+                        f"collection {name!r} holds {existing.model_id} (dim {existing.dim})"
+                    )
+                return
+            self._collections[name] = _Collection(name, model_id, dim, visual_dim, time.time())
+
+    def open_collection(self, name: str, *, model_id: str, dim: int) -> CollectionInfo:
+        with self._lock:
+            col = self._get(name)
+            if col.model_id != model_id or col.dim != dim:
+                raise ModelMismatch(
+                    f"collection {col.name!r} holds {col.model_id} (dim {col.dim}), "
+                    f"not {model_id} (dim {dim})"
+                )
+            return self._info(col)
+
+    def collection_info(self, name: str) -> CollectionInfo:
+        with self._lock:
+            return self._info(self._get(name))
+
+    def list_collections(self) -> list[CollectionInfo]:
+        with self._lock:
+            return [self._info(c) for _, c in sorted(self._collections.items())]
+
+    def drop_collection(self, name: str) -> None:
+        with self._lock:
+            self._collections.pop(name, None)
+            self._aliases = {a: t for a, t in self._aliases.items() if t != name}
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        with self._lock:
+            if collection not in self._collections:
+                raise CollectionNotFound(f"no collection named {collection!r}")
+            self._aliases[alias] = collection
+
+    def resolve_alias(self, alias: str) -> str | None:
+        with self._lock:
+            return self._aliases.get(alias)
+
+    # -- points -----------------------------------------------------------------------------
+    def upsert(self, collection: str, points: Sequence[Point]) -> None:
+        with self._lock:
+            col = self._get(collection)
+            dims = col.dims()
+            checked: list[Point] = []
+            for point in points:
+                if SEMANTIC not in point.vectors:
+                    raise ValueError(f"point {point.id} has no {SEMANTIC!r} vector")
+                vectors: dict[str, NDArray[np.float32]] = {}
+                for name, vector in point.vectors.items():
+                    array = np.asarray(vector, dtype=np.float32).reshape(-1)
+                    if name not in dims or array.shape[0] != dims[name]:
+                        raise ValueError(f"point {point.id}: bad vector {name!r}{array.shape}")
+                    vectors[name] = array.copy()
+                checked.append(Point(point.id, vectors, copy.deepcopy(point.payload)))
+            for point in checked:
+                col.points[point.id] = point
+            col.snapshot = None
+
+    def delete(self, collection: str, ids: Sequence[str]) -> None:
+        with self._lock:
+            col = self._get(collection)
+            for point_id in ids:
+                col.points.pop(point_id, None)
+            col.snapshot = None
+
+    @staticmethod
+    def _hit(point: Point, score: float, with_vectors: bool) -> Hit:
+        vectors = {k: v.copy() for k, v in point.vectors.items()} if with_vectors else None
+        return Hit(point.id, score, copy.deepcopy(point.payload), vectors)
+
+    def retrieve(
+        self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
+    ) -> list[Hit]:
+        with self._lock:
+            col = self._get(collection)
+            found = [col.points[i] for i in ids if i in col.points]
+            return [self._hit(p, 1.0, with_vectors) for p in found]
+
+    def count(self, collection: str, flt: Filter | None = None) -> int:
+        with self._lock:
+            col = self._get(collection)
+            if flt is None or flt.is_empty():
+                return len(col.points)
+            return sum(matches(p.id, p.payload, flt) for p in col.points.values())
+
+    def scroll(
+        self,
+        collection: str,
+        *,
+        flt: Filter | None = None,
+        limit: int = 256,
+        offset: str | None = None,
+        with_vectors: bool = False,
+    ) -> tuple[list[Hit], str | None]:
+        with self._lock:
+            col = self._get(collection)
+            ids = [i for i in sorted(col.points) if offset is None or i >= offset]
+            page: list[Hit] = []
+            for point_id in ids:
+                point = col.points[point_id]
+                if not matches(point_id, point.payload, flt):
+                    continue
+                if len(page) == limit:
+                    return page, point_id
+                page.append(self._hit(point, 1.0, with_vectors))
+            return page, None
+
+    def search(
+        self,
+        collection: str,
+        vector: NDArray[np.float32],
+        *,
+        using: str = SEMANTIC,
+        flt: Filter | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        score_threshold: float | None = None,
+        with_vectors: bool = False,
+        exact: bool = False,
+    ) -> list[Hit]:
+        with self._lock:
+            col = self._get(collection)
+            if using not in col.dims():
+                raise ValueError(f"collection {col.name!r} has no {using!r} vector")
+            snap = col.build()
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        scores = snap.matrices[using] @ query
+        keep = snap.present[using].copy()
+        if score_threshold is not None:
+            keep &= scores >= np.float32(score_threshold)
+        if flt is not None and not flt.is_empty():
+            rows = np.flatnonzero(keep)
+            for row in rows:
+                keep[row] = matches(snap.ids[row], snap.payloads[row], flt)
+        rows = np.flatnonzero(keep)
+        # ids are sorted, so a stable sort on -score breaks ties by id.
+        ranked = rows[np.argsort(-scores[rows], kind="stable")][offset : offset + limit]
+        with self._lock:
+            out = []
+            for row in ranked:
+                point = col.points.get(snap.ids[row])
+                if point is not None:
+                    out.append(self._hit(point, float(scores[row]), with_vectors))
+            return out
+
+    def optimize(self, collection: str) -> None:
+        with self._lock:
+            self._get(collection)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._collections.clear()
+            self._aliases.clear()

@@ -1,0 +1,78 @@
+"""One page of a ranking, with exact pagination whether duplicate folding is on or off.
+
+``fetch_page`` always fetches candidates from rank 0: ``offset + 3·limit + 1`` at first with
+folding (``offset + limit + 1`` without), doubling while folding leaves fewer than
+``offset + limit + 1`` leaders and the index has more, up to ``max_candidates``. It returns the
+candidates (for the best score) and the groups; the page is groups ``[offset, offset + limit)``
+and there is a next page when more groups than ``offset + limit`` were found. Leaders of a prefix
+are a prefix of the leaders (``search.dedupe``), so consecutive pages never repeat or skip.
+A ``duplicates`` list holds the near-duplicates among the candidates fetched for that page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from search.dedupe import Group, fold
+from search.index.base import Filter, Hit, VectorIndex
+from search.query import ResultHit
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    vector: NDArray[np.float32]
+    using: str
+    flt: Filter | None
+    limit: int
+    offset: int
+    score_threshold: float | None
+    collapse: bool
+    with_vectors: bool
+
+
+def fetch_page(
+    index: VectorIndex,
+    collection: str,
+    request: PageRequest,
+    *,
+    duplicate_threshold: float,
+    max_candidates: int,
+) -> tuple[list[Hit], list[Group]]:
+    """(candidates best first, groups best first) covering at least the requested page."""
+    wanted = request.offset + request.limit + 1
+    size = request.offset + 3 * request.limit + 1 if request.collapse else wanted
+    size = min(size, max(max_candidates, wanted))
+    while True:
+        hits = index.search(
+            collection,
+            request.vector,
+            using=request.using,
+            flt=request.flt,
+            limit=size,
+            score_threshold=request.score_threshold,
+            with_vectors=request.collapse or request.with_vectors,
+        )
+        if request.collapse:
+            groups = fold(hits, threshold=duplicate_threshold)
+        else:
+            groups = [Group(hit) for hit in hits]
+        if len(groups) >= wanted or len(hits) < size or size >= max_candidates:
+            return hits, groups
+        size = min(size * 2, max_candidates)
+
+
+def result_hit(group: Group, with_vectors: bool) -> ResultHit:
+    """The API-facing hit of a group: its leader, the folded ids, vectors when asked."""
+    hit = group.leader
+    modality = hit.payload.get("modality")
+    return ResultHit(
+        id=hit.id,
+        score=hit.score,
+        modality=modality if isinstance(modality, str) else None,
+        payload=hit.payload,
+        duplicates=list(group.duplicates),
+        vectors=hit.vectors if with_vectors else None,
+    )

@@ -1,0 +1,300 @@
+"""The query service: between the HTTP routes and the encoder + index.
+
+``SearchService`` turns a ``SearchQuery`` into one query vector (``search.query.combine``), runs one
+nearest-neighbour search over the live collection, folds near-duplicates
+(``search.dedupe.fold``), pages, and flags weak results (``search.calibration``).
+
+* **Live pair.** The service holds an (encoder, collection) pair; the collection is resolved from
+  the alias at construction (or given to ``swap``) and must be stamped with the encoder's
+  ``model_id`` and ``dim`` (else ``ModelMismatch``). ``swap`` replaces the pair atomically: each
+  call reads the pair once, so calls in flight finish with the old pair.
+* **Bounded concurrency.** At most ``max_in_flight`` calls run at once; one more raises
+  ``Overloaded(retry_after=...)`` at once, nothing queues beyond the bound.
+* **Text embeddings** go through an LRU cache keyed by ``(model_id, text)`` (``cache_size``
+  entries, 0 disables it) and, on a miss, through the ``TextBatcher`` micro-batcher.
+* **Paging** (``search.paging``): candidates are fetched from rank 0 each time, folded, and the
+  leaders ``[offset, offset + limit)`` returned: pages are exact whether folding is on or off.
+
+Index outages (``IndexUnavailable``, or the live collection vanishing) surface as
+``search.errors.Unavailable``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from search.batcher import TextBatcher
+from search.cache import QueryCache
+from search.calibration import Calibrator
+from search.dedupe import DEFAULT_THRESHOLD
+from search.encoders.base import Encoder
+from search.errors import NotFound, Overloaded, Unavailable
+from search.index.base import (
+    SEMANTIC,
+    VISUAL,
+    CollectionNotFound,
+    Filter,
+    IndexUnavailable,
+    ModelMismatch,
+    VectorIndex,
+)
+from search.paging import PageRequest, fetch_page, result_hit
+from search.query import (
+    SearchQuery,
+    SearchResult,
+    check_page,
+    check_text,
+    combine,
+    excluding,
+    part_weights,
+    validate,
+)
+
+Vector = NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class _Live:
+    encoder: Encoder
+    collection: str
+    has_visual: bool
+
+
+class SearchService:
+    """Text, image and hybrid search over the live collection (see the module docstring)."""
+
+    def __init__(
+        self,
+        index: VectorIndex,
+        encoder: Encoder,
+        *,
+        alias: str,
+        cache_size: int,
+        max_in_flight: int,
+        batch_wait_ms: float,
+        max_batch: int = 32,
+        max_text_chars: int = 20_000,
+        duplicate_threshold: float = DEFAULT_THRESHOLD,
+        negative_weight: float = 0.5,
+        calibration_margin: float = 0.25,
+        retry_after: float = 1.0,
+        max_candidates: int = 20_000,
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be >= 1")
+        self._index = index
+        self._alias = alias
+        self._cache = QueryCache(cache_size)
+        self._max_in_flight = max_in_flight
+        self._max_text_chars = max_text_chars
+        self._duplicate_threshold = duplicate_threshold
+        self._negative_weight = negative_weight
+        self._retry_after = retry_after
+        self._max_candidates = max_candidates
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._closed = False
+        self._calibrator = Calibrator(index, margin=calibration_margin)
+        self._live = self._resolve(encoder, None)
+        self._batcher = TextBatcher(max_batch=max_batch, wait_ms=batch_wait_ms)
+
+    # -- the live pair ---------------------------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return self._live.encoder.model_id
+
+    @property
+    def collection(self) -> str:
+        return self._live.collection
+
+    @property
+    def in_flight(self) -> int:
+        """Calls running now (for metrics and tests)."""
+        return self._in_flight
+
+    @property
+    def batcher(self) -> TextBatcher:
+        return self._batcher
+
+    @property
+    def calibrator(self) -> Calibrator:
+        return self._calibrator
+
+    @property
+    def cache(self) -> QueryCache:
+        return self._cache
+
+    def _resolve(self, encoder: Encoder, collection: str | None) -> _Live:
+        name = collection or self._index.resolve_alias(self._alias) or self._alias
+        info = self._index.collection_info(name)
+        if info.model_id != encoder.model_id or info.dim != encoder.dim:
+            raise ModelMismatch(
+                f"collection {info.name!r} holds {info.model_id} (dim {info.dim}), "
+                f"not {encoder.model_id} (dim {encoder.dim})"
+            )
+        return _Live(encoder, info.name, info.visual_dim is not None)
+
+    def swap(self, encoder: Encoder, collection: str | None = None) -> None:
+        """Serve from ``encoder`` + ``collection`` (default: what the alias points at now).
+
+        Raises CollectionNotFound or ModelMismatch and keeps the old pair on failure.
+        """
+        live = self._resolve(encoder, collection)
+        with self._lock:
+            self._live = live
+        self._calibrator.forget(live.collection)
+
+    # -- admission -------------------------------------------------------------------------
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        with self._lock:
+            if self._closed:
+                raise Unavailable("the search service is shut down")
+            if self._in_flight >= self._max_in_flight:
+                raise Overloaded("too many searches in flight", retry_after=self._retry_after)
+            self._in_flight += 1
+        try:
+            yield
+        except (IndexUnavailable, CollectionNotFound) as error:
+            raise Unavailable("the index is unavailable; retry later") from error
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    # -- text embeddings -------------------------------------------------------------------
+    def embed_query_text(self, text: str) -> Vector:
+        """The query embedding of ``text`` with the live encoder (cached, micro-batched)."""
+        cleaned = check_text(text, max_chars=self._max_text_chars)
+        with self._slot():
+            return self._embed_texts(self._live.encoder, [cleaned])[0]
+
+    def _embed_texts(self, encoder: Encoder, texts: Sequence[str]) -> list[Vector]:
+        model_id = encoder.model_id
+        found: dict[str, Vector] = {}
+        futures = {}
+        for text in dict.fromkeys(texts):
+            cached = self._cache.get(model_id, text)
+            if cached is not None:
+                found[text] = cached
+            else:
+                futures[text] = self._batcher.submit(encoder, text)
+        for text, future in futures.items():
+            found[text] = future.result()
+            self._cache.put(model_id, text, found[text])
+        return [found[t] for t in texts]
+
+    # -- searches --------------------------------------------------------------------------
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Run ``query`` (validated: InvalidInput; unknown ids: NotFound)."""
+        started = time.perf_counter()
+        query = validate(query, max_text_chars=self._max_text_chars)
+        with self._slot():
+            live = self._live
+            vector, excluded = self._query_vector(live, query)
+            plan = PageRequest(
+                vector=vector,
+                using=SEMANTIC,
+                flt=excluding(query.filter, excluded),
+                limit=query.limit,
+                offset=query.offset,
+                score_threshold=query.score_threshold,
+                collapse=query.collapse_duplicates,
+                with_vectors=query.with_vectors,
+            )
+            calibrated = query.image_id is None and query.image is None
+            return self._run(live, plan, calibrated, started)
+
+    def similar(
+        self,
+        item_id: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        filter: Filter | None = None,
+        score_threshold: float | None = None,
+        collapse_duplicates: bool = True,
+        with_vectors: bool = False,
+    ) -> SearchResult:
+        """Items like ``item_id`` (never itself), by its ``visual`` vector when the live
+        collection and the item have one, else by ``semantic``. NotFound if no such item."""
+        started = time.perf_counter()
+        check_page(limit, offset)
+        with self._slot():
+            live = self._live
+            vectors = self._vectors(live, item_id)
+            using = VISUAL if live.has_visual and VISUAL in vectors else SEMANTIC
+            plan = PageRequest(
+                vector=vectors[using],
+                using=using,
+                flt=excluding(filter, [item_id]),
+                limit=limit,
+                offset=offset,
+                score_threshold=score_threshold,
+                collapse=collapse_duplicates,
+                with_vectors=with_vectors,
+            )
+            return self._run(live, plan, False, started)
+
+    def _vectors(self, live: _Live, item_id: str) -> dict[str, Vector]:
+        found = self._index.retrieve(live.collection, [item_id], with_vectors=True)
+        vectors = found[0].vectors if found else None
+        if not vectors or SEMANTIC not in vectors:
+            raise NotFound(f"no item with id {item_id!r}")
+        return vectors
+
+    def _query_vector(self, live: _Live, query: SearchQuery) -> tuple[Vector, list[str]]:
+        text_w, image_w = part_weights(query)
+        texts = ([query.text] if query.text is not None else []) + list(query.negative_texts)
+        embedded = self._embed_texts(live.encoder, texts)
+        parts: list[tuple[float, Vector]] = []
+        if query.text is not None:
+            parts.append((text_w, embedded.pop(0)))
+        if query.image_id is not None:
+            parts.append((image_w, self._vectors(live, query.image_id)[SEMANTIC]))
+        elif query.image is not None:
+            encoded = live.encoder.encode_images([query.image.convert("RGB")])
+            parts.append((image_w, encoded.semantic[0]))
+        negatives = list(embedded)
+        negatives += [self._vectors(live, i)[SEMANTIC] for i in query.negative_ids]
+        vector = combine(parts, negatives, negative_weight=self._negative_weight)
+        excluded = [*([query.image_id] if query.image_id else []), *query.negative_ids]
+        return vector, excluded
+
+    def _run(
+        self, live: _Live, plan: PageRequest, calibrated: bool, started: float
+    ) -> SearchResult:
+        hits, groups = fetch_page(
+            self._index,
+            live.collection,
+            plan,
+            duplicate_threshold=self._duplicate_threshold,
+            max_candidates=self._max_candidates,
+        )
+        page = groups[plan.offset : plan.offset + plan.limit]
+        more = len(groups) > plan.offset + plan.limit
+        if not hits:
+            weak = True
+        elif calibrated:
+            weak = hits[0].score <= self._calibrator.cut(live.collection, live.encoder)
+        else:
+            weak = False
+        return SearchResult(
+            hits=[result_hit(group, plan.with_vectors) for group in page],
+            took_ms=(time.perf_counter() - started) * 1000.0,
+            model_id=live.encoder.model_id,
+            next_offset=plan.offset + plan.limit if more else None,
+            no_good_match=weak,
+        )
+
+    def close(self) -> None:
+        """Stop the batcher; later calls raise Unavailable. Idempotent."""
+        with self._lock:
+            self._closed = True
+        self._batcher.close()
