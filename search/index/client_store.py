@@ -264,7 +264,8 @@ class ClientIndex:
                 score_threshold=score_threshold,
                 with_payload=True,
                 with_vectors=with_vectors,
-                search_params=qm.SearchParams(exact=exact),
+                # local mode is always exact, and warns when given search params
+                search_params=None if self._local else qm.SearchParams(exact=exact),
             )
         return [to_hit(p.id, p.score, p.payload, p.vector, with_vectors) for p in response.points]
 

@@ -81,9 +81,10 @@ class EdgeIndex:
 
     # -- shards ----------------------------------------------------------------------------
 
-    def _get(self, name: str) -> tuple[str, _Open]:
+    def _get(self, name: str, *, touch: bool = True) -> tuple[str, _Open]:
         """The open shard of a collection or alias (caller holds the lock)."""
-        self._last_call = time.monotonic()
+        if touch:
+            self._last_call = time.monotonic()
         if self._closed:
             raise RuntimeError("EdgeIndex is closed")
         target = self._aliases.get(name, name)
@@ -270,14 +271,14 @@ class EdgeIndex:
     def optimize(self, collection: str) -> None:
         """Build HNSW over every point now. Blocks this whole process (see module docstring)."""
         with self._lock:
-            opened = self._get(collection)[1]
+            opened = self._get(collection, touch=False)[1]
             opened.shard.optimize()
             opened.pending = 0
 
     def unindexed_points(self, collection: str) -> int:
         """Points upserted since the last ``optimize`` (searched exactly until the next one)."""
         with self._lock:
-            return self._get(collection)[1].pending
+            return self._get(collection, touch=False)[1].pending
 
     def _optimize_loop(self) -> None:
         while not self._stop.wait(min(self._quiet_s, 5.0) or 1.0):
