@@ -28,7 +28,9 @@ DIM, VISUAL_DIM = 16, 8
 
 @pytest.fixture(params=["client", "edge"])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorIndex]:
-    store: VectorIndex = ClientIndex(":memory:") if request.param == "client" else EdgeIndex(tmp_path)
+    store: VectorIndex = (
+        ClientIndex(":memory:") if request.param == "client" else EdgeIndex(tmp_path)
+    )
     yield store
     store.close()
 
