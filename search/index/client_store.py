@@ -1,0 +1,277 @@
+"""``ClientIndex``: the ``VectorIndex`` over qdrant-client (a Qdrant server, or ``:memory:``).
+
+The model stamp lives in the collection metadata (``metadata["loupe"]``), aliases are Qdrant
+aliases, and collections are created with ``shard_number``/``replication_factor`` from the
+settings. Local mode (``:memory:``) does exact numpy search, ignores sharding and payload
+indexes (so none are requested there) and is serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpx
+import numpy as np
+from numpy.typing import NDArray
+from qdrant_client import QdrantClient
+from qdrant_client.http import models as qm
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from search.index.base import (
+    KEYWORD_FIELDS,
+    NUMERIC_FIELDS,
+    SEMANTIC,
+    VISUAL,
+    CollectionInfo,
+    CollectionNotFound,
+    Filter,
+    Hit,
+    IndexUnavailable,
+    Point,
+)
+from search.index.filters import point_id, point_ids, to_client_filter, to_hit
+from search.index.stamp import Stamp, check_stamp
+
+STAMP_KEY = "loupe"
+MEMORY = ":memory:"
+_UNAVAILABLE_STATUS = frozenset({429, 502, 503, 504})
+
+
+class ClientIndex:
+    """A ``VectorIndex`` on a Qdrant server (``url``) or in memory (``url=':memory:'``)."""
+
+    def __init__(
+        self, url: str, *, api_key: str | None = None, shards: int = 1, replicas: int = 1
+    ) -> None:
+        self._local = url == MEMORY
+        self._shards = shards
+        self._replicas = replicas
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self._local else contextlib.nullcontext()
+        )
+        if self._local:
+            self._client = QdrantClient(location=MEMORY)
+        else:
+            self._client = QdrantClient(
+                url=url, api_key=api_key, timeout=30, check_compatibility=False
+            )
+
+    @contextlib.contextmanager
+    def _guard(self, name: str | None = None) -> Iterator[None]:
+        """Serialise local mode; map transport failures and unknown collections to our errors."""
+        with self._lock:
+            try:
+                yield
+            except (ResponseHandlingException, httpx.TransportError) as exc:
+                raise IndexUnavailable(f"Qdrant is unreachable: {exc}") from exc
+            except UnexpectedResponse as exc:
+                status = exc.status_code or 0
+                if status == 404 and name is not None:
+                    raise CollectionNotFound(f"no collection or alias named {name!r}") from exc
+                if status in _UNAVAILABLE_STATUS or status >= 500:
+                    raise IndexUnavailable(f"Qdrant answered {status}") from exc
+                raise
+            except ValueError as exc:
+                if name is not None and str(exc).endswith("not found"):
+                    raise CollectionNotFound(f"no collection or alias named {name!r}") from exc
+                raise
+
+    # -- collections -----------------------------------------------------------------------
+
+    def create_collection(
+        self, name: str, *, model_id: str, dim: int, visual_dim: int | None
+    ) -> None:
+        wanted = Stamp(model_id=model_id, dim=dim, visual_dim=visual_dim, created_at=time.time())
+        with self._guard(name):
+            if self._client.collection_exists(name):
+                check_stamp(name, self._stamp(name), wanted, visual=True)
+                return
+            vectors = {SEMANTIC: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)}
+            if visual_dim is not None:
+                vectors[VISUAL] = qm.VectorParams(size=visual_dim, distance=qm.Distance.COSINE)
+            self._client.create_collection(
+                name,
+                vectors_config=vectors,
+                shard_number=self._shards,
+                replication_factor=self._replicas,
+                metadata={STAMP_KEY: wanted.to_json()},
+            )
+            if not self._local:  # local mode ignores payload indexes (and warns)
+                self._create_payload_indexes(name)
+
+    def _create_payload_indexes(self, name: str) -> None:
+        for key in KEYWORD_FIELDS:
+            self._client.create_payload_index(name, key, qm.PayloadSchemaType.KEYWORD)
+        for key in NUMERIC_FIELDS:
+            self._client.create_payload_index(name, key, qm.PayloadSchemaType.FLOAT)
+
+    def _stamp(self, name: str) -> Stamp:
+        metadata = self._client.get_collection(name).config.metadata or {}
+        raw = metadata.get(STAMP_KEY)
+        if not isinstance(raw, dict):
+            raise CollectionNotFound(f"collection {name!r} was not created by Loupe")
+        return Stamp.from_json(raw)
+
+    def open_collection(self, name: str, *, model_id: str, dim: int) -> CollectionInfo:
+        info = self.collection_info(name)
+        check_stamp(
+            name,
+            Stamp(info.model_id, info.dim, info.visual_dim, info.created_at),
+            Stamp(model_id, dim, info.visual_dim, 0.0),
+            visual=False,
+        )
+        return info
+
+    def collection_info(self, name: str) -> CollectionInfo:
+        with self._guard(name):
+            aliases = self._aliases()
+            target = aliases.get(name, name)
+            stamp = self._stamp(target)
+            points = self._client.count(target, exact=True).count
+        return CollectionInfo(
+            name=target,
+            model_id=stamp.model_id,
+            dim=stamp.dim,
+            visual_dim=stamp.visual_dim,
+            points=points,
+            created_at=stamp.created_at,
+            aliases=sorted(a for a, c in aliases.items() if c == target),
+        )
+
+    def list_collections(self) -> list[CollectionInfo]:
+        with self._guard():
+            names = sorted(c.name for c in self._client.get_collections().collections)
+        infos = []
+        for name in names:
+            with contextlib.suppress(CollectionNotFound):  # foreign or just dropped
+                infos.append(self.collection_info(name))
+        return infos
+
+    def drop_collection(self, name: str) -> None:
+        with self._guard(name):
+            if not self._client.delete_collection(name):
+                raise CollectionNotFound(f"no collection named {name!r}")
+
+    def _aliases(self) -> dict[str, str]:
+        return {a.alias_name: a.collection_name for a in self._client.get_aliases().aliases}
+
+    def set_alias(self, alias: str, collection: str) -> None:
+        with self._guard(collection):
+            if not self._client.collection_exists(collection):
+                raise CollectionNotFound(f"no collection named {collection!r}")
+            operations: list[qm.AliasOperations] = []
+            if alias in self._aliases():
+                operations.append(
+                    qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=alias))
+                )
+            operations.append(
+                qm.CreateAliasOperation(
+                    create_alias=qm.CreateAlias(collection_name=collection, alias_name=alias)
+                )
+            )
+            self._client.update_collection_aliases(operations)
+
+    def resolve_alias(self, alias: str) -> str | None:
+        with self._guard():
+            return self._aliases().get(alias)
+
+    # -- points ----------------------------------------------------------------------------
+
+    def upsert(self, collection: str, points: Sequence[Point]) -> None:
+        if not points:
+            return
+        structs = [
+            qm.PointStruct(
+                id=point_id(p.id),
+                vector={k: v.tolist() for k, v in p.vectors.items()},
+                payload=p.payload,
+            )
+            for p in points
+        ]
+        with self._guard(collection):
+            self._client.upsert(collection, points=structs, wait=True)
+
+    def delete(self, collection: str, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        selector = qm.PointIdsList(points=list(point_ids(ids)))
+        with self._guard(collection):
+            self._client.delete(collection, points_selector=selector, wait=True)
+
+    def retrieve(
+        self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
+    ) -> list[Hit]:
+        wanted = point_ids(ids)
+        with self._guard(collection):
+            records = self._client.retrieve(
+                collection, wanted, with_payload=True, with_vectors=with_vectors
+            )
+        found = {str(r.id): to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records}
+        return [found[i] for i in wanted if i in found]
+
+    def count(self, collection: str, flt: Filter | None = None) -> int:
+        with self._guard(collection):
+            return self._client.count(
+                collection, count_filter=to_client_filter(flt), exact=True
+            ).count
+
+    def scroll(
+        self,
+        collection: str,
+        *,
+        flt: Filter | None = None,
+        limit: int = 256,
+        offset: str | None = None,
+        with_vectors: bool = False,
+    ) -> tuple[list[Hit], str | None]:
+        with self._guard(collection):
+            records, next_offset = self._client.scroll(
+                collection,
+                scroll_filter=to_client_filter(flt),
+                limit=limit,
+                offset=point_id(offset) if offset is not None else None,
+                with_payload=True,
+                with_vectors=with_vectors,
+            )
+        hits = [to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records]
+        return hits, str(next_offset) if next_offset is not None else None
+
+    def search(
+        self,
+        collection: str,
+        vector: NDArray[np.float32],
+        *,
+        using: str = SEMANTIC,
+        flt: Filter | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        score_threshold: float | None = None,
+        with_vectors: bool = False,
+        exact: bool = False,
+    ) -> list[Hit]:
+        with self._guard(collection):
+            response = self._client.query_points(
+                collection,
+                query=np.asarray(vector, dtype=np.float32).tolist(),
+                using=using,
+                query_filter=to_client_filter(flt),
+                limit=limit,
+                offset=offset,
+                score_threshold=score_threshold,
+                with_payload=True,
+                with_vectors=with_vectors,
+                # local mode is always exact, and warns when given search params
+                search_params=None if self._local else qm.SearchParams(exact=exact),
+            )
+        return [to_hit(p.id, p.score, p.payload, p.vector, with_vectors) for p in response.points]
+
+    def optimize(self, collection: str) -> None:
+        """No-op: the Qdrant server builds its HNSW indexes itself; local mode has none."""
+
+    def close(self) -> None:
+        with self._lock:
+            self._client.close()

@@ -1,0 +1,96 @@
+"""Translation of our ``Filter`` into the filter models of qdrant-client and of qdrant-edge.
+
+Both engines share Qdrant's filter semantics; only the Python classes differ. Every part of a
+``Filter`` is ANDed: ``equals`` → match value, ``any_of`` and ``tags_any`` → match any,
+``ranges`` → inclusive float range, ``ids_not`` → ``must_not`` has-id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import qdrant_edge as qe
+from qdrant_client.http import models as qm
+
+from search.index.base import Filter, Hit
+
+TAGS_FIELD = "tags"
+
+
+def point_id(value: str) -> str:
+    """The canonical form of a UUID point id (lower case, hyphenated); ValueError otherwise."""
+    return str(uuid.UUID(value))
+
+
+def point_ids(values: Iterable[str]) -> list[str]:
+    return [point_id(value) for value in values]
+
+
+def to_client_filter(flt: Filter | None) -> qm.Filter | None:
+    """The qdrant-client model of ``flt``; None when there is nothing to filter."""
+    if flt is None or flt.is_empty():
+        return None
+    must: list[qm.Condition] = []
+    for key, value in flt.equals.items():
+        must.append(qm.FieldCondition(key=key, match=qm.MatchValue(value=value)))
+    for key, values in flt.any_of.items():
+        must.append(qm.FieldCondition(key=key, match=_client_any(values)))
+    for key, rng in flt.ranges.items():
+        must.append(qm.FieldCondition(key=key, range=qm.Range(gte=rng.gte, lte=rng.lte)))
+    if flt.tags_any:
+        must.append(qm.FieldCondition(key=TAGS_FIELD, match=_client_any(list(flt.tags_any))))
+    must_not: list[qm.Condition] = []
+    if flt.ids_not:
+        ids: list[qm.ExtendedPointId] = list(point_ids(flt.ids_not))
+        must_not.append(qm.HasIdCondition(has_id=ids))
+    return qm.Filter(must=must or None, must_not=must_not or None)
+
+
+def to_edge_filter(flt: Filter | None) -> qe.Filter | None:
+    """The qdrant-edge model of ``flt``; None when there is nothing to filter."""
+    if flt is None or flt.is_empty():
+        return None
+    must: list[qe.ConditionType] = []
+    for key, value in flt.equals.items():
+        must.append(qe.FieldCondition(key=key, match=qe.MatchValue(value)))
+    for key, values in flt.any_of.items():
+        must.append(qe.FieldCondition(key=key, match=_edge_any(values)))
+    for key, rng in flt.ranges.items():
+        must.append(qe.FieldCondition(key=key, range=qe.RangeFloat(gte=rng.gte, lte=rng.lte)))
+    if flt.tags_any:
+        must.append(qe.FieldCondition(key=TAGS_FIELD, match=_edge_any(list(flt.tags_any))))
+    must_not: list[qe.ConditionType] = []
+    if flt.ids_not:
+        must_not.append(qe.HasIdCondition(set(point_ids(flt.ids_not))))
+    return qe.Filter(must=must or None, must_not=must_not or None)
+
+
+def _split(values: list[str | int]) -> tuple[list[str], list[int]]:
+    strings = [v for v in values if isinstance(v, str)]
+    ints = [v for v in values if not isinstance(v, str)]
+    return strings, ints
+
+
+def _client_any(values: list[str | int]) -> qm.Match:
+    strings, ints = _split(values)
+    if strings and ints:
+        raise ValueError("any_of mixes strings and integers")
+    return qm.MatchAny(any=strings if strings else ints)
+
+
+def _edge_any(values: list[str | int]) -> qe.MatchType:
+    strings, ints = _split(values)
+    if strings and ints:
+        raise ValueError("any_of mixes strings and integers")
+    return qe.MatchAny(strings if strings else ints)
+
+
+def to_hit(pid: object, score: float, payload: Any, vector: Any, with_vectors: bool) -> Hit:
+    """Our ``Hit`` from a record or scored point of either engine (named vectors as dicts)."""
+    vectors = None
+    if with_vectors and isinstance(vector, dict):
+        vectors = {k: np.asarray(v, dtype=np.float32) for k, v in vector.items()}
+    return Hit(id=str(pid), score=float(score), payload=dict(payload or {}), vectors=vectors)
