@@ -1,0 +1,1 @@
+"""Measured quality: datasets, retrieval metrics and the ``loupe eval`` harness."""
