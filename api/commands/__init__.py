@@ -1,0 +1,1 @@
+"""The `loupe` CLI sub-commands, one module each exposing a click ``command``."""

@@ -1,0 +1,88 @@
+"""``loupe eval DATASET``: measure an encoder's retrieval quality on a labelled image set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from search.encoders import EncoderUnavailable, make_encoder
+from search.errors import LoupeError
+from search.evaluation.datasets import load_dataset
+from search.evaluation.run import EvalReport, evaluate_dataset
+from search.settings import Settings
+
+
+def _table(report: EvalReport) -> Table:
+    table = Table(
+        title=f"{report.dataset}: {report.images} images, {report.labels} labels, "
+        f"model {report.model_id}"
+    )
+    table.add_column("task")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for task, metric, value in report.rows():
+        table.add_row(task, metric, f"{value:.1f}" if metric == "images/s" else f"{value:.4f}")
+    return table
+
+
+def _settings(ctx: click.Context) -> Settings:
+    """The entry point's Settings when the CLI group put one in ``ctx.obj``, else from the env."""
+    found = ctx.find_object(Settings)
+    return found if found is not None else Settings.model_validate({})  # reads LOUPE_* too
+
+
+@click.command("eval")
+@click.argument("dataset")
+@click.option("--model", default=None, help="Encoder spec (default: LOUPE_MODEL).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Images, class-balanced.")
+@click.option("--per-class", type=click.IntRange(min=1), default=None, help="Images per label.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the slice.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Also write the JSON report to this file.",
+)
+@click.pass_context
+def command(
+    ctx: click.Context,
+    dataset: str,
+    model: str | None,
+    limit: int | None,
+    per_class: int | None,
+    seed: int,
+    batch_size: int,
+    as_json: bool,
+    out: Path | None,
+) -> None:
+    """Measure retrieval quality on DATASET.
+
+    DATASET is fashion-mnist, animal-mnist, samples, samples-zh or folder:<path> (one
+    sub-folder of images per label). Reports zero-shot accuracy, text→image hit/recall/
+    precision@k and mAP, leave-one-out image→image metrics, and images per second.
+    """
+    settings = _settings(ctx)
+    try:
+        data = load_dataset(dataset, limit=limit, per_class=per_class, seed=seed)
+        encoder = make_encoder(
+            model or settings.model,
+            device=settings.device,
+            batch_size=settings.encode_batch_size,
+            clip_text_model=settings.clip_text_model,
+        )
+        report = evaluate_dataset(encoder, data, name=dataset, batch_size=batch_size)
+    except LoupeError as error:
+        raise click.ClickException(error.message) from error
+    except EncoderUnavailable as error:
+        raise click.ClickException(str(error)) from error
+    if out is not None:
+        out.write_text(report.to_json() + "\n", encoding="utf-8")
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        Console().print(_table(report))

@@ -1,0 +1,16 @@
+"""Measured quality: datasets, retrieval metrics and the ``loupe eval`` harness."""
+
+from __future__ import annotations
+
+from search.evaluation.datasets import DATASET_NAMES, DatasetUnavailable, EvalDataset, load_dataset
+from search.evaluation.run import EvalReport, evaluate, evaluate_dataset
+
+__all__ = [
+    "DATASET_NAMES",
+    "DatasetUnavailable",
+    "EvalDataset",
+    "EvalReport",
+    "evaluate",
+    "evaluate_dataset",
+    "load_dataset",
+]
