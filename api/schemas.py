@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
@@ -25,8 +24,12 @@ class FilterModel(Strict):
     )
     modality: Literal["image", "text"] | None = None
     mime: list[StrictStr] = Field(default_factory=list, max_length=20)
-    created_after: Annotated[datetime | float | None, Field(strict=False)] = None
-    created_before: Annotated[datetime | float | None, Field(strict=False)] = None
+    created_after: StrictStr | StrictFloat | StrictInt | None = Field(
+        None, description="ISO 8601 date-time or epoch seconds."
+    )
+    created_before: StrictStr | StrictFloat | StrictInt | None = Field(
+        None, description="ISO 8601 date-time or epoch seconds."
+    )
     metadata: dict[
         Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")], Scalar | RangeModel
     ] = Field(default_factory=dict, max_length=20, description="Equality or {gte, lte} ranges.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image
@@ -17,10 +17,18 @@ from search.errors import InvalidInput
 from search.index import Filter, Hit, Range
 
 
-def _epoch(value: datetime | float | None) -> float | None:
+def _epoch(value: str | float | None) -> float | None:
     if value is None:
         return None
-    return value.timestamp() if isinstance(value, datetime) else float(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(f"{value!r} is not an ISO 8601 date-time") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.timestamp()
+    return float(value)
 
 
 def filter_from_model(model: FilterModel | None) -> Filter | None:

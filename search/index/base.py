@@ -119,6 +119,9 @@ class VectorIndex(Protocol):
 
     def resolve_alias(self, alias: str) -> str | None: ...
 
+    def delete_alias(self, alias: str) -> None:
+        """Remove ``alias`` (absent aliases are ignored); the collection stays."""
+
     def upsert(self, collection: str, points: Sequence[Point]) -> None: ...
 
     def delete(self, collection: str, ids: Sequence[str]) -> None: ...

@@ -179,6 +179,13 @@ class ClientIndex:
         with self._guard():
             return self._aliases().get(alias)
 
+    def delete_alias(self, alias: str) -> None:
+        with self._guard():
+            if alias in self._aliases():
+                self._client.update_collection_aliases(
+                    [qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=alias))]
+                )
+
     # -- points ----------------------------------------------------------------------------
 
     def upsert(self, collection: str, points: Sequence[Point]) -> None:

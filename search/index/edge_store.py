@@ -182,6 +182,13 @@ class EdgeIndex:
         with self._lock:
             return self._aliases.get(alias)
 
+    def delete_alias(self, alias: str) -> None:
+        with self._lock:
+            if alias in self._aliases:
+                aliases = {k: v for k, v in self._aliases.items() if k != alias}
+                self._layout.write_aliases(aliases)
+                self._aliases = aliases
+
     # -- points ----------------------------------------------------------------------------
 
     def upsert(self, collection: str, points: Sequence[Point]) -> None:

@@ -166,6 +166,10 @@ class NumpyIndex:
         with self._lock:
             return self._aliases.get(alias)
 
+    def delete_alias(self, alias: str) -> None:
+        with self._lock:
+            self._aliases.pop(alias, None)
+
     # -- points -----------------------------------------------------------------------------
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
         with self._lock:

@@ -196,6 +196,11 @@ def test_aliases_switch_atomically(index: VectorIndex) -> None:
     assert listed == {"gen1": (10, []), "gen2": (3, ["loupe"])}
     with pytest.raises(CollectionNotFound):
         index.set_alias("loupe", "nope")
+    index.set_alias("loupe__next", "gen1")
+    index.delete_alias("loupe__next")
+    index.delete_alias("never-existed")
+    assert index.resolve_alias("loupe__next") is None
+    assert index.collection_info("gen1").points == 10
     index.drop_collection("gen2")
     assert index.resolve_alias("loupe") is None
     assert [c.name for c in index.list_collections()] == ["gen1"]
