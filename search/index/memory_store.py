@@ -267,8 +267,12 @@ class NumpyIndex:
             for row in rows:
                 keep[row] = matches(snap.ids[row], snap.payloads[row], flt)
         rows = np.flatnonzero(keep)
+        wanted = offset + limit
+        if 0 < wanted < rows.size:  # keep the top ``wanted`` and every row tied with the last
+            negated = -scores[rows]
+            rows = rows[negated <= np.partition(negated, wanted - 1)[wanted - 1]]
         # ids are sorted, so a stable sort on -score breaks ties by id.
-        ranked = rows[np.argsort(-scores[rows], kind="stable")][offset : offset + limit]
+        ranked = rows[np.argsort(-scores[rows], kind="stable")][offset:wanted]
         with self._lock:
             out = []
             for row in ranked:

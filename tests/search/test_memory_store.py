@@ -110,6 +110,8 @@ def test_search_ranks_exactly_with_ties_by_id(filled: NumpyIndex) -> None:
     assert [h.id for h in hits] == ["b", "d", "a", "c"]
     assert hits[0].score == pytest.approx(1.0)
     assert [h.id for h in filled.search("c", unit(1, 1, 0), limit=2, offset=1)] == ["d", "a"]
+    assert [h.id for h in filled.search("c", unit(1, 1, 0), limit=1)] == ["b"]
+    assert [h.id for h in filled.search("c", unit(1, 1, 0), limit=1, offset=1)] == ["d"]
     above = filled.search("c", unit(1, 1, 0), score_threshold=0.9)
     assert [h.id for h in above] == ["b", "d"]
 

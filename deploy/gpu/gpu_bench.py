@@ -1,0 +1,314 @@
+"""CLIP image-encoder throughput on one GPU: forward-only img/s and end-to-end img/s from JPEGs.
+
+Standalone: needs only torch, transformers, numpy and Pillow (no network, no weights: the models
+are randomly initialised at ViT-B/32 and ViT-L/14 sizes, which costs the same FLOPs as trained
+ones). Prints a markdown table and writes JSON to ``--out``, else ``$OUT/gpu-bench.json`` when
+``$OUT`` is set, else ``./gpu-bench.json``. ``--smoke`` runs tiny sizes on whatever device there
+is (CPU included) in a few seconds, to check the program itself.
+
+    python3 deploy/gpu/gpu_bench.py            # full run (GPU)
+    python3 deploy/gpu/gpu_bench.py --smoke    # seconds, CPU is fine
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_e2e import decode_only, make_jpegs, run_pipeline, start_pool
+
+MODELS: dict[str, dict[str, int]] = {
+    "ViT-B/32": {"hidden": 768, "layers": 12, "heads": 12, "mlp": 3072, "patch": 32, "proj": 512},
+    "ViT-L/14": {"hidden": 1024, "layers": 24, "heads": 16, "mlp": 4096, "patch": 14, "proj": 768},
+    "tiny": {"hidden": 64, "layers": 2, "heads": 2, "mlp": 128, "patch": 16, "proj": 32},
+}
+
+
+def build_vision_model(name: str, *, image_size: int, device: str, dtype: Any) -> Any:
+    """A randomly initialised CLIP image tower with projection, in eval mode on ``device``."""
+    import torch
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    shape = MODELS[name]
+    config = CLIPVisionConfig(
+        hidden_size=shape["hidden"],
+        intermediate_size=shape["mlp"],
+        num_hidden_layers=shape["layers"],
+        num_attention_heads=shape["heads"],
+        patch_size=shape["patch"],
+        projection_dim=shape["proj"],
+        image_size=image_size,
+    )
+    config._attn_implementation = "sdpa"
+    placement: Any = torch.device(device)  # build the weights on the device directly
+    model_class: Any = CLIPVisionModelWithProjection
+    with placement:
+        model = model_class(config)
+    return model.to(dtype=dtype).eval()
+
+
+def make_forward(model: Any) -> Any:
+    import torch
+
+    def forward(pixels: Any) -> Any:
+        embeds = model(pixel_values=pixels).image_embeds
+        return torch.nn.functional.normalize(embeds.float(), dim=-1)
+
+    return forward
+
+
+def sync(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def time_forward(
+    forward: Any, *, batch: int, image_size: int, device: str, dtype: Any, warmup: int, runs: int
+) -> dict[str, Any]:
+    import torch
+
+    pixels = torch.randn(batch, 3, image_size, image_size, device=device).to(dtype)
+    times = []
+    with torch.inference_mode():
+        for index in range(warmup + runs):
+            sync(device)
+            began = time.perf_counter()
+            forward(pixels)
+            sync(device)
+            if index >= warmup:
+                times.append(time.perf_counter() - began)
+    median = statistics.median(times)
+    return {"median_s": median, "img_per_s": batch / median, "runs_s": times}
+
+
+def dtype_of(name: str) -> Any:
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = name == "tf32"
+    torch.backends.cudnn.allow_tf32 = name == "tf32"
+    return {"fp32": torch.float32, "tf32": torch.float32, "bf16": torch.bfloat16}.get(
+        name, torch.float16
+    )
+
+
+def bench_encoders(args: argparse.Namespace, device: str, report: Report) -> None:
+    import torch
+
+    for model_name in args.models:
+        for dtype_name in args.dtypes:
+            dtype = dtype_of(dtype_name)
+            model = build_vision_model(
+                model_name, image_size=args.image_size, device=device, dtype=dtype
+            )
+            forward = make_forward(model)
+            variants = [("eager", forward)]
+            if args.compile:
+                variants.append(("compile", torch.compile(forward)))
+            for mode, run in variants:
+                for batch in args.batches:
+                    row: dict[str, Any] = {
+                        "section": "encoder",
+                        "model": model_name,
+                        "dtype": dtype_name,
+                        "mode": mode,
+                        "batch": batch,
+                    }
+                    try:
+                        row |= time_forward(
+                            run,
+                            batch=batch,
+                            image_size=args.image_size,
+                            device=device,
+                            dtype=dtype,
+                            warmup=args.warmup + (2 if mode == "compile" else 0),
+                            runs=args.runs,
+                        )
+                    except torch.cuda.OutOfMemoryError:
+                        row["error"] = "out of memory"
+                        torch.cuda.empty_cache()
+                    except Exception as exc:  # an optional compile must not end the run
+                        if mode != "compile":
+                            raise
+                        row["error"] = f"compile failed: {type(exc).__name__}: {exc}"[:300]
+                    report.add(row)
+            del model, forward, variants
+            if device.startswith("cuda"):
+                torch.cuda.empty_cache()
+
+
+def bench_end_to_end(args: argparse.Namespace, device: str, report: Report) -> None:
+    workers = args.workers or os.cpu_count() or 1
+    began = time.perf_counter()
+    jpegs = make_jpegs(args.e2e_images, args.jpeg_width, args.jpeg_height, workers)
+    average_kb = sum(map(len, jpegs)) / len(jpegs) / 1024
+    print(
+        f"synthesised {len(jpegs)} JPEGs ({average_kb:.0f} KB avg) in "
+        f"{time.perf_counter() - began:.1f}s",
+        file=sys.stderr,
+    )
+    for preprocess in args.preprocess:
+        report.add(
+            {
+                "section": "decode-only",
+                "preprocess": preprocess,
+                "pool": "thread",
+                "workers": workers,
+                "img_per_s": decode_only(jpegs, args.image_size, workers, preprocess),
+            }
+        )
+    dtype = dtype_of(args.e2e_dtype)
+    for model_name in args.e2e_models:
+        model = build_vision_model(
+            model_name, image_size=args.image_size, device=device, dtype=dtype
+        )
+        forward = make_forward(model)
+        for preprocess in args.preprocess:
+            for pool_kind in args.pools:
+                with start_pool(pool_kind, workers) as pool:
+                    common = {
+                        "forward": forward,
+                        "jpegs": jpegs,
+                        "size": args.image_size,
+                        "pool": pool,
+                        "preprocess": preprocess,
+                        "device": device,
+                        "dtype": dtype,
+                        "batch": args.e2e_batch,
+                    }
+                    run_pipeline(**common)  # warm-up: workers' imports, kernels, allocator
+                    results = [run_pipeline(**common) for _ in range(args.runs)]
+                speeds = [result["img_per_s"] for result in results]
+                report.add(
+                    {
+                        "section": "end-to-end",
+                        "model": model_name,
+                        "dtype": args.e2e_dtype,
+                        "batch": args.e2e_batch,
+                        "preprocess": preprocess,
+                        "pool": pool_kind,
+                        "workers": workers,
+                        "img_per_s": statistics.median(speeds),
+                        "runs_img_per_s": speeds,
+                        "dim": results[0]["dim"],
+                        "unit_norm": results[0]["unit_norm"],
+                    }
+                )
+
+
+class Report:
+    """Rows as they come (printed, and the JSON rewritten after each, so a timeout keeps data)."""
+
+    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
+        self.path = path
+        self.meta = meta
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        shown = {k: v for k, v in row.items() if k not in ("runs_s", "runs_img_per_s")}
+        print(json.dumps(shown, default=str), file=sys.stderr, flush=True)
+        self.path.write_text(json.dumps({"meta": self.meta, "rows": self.rows}, indent=1))
+
+    def markdown(self) -> str:
+        lines = [
+            "| section | model | dtype | mode | batch | preprocess | pool | img/s |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for row in self.rows:
+            speed = f"{row['img_per_s']:,.0f}" if "img_per_s" in row else row.get("error", "")
+            cells = [
+                row.get(key, "")
+                for key in ("section", "model", "dtype", "mode", "batch", "preprocess", "pool")
+            ]
+            lines.append("| " + " | ".join(map(str, [*cells, speed])) + " |")
+        return "\n".join(lines)
+
+
+def environment(device: str) -> dict[str, Any]:
+    import torch
+    import transformers
+
+    meta: dict[str, Any] = {
+        "device": device,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "argv": sys.argv[1:],
+    }
+    if device.startswith("cuda"):
+        meta["gpu"] = torch.cuda.get_device_name()
+        meta["cuda"] = torch.version.cuda
+    return meta
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    def csv(value: str) -> list[str]:
+        return [part for part in value.split(",") if part]
+
+    def ints(value: str) -> list[int]:
+        return [int(part) for part in csv(value)]
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds, CPU is fine")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--models", type=csv, default=["ViT-B/32", "ViT-L/14"])
+    parser.add_argument("--dtypes", type=csv, default=["fp32", "bf16", "fp16"])
+    parser.add_argument("--batches", type=ints, default=[64, 256, 1024])
+    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile")
+    parser.add_argument("--skip-encoder", action="store_true")
+    parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--e2e-images", type=int, default=2000)
+    parser.add_argument("--e2e-models", type=csv, default=["ViT-B/32"])
+    parser.add_argument("--e2e-dtype", default="fp16")
+    parser.add_argument("--e2e-batch", type=int, default=256)
+    parser.add_argument("--preprocess", type=csv, default=["fast", "hf"])
+    parser.add_argument("--pools", type=csv, default=["thread", "process"])
+    parser.add_argument("--workers", type=int, default=0, help="0 = one per CPU")
+    parser.add_argument("--jpeg-width", type=int, default=640)
+    parser.add_argument("--jpeg-height", type=int, default=480)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.models, args.e2e_models, args.batches = ["tiny"], ["tiny"], [4, 16]
+        args.image_size, args.runs, args.warmup, args.e2e_images = 64, 3, 1, 48
+        args.e2e_batch, args.jpeg_width, args.jpeg_height = 16, 320, 240
+        args.workers = args.workers or 2
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    args = parse_args(argv)
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    out = args.out or Path(os.environ.get("OUT") or ".") / "gpu-bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = Report(out, environment(device))
+    print(f"device={device} -> {out}", file=sys.stderr)
+    if not args.skip_encoder:
+        bench_encoders(args, device, report)
+    if not args.skip_e2e:
+        bench_end_to_end(args, device, report)
+    print(report.markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
