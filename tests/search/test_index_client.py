@@ -39,7 +39,7 @@ class Recorder(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_PUT = do_POST = _answer
+    do_GET = do_PUT = do_POST = _answer  # noqa: N815 (http.server's names)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
