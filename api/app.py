@@ -10,12 +10,13 @@ from importlib import resources
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
-from search.service import SearchService
 
 from api import errors, metrics
 from api.routes import admin, health, items, jobs, search
 from api.watcher import AliasWatcher
+from ingest.models import EncoderPool
 from ingest.thumbs import Thumbnailer
+from search.service import SearchService
 from search.settings import Settings
 from workers.runtime import Runtime
 
@@ -34,10 +35,12 @@ def build_search(runtime: Runtime, settings: Settings) -> SearchService:
     )
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> FastAPI:
+    """The app for ``settings``; pass ``encoders`` to reuse models already loaded."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.build(settings, role="api")
+        runtime = Runtime.build(settings, role="api", encoders=encoders)
         app.state.runtime = runtime
         app.state.thumbs = Thumbnailer(
             runtime.blobs, settings.data_dir / "thumbs", size=settings.thumbnail_px

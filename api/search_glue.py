@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image
-from search.query import ResultHit, SearchQuery, SearchResult
 
 from api.schemas import FilterModel, HitModel, RangeModel, SearchOptions, SearchResponse
 from ingest.validate import decode_image, inspect_image
 from search.errors import InvalidInput
 from search.index import Filter, Hit, Range
+from search.query import ResultHit, SearchQuery, SearchResult
 
 
 def _epoch(value: str | float | None) -> float | None:

@@ -225,9 +225,7 @@ class SqliteJobStore:
 
     def claim(self, job_id: str, step: str) -> bool:
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO claims VALUES (?, ?)", (job_id, step)
-            )
+            cursor = self._db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?)", (job_id, step))
             return cursor.rowcount == 1
 
     def ping(self) -> None:

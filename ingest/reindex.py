@@ -33,10 +33,16 @@ SCROLL_PAGE = 512
 
 def spec_from_payload(point_id: str, payload: dict[str, Any]) -> ItemSpec:
     return ItemSpec(
-        id=point_id, modality=Modality(payload.get("modality", "image")),
-        blob=str(payload["sha256"]), filename=payload.get("filename"), mime=payload.get("mime"),
-        width=payload.get("width"), height=payload.get("height"), size=payload.get("size"),
-        tags=list(payload.get("tags") or []), metadata=dict(payload.get("metadata") or {}),
+        id=point_id,
+        modality=Modality(payload.get("modality", "image")),
+        blob=str(payload["sha256"]),
+        filename=payload.get("filename"),
+        mime=payload.get("mime"),
+        width=payload.get("width"),
+        height=payload.get("height"),
+        size=payload.get("size"),
+        tags=list(payload.get("tags") or []),
+        metadata=dict(payload.get("metadata") or {}),
         created_at=float(payload.get("created_at") or 0.0),
     )
 
@@ -57,9 +63,7 @@ class Started:
     collection: str
 
 
-def start(
-    pipeline: Pipeline, *, model_spec: str, collection: str, source: str
-) -> Started:
+def start(pipeline: Pipeline, *, model_spec: str, collection: str, source: str) -> Started:
     """Create the shadow collection, turn on dual writes and create the reindex job."""
     if pipeline.index.resolve_alias(pipeline.next_alias) is not None:
         raise Conflict("a reindex is already running; wait for it or cancel its job")
@@ -74,8 +78,12 @@ def start(
         Unit(seq=i, name=s.filename or s.id, ref={"kind": "blob", "spec": s.to_json()})
         for i, s in enumerate(specs)
     ]
-    meta = {"target": collection, "source": source, "model": model_spec,
-            "model_id": encoder.model_id}
+    meta = {
+        "target": collection,
+        "source": source,
+        "model": model_spec,
+        "model_id": encoder.model_id,
+    }
     job = pipeline.jobs.create(JobKind.REINDEX, units, meta=meta)
     if not units:
         finalize(pipeline, job.id)
@@ -101,8 +109,9 @@ def _catch_up(pipeline: Pipeline, source: str, target: str, model_id: str) -> in
 def _load(pipeline: Pipeline, spec: ItemSpec) -> Prepared:
     from ingest.units import materialize
 
-    return materialize({"kind": "blob", "spec": spec.to_json()}, blobs=pipeline.blobs,
-                       limits=pipeline.limits)
+    return materialize(
+        {"kind": "blob", "spec": spec.to_json()}, blobs=pipeline.blobs, limits=pipeline.limits
+    )
 
 
 def canary(pipeline: Pipeline, *, source: str, target: str, model_id: str) -> str | None:
@@ -132,8 +141,9 @@ def finalize(pipeline: Pipeline, job_id: str) -> bool:
     source, target = str(job.meta["source"]), str(job.meta["target"])
     model_id = str(job.meta["model_id"])
     try:
-        caught = _catch_up(pipeline, pipeline.index.resolve_alias(pipeline.alias) or source,
-                           target, model_id)
+        caught = _catch_up(
+            pipeline, pipeline.index.resolve_alias(pipeline.alias) or source, target, model_id
+        )
         live_now = pipeline.index.resolve_alias(pipeline.alias) or source
         problem = canary(pipeline, source=live_now, target=target, model_id=model_id)
     except Exception as exc:  # the old collection must keep serving whatever went wrong
@@ -149,8 +159,7 @@ def finalize(pipeline: Pipeline, job_id: str) -> bool:
         return False
     pipeline.index.set_alias(pipeline.alias, target)
     pipeline.index.delete_alias(pipeline.next_alias)
-    pipeline.jobs.update_meta(job_id, {"swapped": True, "caught_up": caught,
-                                       "previous": live_now})
+    pipeline.jobs.update_meta(job_id, {"swapped": True, "caught_up": caught, "previous": live_now})
     log.info("reindex %s: %s is live (model %s)", job_id, target, model_id)
     return True
 
@@ -172,8 +181,10 @@ def rollback(pipeline: Pipeline) -> tuple[str, str]:
 
 
 def live_and_next(pipeline: Pipeline) -> tuple[str | None, str | None]:
-    return (pipeline.index.resolve_alias(pipeline.alias),
-            pipeline.index.resolve_alias(pipeline.next_alias))
+    return (
+        pipeline.index.resolve_alias(pipeline.alias),
+        pipeline.index.resolve_alias(pipeline.next_alias),
+    )
 
 
 def droppable(pipeline: Pipeline, name: str) -> CollectionInfo:

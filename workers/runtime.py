@@ -79,7 +79,15 @@ class Runtime:
     live_encoder: Encoder
 
     @classmethod
-    def build(cls, settings: Settings, *, role: Literal["api", "worker", "cli"]) -> Runtime:
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        role: Literal["api", "worker", "cli"],
+        encoders: EncoderPool | None = None,
+    ) -> Runtime:
+        """Open everything. ``encoders`` lets a caller share loaded models across runtimes
+        (tests, benchmarks); by default a new pool is built from the settings."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         blobs = open_blob_store(settings)
         index = open_index(
@@ -90,7 +98,7 @@ class Runtime:
             replicas=settings.qdrant_replicas,
         )
         jobs = open_jobs(settings)
-        pool = EncoderPool(
+        pool = encoders or EncoderPool(
             settings.model,
             device=settings.device,
             batch_size=settings.encode_batch_size,

@@ -42,9 +42,7 @@ class RollbackResponse(Strict):
 
 
 @router.post("/reindex", status_code=202, response_model=JobModel)
-def start_reindex(
-    _: AdminDep, runtime: RuntimeDep, body: ReindexRequest | None = None
-) -> JobModel:
+def start_reindex(_: AdminDep, runtime: RuntimeDep, body: ReindexRequest | None = None) -> JobModel:
     body = body or ReindexRequest()
     dispatcher = runtime.dispatcher
     if dispatcher is None:
@@ -83,8 +81,13 @@ def collections(_: AdminDep, runtime: RuntimeDep) -> list[CollectionModel]:
     live, building = reindex.live_and_next(runtime.pipeline)
     return [
         CollectionModel(
-            name=c.name, model_id=c.model_id, dim=c.dim, visual_dim=c.visual_dim,
-            points=c.points, created_at=c.created_at, live=c.name == live,
+            name=c.name,
+            model_id=c.model_id,
+            dim=c.dim,
+            visual_dim=c.visual_dim,
+            points=c.points,
+            created_at=c.created_at,
+            live=c.name == live,
             building=c.name == building,
         )
         for c in sorted(runtime.index.list_collections(), key=lambda c: c.created_at)

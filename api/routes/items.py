@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from api.deps import RuntimeDep, SearchServiceDep, SettingsDep, ThumbsDep
@@ -48,24 +49,29 @@ async def _multipart(request: Request, runtime: Runtime, limit: int) -> list[Ite
         form = await request.form(max_files=limit + 1, max_fields=200)
     except Exception as exc:  # starlette raises its own MultiPartException / HTTPException
         raise InvalidInput("the multipart body is malformed or has too many parts") from exc
-    files = [f for f in form.getlist("files") if isinstance(f, StarletteUpload)]
-    if not files:
-        raise InvalidInput("send one or more images in the multipart field 'files'")
-    if len(files) > limit:
-        raise PayloadTooLarge(f"at most {limit} files per request")
-    uploads = []
-    for f in files:
-        data = await f.read(settings.max_upload_bytes + 1)
-        if len(data) > settings.max_upload_bytes:
-            raise PayloadTooLarge(
-                f"{f.filename or 'a file'} is larger than {settings.max_upload_bytes} bytes"
-            )
-        uploads.append(UploadFile(f.filename, f.content_type, data))
-    tags, metadata = _labels(
-        [v for v in form.getlist("tags") if isinstance(v, str)],
-        v if isinstance(v := form.get("metadata"), str) else None,
+    try:
+        files = [f for f in form.getlist("files") if isinstance(f, StarletteUpload)]
+        if not files:
+            raise InvalidInput("send one or more images in the multipart field 'files'")
+        if len(files) > limit:
+            raise PayloadTooLarge(f"at most {limit} files per request")
+        uploads = []
+        for f in files:
+            data = await f.read(settings.max_upload_bytes + 1)
+            if len(data) > settings.max_upload_bytes:
+                raise PayloadTooLarge(
+                    f"{f.filename or 'a file'} is larger than {settings.max_upload_bytes} bytes"
+                )
+            uploads.append(UploadFile(f.filename, f.content_type, data))
+        tags, metadata = _labels(
+            [v for v in form.getlist("tags") if isinstance(v, str)],
+            v if isinstance(v := form.get("metadata"), str) else None,
+        )
+    finally:
+        await form.close()
+    return await run_in_threadpool(
+        image_specs, runtime.pipeline, uploads, tags=tags, metadata=metadata
     )
-    return image_specs(runtime.pipeline, uploads, tags=tags, metadata=metadata)
 
 
 @router.post("", status_code=202, response_model=UploadResponse)
@@ -85,11 +91,11 @@ async def upload(request: Request, runtime: RuntimeDep, settings: SettingsDep) -
             where = ".".join(str(p) for p in first.get("loc", ())) or "body"
             raise InvalidInput(f"{where}: {first.get('msg', 'invalid')}") from None
         items = [TextItem(i.text, list(i.tags), dict(i.metadata)) for i in body.items]
-        specs = text_specs(runtime.pipeline, items)
+        specs = await run_in_threadpool(text_specs, runtime.pipeline, items)
     else:
         raise InvalidInput("send multipart/form-data with 'files', or JSON with 'items'")
     runtime.dispatcher.ping()
-    job, accepted = submit(runtime.pipeline, specs)
+    job, accepted = await run_in_threadpool(submit, runtime.pipeline, specs)
     if job is not None:
         runtime.dispatcher.submit(job.id, list(range(job.total)))
     return UploadResponse(

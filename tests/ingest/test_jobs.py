@@ -24,7 +24,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
 
 
 def _units(n: int) -> list[Unit]:
-    return [Unit(seq=i, name=f"f{i}.jpg", ref={"kind": "file", "path": f"/x/{i}"}) for i in range(n)]
+    return [
+        Unit(seq=i, name=f"f{i}.jpg", ref={"kind": "file", "path": f"/x/{i}"}) for i in range(n)
+    ]
 
 
 def test_counts_and_states(store: JobStore) -> None:

@@ -39,8 +39,11 @@ def plan(path: str, root: Path, tmp_path: Path) -> list[str]:
 
 
 def test_folder(root: Path, tmp_path: Path) -> None:
-    assert plan(str(root / "album"), root, tmp_path) == ["album/a.jpg", "album/note.txt",
-                                                         "album/sub/b.png"]
+    assert plan(str(root / "album"), root, tmp_path) == [
+        "album/a.jpg",
+        "album/note.txt",
+        "album/sub/b.png",
+    ]
     assert plan("album", root, tmp_path) == plan(str(root / "album"), root, tmp_path)
 
 

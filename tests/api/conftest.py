@@ -1,0 +1,100 @@
+"""API fixtures: the real app (bundled encoder with real weights, embedded Qdrant in a temp
+folder, in-process runner), driven through Starlette's TestClient (lifespan included)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from ingest.models import EncoderPool
+from search.settings import Settings
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+@pytest.fixture(scope="session")
+def encoders() -> Iterator[EncoderPool]:
+    """One pool of loaded models for the whole session (loading takes seconds)."""
+    pool = EncoderPool("bundled", device="cpu", batch_size=32, wait_ms=5)
+    pool.default.load()
+    yield pool
+    pool.close()
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "ingest_roots": [data_dir / "roots"],
+        "admin_token": ADMIN_TOKEN,
+        "model": "bundled",
+        "device": "cpu",
+    }
+    values.update(overrides)
+    (data_dir / "roots").mkdir(parents=True, exist_ok=True)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, encoders=encoders)) as test_client:
+        yield test_client
+
+
+def wait_job(client: TestClient, job_id: str, timeout_s: float = 120.0) -> dict[str, Any]:
+    """Poll a job until it ends (a bounded wait, not a timing assertion)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
+        if job["state"] in ("succeeded", "partial", "failed", "cancelled"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+@pytest.fixture
+def upload(client: TestClient) -> Callable[..., dict[str, Any]]:
+    """Upload files (paths) and wait for their job; returns the upload answer."""
+
+    def _upload(*paths: Path, tags: str | None = None) -> dict[str, Any]:
+        files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in paths]
+        data = {"tags": tags} if tags else {}
+        response = client.post("/v1/items", files=files, data=data)
+        assert response.status_code == 202, response.text
+        body: dict[str, Any] = response.json()
+        if body["job_id"]:
+            assert wait_job(client, body["job_id"])["state"] == "succeeded"
+        return body
+
+    return _upload
+
+
+@pytest.fixture
+def gallery(
+    client: TestClient, sample_dir: Path, upload: Callable[..., dict[str, Any]]
+) -> dict[str, str]:
+    """The sample gallery uploaded; maps file stem → item id."""
+    paths = sorted(sample_dir.glob("*.jpg"))
+    body = upload(*paths, tags="sample")
+    return {Path(item["filename"]).stem: item["id"] for item in body["items"]}
+
+
+def search(client: TestClient, **body: Any) -> dict[str, Any]:
+    response = client.post("/v1/search", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def top_stems(result: dict[str, Any], n: int = 1) -> list[str]:
+    return [Path(h["filename"]).stem for h in result["hits"][:n] if h.get("filename")]
