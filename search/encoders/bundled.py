@@ -85,8 +85,10 @@ class BundledEncoder:
     @property
     def model_id(self) -> str:
         text = "e5s" if self._variant == "multi" else "mlm6"
-        suffix = "" if (self._top_k, self._recipe) == (TOP_K, ClassTextRecipe()) else (
-            f"-k{self._top_k}-{self._recipe.key()}"
+        suffix = (
+            ""
+            if (self._top_k, self._recipe) == (TOP_K, ClassTextRecipe())
+            else (f"-k{self._top_k}-{self._recipe.key()}")
         )
         return f"bundled-effl0-{text}-{SPACE_VERSION}{suffix}"
 
@@ -177,7 +179,7 @@ class BundledEncoder:
         )
 
     def classify(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
-        """Raw ImageNet logits (n × 1000), for diagnostics and the ONNX/torch agreement check."""
+        """Raw ImageNet logits (n x 1000), for diagnostics and the ONNX/torch agreement check."""
         loaded = self._ensure()
         batch = self.prepare_images(images)
         if loaded.session is not None:

@@ -1,4 +1,4 @@
-"""ConSE: an image's semantic vector is the probability-weighted mean of its top classes' text vectors.
+"""ConSE: an image vector is the probability-weighted mean of its top classes' text vectors.
 
 Norouzi et al., "Zero-Shot Learning by Convex Combination of Semantic Embeddings" (ICLR 2014).
 """
@@ -15,7 +15,8 @@ def softmax(logits: NDArray[np.float32]) -> NDArray[np.float32]:
     """Row-wise softmax, numerically stable."""
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
-    return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+    probs: NDArray[np.float32] = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+    return probs
 
 
 def conse(logits: NDArray[np.float32], class_vectors: Vectors, *, top_k: int) -> Vectors:

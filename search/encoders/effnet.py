@@ -1,6 +1,6 @@
-"""The bundled image tower: EfficientNet-Lite0 (ImageNet-1k) giving class logits and pooled features.
+"""The bundled image tower: EfficientNet-Lite0 (ImageNet-1k), class logits and pooled features.
 
-On CPU the graph runs in onnxruntime (about 9× torch's speed on 2 cores): it is exported once
+On CPU the graph runs in onnxruntime (about 9x torch's speed on 2 cores): it is exported once
 into a cache folder, keyed by a hash of the weights file, and reused by later loads. On CUDA it
 runs in torch under autocast. ``prepare_images`` is model-free and thread-safe.
 """
@@ -29,7 +29,7 @@ _RESIZE_SHORT = 256  # resize the shorter side to this, then centre-crop IMAGE_S
 
 @dataclass(frozen=True, slots=True)
 class TowerOutput:
-    """Raw outputs of a batch: ``logits`` (n × 1000) and pooled ``features`` (n × 1280)."""
+    """Raw outputs of a batch: ``logits`` (n x 1000) and pooled ``features`` (n x 1280)."""
 
     logits: NDArray[np.float32]
     features: NDArray[np.float32]
