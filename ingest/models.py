@@ -23,7 +23,9 @@ class EncoderPool:
         batch_size: int = 32,
         wait_ms: float = 10.0,
         clip_text_model: str | None = None,
+        threads: int | None = None,
     ) -> None:
+        self._threads = threads
         self._device = device
         self._batch_size = batch_size
         self._wait_ms = wait_ms
@@ -40,6 +42,7 @@ class EncoderPool:
             device=self._device,
             batch_size=self._batch_size,
             clip_text_model=self._clip_text_model,
+            threads=self._threads,
         )
 
     def register(self, spec: str) -> Encoder:

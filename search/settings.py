@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         "(e.g. clip-ViT-B-32-multilingual-v1 or a local folder).",
     )
     device: str = Field("auto", description="auto, cpu, cuda or cuda:N.")
+    cpu_threads: int | None = Field(
+        None, ge=1, le=256, description="Threads of the CPU image tower (unset = all cores)."
+    )
     encode_batch_size: int = Field(32, ge=1, le=4096, description="Images per forward pass.")
     batch_wait_ms: float = Field(
         10.0, ge=0, le=1000, description="How long a micro-batch waits to fill up."

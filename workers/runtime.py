@@ -104,6 +104,7 @@ class Runtime:
             batch_size=settings.encode_batch_size,
             wait_ms=settings.batch_wait_ms,
             clip_text_model=settings.clip_text_model,
+            threads=settings.cpu_threads,
         )
         live = ensure_live_collection(index, pool, settings.collection_alias)
         limits = Limits(

@@ -30,13 +30,16 @@ def make_encoder(
     device: str = "auto",
     batch_size: int = 32,
     clip_text_model: str | None = None,
+    threads: int | None = None,
 ) -> Encoder:
     """Build (not load) the encoder named by ``LOUPE_MODEL``: ``bundled`` or ``clip:<x>``."""
     if spec == "bundled" or spec.startswith("bundled:"):
         from search.encoders.bundled import BundledEncoder
 
         variant = spec.partition(":")[2] or None
-        return BundledEncoder(variant=variant, device=device, batch_size=batch_size)
+        return BundledEncoder(
+            variant=variant, device=device, batch_size=batch_size, threads=threads
+        )
     if spec.startswith("clip:"):
         from search.encoders.clip import ClipEncoder
 

@@ -8,7 +8,6 @@ default: Chinese queries work) and ``en`` (all-MiniLM-L6-v2).
 
 from __future__ import annotations
 
-import os
 import threading
 import warnings
 from collections.abc import Sequence
@@ -67,7 +66,9 @@ class BundledEncoder:
         cache_dir: Path | None = None,
         top_k: int = TOP_K,
         recipe: ClassTextRecipe | None = None,
+        threads: int | None = None,
     ) -> None:
+        self._threads = threads
         self._variant = variant or DEFAULT_VARIANT
         if self._variant not in ("multi", "en"):
             raise EncoderUnavailable(
@@ -139,8 +140,9 @@ class BundledEncoder:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 effnet.export_onnx(effnet.build_torch_model(), path)
-        threads = int(os.environ.get("LOUPE_ONNX_THREADS", "0")) or None
-        return _Loaded(text, class_vectors, None, effnet.onnx_session(path, threads=threads))
+        return _Loaded(
+            text, class_vectors, None, effnet.onnx_session(path, threads=self._threads)
+        )
 
     def encode_texts(self, texts: Sequence[str], *, role: TextRole = TextRole.QUERY) -> Vectors:
         """(n, 384) float32 unit rows; queries and passages get the tower's own prefixes."""
