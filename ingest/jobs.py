@@ -101,12 +101,19 @@ def new_job_id() -> str:
 
 
 def derive_state(
-    *, stored: JobState, total: int, done: int, failed: int, started: bool
+    *,
+    stored: JobState,
+    total: int,
+    done: int,
+    failed: int,
+    started: bool,
+    kind: JobKind = JobKind.BULK,
 ) -> JobState:
-    """The state shown to users: stored terminal decisions win, else counts decide."""
-    if stored in (JobState.CANCELLED, JobState.FAILED):
+    """The state shown to users: stored decisions win, else counts decide. A reindex stays
+    running after its last unit until its final step (catch-up, canary, swap) decides."""
+    if stored in (JobState.CANCELLED, JobState.FAILED, JobState.SUCCEEDED):
         return stored
-    if done + failed < total:
+    if done + failed < total or kind is JobKind.REINDEX:
         return JobState.RUNNING if started or done or failed else JobState.QUEUED
     if failed == 0:
         return JobState.SUCCEEDED

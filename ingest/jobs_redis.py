@@ -94,6 +94,7 @@ class RedisJobStore:
             done=done,
             failed=len(failed),
             started=started is not None,
+            kind=JobKind(head["kind"]),
         )
         if state in FINAL_STATES and finished is None:
             finished = time.time()

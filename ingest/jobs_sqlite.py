@@ -116,6 +116,7 @@ class SqliteJobStore:
             done=done,
             failed=failed,
             started=started is not None,
+            kind=JobKind(kind),
         )
         if shown in FINAL_STATES and finished is None:
             finished = time.time()

@@ -23,7 +23,7 @@ from ingest.items import ItemSpec, Modality
 from ingest.jobs import Job, JobKind, JobState, Unit
 from ingest.pipeline import Pipeline
 from ingest.units import Prepared
-from search.errors import Conflict, InvalidInput, NotFound
+from search.errors import Conflict, InvalidInput, LoupeError, NotFound
 from search.index import SEMANTIC, VISUAL, CollectionInfo
 
 log = logging.getLogger(__name__)
@@ -98,12 +98,18 @@ def _catch_up(pipeline: Pipeline, source: str, target: str, model_id: str) -> in
         chunk = specs[start_at : start_at + SCROLL_PAGE]
         have = {h.id for h in pipeline.index.retrieve(target, [s.id for s in chunk])}
         missing.extend(s for s in chunk if s.id not in have)
+    added = 0
     for start_at in range(0, len(missing), 32):
-        prepared = [
-            (i, _load(pipeline, spec)) for i, spec in enumerate(missing[start_at : start_at + 32])
-        ]
-        pipeline.index.upsert(target, pipeline.points(prepared, model_id))
-    return len(missing)
+        prepared = []
+        for i, spec in enumerate(missing[start_at : start_at + 32]):
+            try:
+                prepared.append((i, _load(pipeline, spec)))
+            except LoupeError as exc:
+                log.warning("catch-up skipped %s: %s", spec.id, exc.message)
+        if prepared:
+            pipeline.index.upsert(target, pipeline.points(prepared, model_id))
+            added += len(prepared)
+    return added
 
 
 def _load(pipeline: Pipeline, spec: ItemSpec) -> Prepared:
@@ -150,8 +156,9 @@ def finalize(pipeline: Pipeline, job_id: str) -> bool:
         log.exception("reindex %s could not finish", job_id)
         problem = f"the final check could not run: {type(exc).__name__}"
         caught = 0
-    if problem is None and job.failed:
-        problem = f"{job.failed} items could not be re-embedded"
+    failed = pipeline.jobs.get(job_id).failed
+    if failed:
+        problem = f"{failed} items could not be re-embedded"
     if problem is not None:
         pipeline.index.delete_alias(pipeline.next_alias)
         pipeline.jobs.set_state(job_id, JobState.FAILED, reason=f"canary failed: {problem}")
@@ -160,6 +167,7 @@ def finalize(pipeline: Pipeline, job_id: str) -> bool:
     pipeline.index.set_alias(pipeline.alias, target)
     pipeline.index.delete_alias(pipeline.next_alias)
     pipeline.jobs.update_meta(job_id, {"swapped": True, "caught_up": caught, "previous": live_now})
+    pipeline.jobs.set_state(job_id, JobState.SUCCEEDED)
     log.info("reindex %s: %s is live (model %s)", job_id, target, model_id)
     return True
 

@@ -1,0 +1,135 @@
+"""Reindex and model migration while users keep searching; rollback; a failing canary."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import ADMIN_TOKEN, search, top_stems, wait_job
+
+pytestmark = pytest.mark.slow
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def _collections(client: TestClient) -> dict[str, dict[str, Any]]:
+    response = client.get("/v1/admin/collections", headers=AUTH)
+    assert response.status_code == 200, response.text
+    return {c["name"]: c for c in response.json()}
+
+
+def _live(client: TestClient) -> dict[str, Any]:
+    return next(c for c in _collections(client).values() if c["live"])
+
+
+def _wait_model(client: TestClient, model_prefix: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        result = search(client, text="a cat", limit=3)
+        if result["model_id"].startswith(model_prefix):
+            return result
+        time.sleep(0.1)
+    raise AssertionError("searches never switched to the new model")
+
+
+def test_migration_while_searching_and_uploading(
+    client: TestClient,
+    gallery: dict[str, str],
+    sample_dir: Path,
+    tmp_path: Path,
+    upload: Callable[..., dict[str, Any]],
+) -> None:
+    before = _live(client)
+    assert before["model_id"] == "bundled-effl0-e5s-v1" and before["points"] == len(gallery)
+    failures: list[str] = []
+    models: set[str] = set()
+    stop = threading.Event()
+
+    def searcher() -> None:
+        while not stop.is_set():
+            response = client.post("/v1/search", json={"text": "a cat", "limit": 3})
+            if response.status_code != 200:
+                failures.append(response.text)
+                continue
+            body = response.json()
+            models.add(body["model_id"])
+            if top_stems(body) not in (["cat"], ["late-cat"]):
+                failures.append(f"wrong top hit {top_stems(body)} with {body['model_id']}")
+
+    thread = threading.Thread(target=searcher)
+    thread.start()
+    try:
+        started = client.post("/v1/admin/reindex", json={"model": "bundled:en"}, headers=AUTH)
+        assert started.status_code == 202, started.text
+        job = started.json()
+        assert job["kind"] == "reindex" and job["total"] == len(gallery)
+        # An upload made while the reindex runs must be in the new collection afterwards.
+        from PIL import Image
+
+        extra = tmp_path / "late-cat.jpg"
+        Image.open(sample_dir / "cat.jpg").rotate(3).save(extra, quality=80)
+        late = upload(extra)
+        assert wait_job(client, job["id"])["state"] == "succeeded"
+        after = _wait_model(client, "bundled-effl0-mlm6")
+    finally:
+        stop.set()
+        thread.join()
+    assert failures == []
+    assert {"bundled-effl0-e5s-v1", "bundled-effl0-mlm6-v1"} >= models
+    live = _live(client)
+    assert live["name"] != before["name"] and live["model_id"] == "bundled-effl0-mlm6-v1"
+    assert live["points"] == len(gallery) + 1
+    assert late["items"][0]["id"] in {
+        h["id"] for h in search(client, text="a cat", limit=20, collapse_duplicates=False)["hits"]
+    }
+    assert top_stems(after) in (["cat"], ["late-cat"])
+
+    # Rollback restores the previous collection and its results exactly.
+    old_results = [(h["id"], round(h["score"], 5)) for h in after["hits"]]
+    rolled = client.post("/v1/admin/rollback", headers=AUTH)
+    assert rolled.status_code == 200 and rolled.json()["live"] == before["name"]
+    back = _wait_model(client, "bundled-effl0-e5s-v1")
+    assert back["model_id"] == "bundled-effl0-e5s-v1"
+    assert _live(client)["name"] == before["name"]
+    # The old collection also received the dual-written upload.
+    assert late["items"][0]["id"] in {
+        h["id"] for h in search(client, text="a cat", limit=20, collapse_duplicates=False)["hits"]
+    }
+    assert old_results  # the new collection is kept: it can be made live again by a reindex
+    # A non-live collection can be dropped; the live one cannot.
+    assert client.delete(f"/v1/admin/collections/{before['name']}", headers=AUTH).status_code == 409
+    assert client.delete(f"/v1/admin/collections/{live['name']}", headers=AUTH).status_code == 204
+    assert set(_collections(client)) == {before["name"]}
+
+
+def test_failed_canary_keeps_the_old_collection(
+    client: TestClient, gallery: dict[str, str]
+) -> None:
+    before = _live(client)
+    expected = [h["id"] for h in search(client, text="a rocket", limit=5)["hits"]]
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    item = runtime.index.retrieve(before["name"], [gallery["flower"]])[0]
+    runtime.blobs.delete(item.payload["sha256"])  # an original lost from the blob store
+    started = client.post("/v1/admin/reindex", json={}, headers=AUTH)
+    assert started.status_code == 202, started.text
+    job = wait_job(client, started.json()["id"])
+    assert job["state"] == "failed"
+    assert "canary" in job["meta"]["reason"]
+    assert [e["item"] for e in job["errors"]] == ["flower.jpg"]
+    assert _live(client)["name"] == before["name"]
+    assert [h["id"] for h in search(client, text="a rocket", limit=5)["hits"]] == expected
+    building = [c for c in _collections(client).values() if c["building"]]
+    assert building == []
+
+
+def test_second_reindex_while_one_runs_is_refused(client: TestClient) -> None:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    live = runtime.index.resolve_alias(runtime.settings.collection_alias)
+    runtime.index.set_alias(runtime.pipeline.next_alias, live)
+    response = client.post("/v1/admin/reindex", json={}, headers=AUTH)
+    assert response.status_code == 409
+    assert response.json()["error"]["type"] == "conflict"
