@@ -46,6 +46,8 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
             runtime.blobs, settings.data_dir / "thumbs", size=settings.thumbnail_px
         )
         app.state.search = build_search(runtime, settings)
+        runtime.live_encoder.load()
+        app.state.search.embed_query_text("a photo")  # the first user query pays nothing
         app.state.watcher = AliasWatcher(runtime, app.state.search)
         log.info(
             "loupe ready: model %s, collection %s",
