@@ -131,7 +131,7 @@ class JobStore(Protocol):
 
     def get(self, job_id: str) -> Job: ...
 
-    def list(self, *, limit: int = 50) -> list[Job]:
+    def recent(self, *, limit: int = 50) -> list[Job]:
         """Newest first."""
 
     def units(self, job_id: str, seqs: Sequence[int]) -> list[Unit]: ...

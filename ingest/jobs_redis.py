@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from ingest.jobs import (
     FINAL_STATES,
@@ -125,12 +126,12 @@ class RedisJobStore:
             errors=errors,
         )
 
-    def list(self, *, limit: int = 50) -> list[Job]:
+    def recent(self, *, limit: int = 50) -> list[Job]:
         ids = self._call(lambda: self._r.zrevrange(_INDEX, 0, limit - 1))
         jobs = []
         for job_id in ids:
             try:
-                jobs.append(self.get(job_id))
+                jobs.append(self.get(str(job_id)))
             except NotFound:
                 continue
         return jobs
@@ -173,7 +174,7 @@ class RedisJobStore:
             pipe.execute()
             if failed:
                 already = self._r.smismember(self._k(job_id, "done"), [str(s) for s in failed])
-                mapping = {
+                mapping: dict[FieldT, EncodableT] = {
                     str(s): m for (s, m), d in zip(failed.items(), already, strict=True) if not d
                 }
                 if mapping:
@@ -198,7 +199,7 @@ class RedisJobStore:
 
     def set_state(self, job_id: str, state: JobState, *, reason: str | None = None) -> None:
         self.get(job_id)
-        fields: dict[str, Any] = {"state": state.value}
+        fields: dict[FieldT, EncodableT] = {"state": state.value}
         if state in FINAL_STATES:
             fields["finished_at"] = time.time()
         self._call(lambda: self._r.hset(self._k(job_id), mapping=fields))
@@ -215,7 +216,8 @@ class RedisJobStore:
     def active(self) -> list[str]:
         ids = self._call(lambda: self._r.zrange(_INDEX, 0, -1))
         out = []
-        for job_id in ids:
+        for raw_id in ids:
+            job_id = str(raw_id)
             try:
                 if self.get(job_id).state not in FINAL_STATES:
                     out.append(job_id)

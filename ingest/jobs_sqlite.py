@@ -135,7 +135,7 @@ class SqliteJobStore:
             errors=errors,
         )
 
-    def list(self, *, limit: int = 50) -> list[Job]:
+    def recent(self, *, limit: int = 50) -> list[Job]:
         rows = self._q("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
         return [self._job(r) for r in rows]
 

@@ -24,7 +24,7 @@ from ingest.jobs import Job, JobKind, JobState, Unit
 from ingest.pipeline import Pipeline
 from ingest.units import Prepared
 from search.errors import Conflict, InvalidInput, LoupeError, NotFound
-from search.index import SEMANTIC, VISUAL, CollectionInfo
+from search.index import SEMANTIC, VISUAL, CollectionInfo, CollectionNotFound
 
 log = logging.getLogger(__name__)
 CANARY_SIZE = 5
@@ -175,13 +175,15 @@ def finalize(pipeline: Pipeline, job_id: str) -> bool:
 def rollback(pipeline: Pipeline) -> tuple[str, str]:
     """Point the live alias back at the collection the last swap replaced: (from, to)."""
     live = pipeline.index.resolve_alias(pipeline.alias)
-    for job in pipeline.jobs.list(limit=500):
+    for job in pipeline.jobs.recent(limit=500):
         if job.kind is JobKind.REINDEX and job.meta.get("swapped") and job.meta["target"] == live:
             previous = str(job.meta["previous"])
             try:
                 pipeline.index.collection_info(previous)
-            except Exception:
-                raise Conflict("the previous collection was deleted; nothing to roll back to")
+            except CollectionNotFound:
+                raise Conflict(
+                    "the previous collection was deleted; nothing to roll back to"
+                ) from None
             pipeline.index.set_alias(pipeline.alias, previous)
             pipeline.jobs.update_meta(job.id, {"swapped": False, "rolled_back": True})
             return str(live), previous

@@ -94,7 +94,9 @@ def inspect_image(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput(f"the image is over the limit of {max_pixels} pixels") from None
     except UnidentifiedImageError:
-        raise InvalidInput("the file is not a supported image (JPEG, PNG, WebP, GIF, BMP, TIFF)")
+        raise InvalidInput(
+            "the file is not a supported image (JPEG, PNG, WebP, GIF, BMP, TIFF)"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput("the image is truncated or corrupt") from exc
     return ImageInfo(mime=FORMATS[fmt], width=width, height=height)
@@ -104,10 +106,10 @@ def decode_image(data: bytes, *, draft_size: int | None = 448) -> Image.Image:
     """Decode bytes already accepted by ``inspect_image`` to an upright RGB image.
 
     With ``draft_size`` JPEGs decode at a reduced scale (fast; enough for a 224 px encoder)."""
-    img = Image.open(io.BytesIO(data))
-    if draft_size and img.format == "JPEG":
-        img.draft("RGB", (draft_size, draft_size))
-    img = ImageOps.exif_transpose(img) or img
+    opened = Image.open(io.BytesIO(data))
+    if draft_size and opened.format == "JPEG":
+        opened.draft("RGB", (draft_size, draft_size))
+    img: Image.Image = ImageOps.exif_transpose(opened) or opened
     if img.mode != "RGB":
         if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
             rgba = img.convert("RGBA")

@@ -116,11 +116,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _safe_admin_token(self) -> Settings:
         token = self.admin_token.get_secret_value() if self.admin_token else None
-        if self.env is Env.PROD and token is not None:
-            if token.lower() in WEAK_TOKENS or len(token) < 16:
-                raise ValueError(
-                    "LOUPE_ADMIN_TOKEN is weak: in prod use at least 16 random characters"
-                )
+        weak = token is not None and (token.lower() in WEAK_TOKENS or len(token) < 16)
+        if self.env is Env.PROD and weak:
+            raise ValueError("LOUPE_ADMIN_TOKEN is weak: in prod use at least 16 random characters")
         return self
 
     @property

@@ -20,8 +20,9 @@ console = Console()
 @click.option("--rollback", is_flag=True, help="Instead: make the previous collection live again.")
 @click.option("--url", envvar="LOUPE_URL", default="http://127.0.0.1:8000", show_default=True)
 @click.option("--token", envvar="LOUPE_ADMIN_TOKEN", required=True, help="env LOUPE_ADMIN_TOKEN")
-def command(model: str | None, batch_size: int | None, wait: bool, rollback: bool, url: str,
-            token: str) -> None:
+def command(
+    model: str | None, batch_size: int | None, wait: bool, rollback: bool, url: str, token: str
+) -> None:
     """Re-embed every item into a new collection, then switch searches to it atomically."""
     client = LoupeClient(url, token=token)
     try:
@@ -40,8 +41,13 @@ def command(model: str | None, batch_size: int | None, wait: bool, rollback: boo
     console.print(f"reindex job {job['id']}: {job['total']} items into {job['meta']['target']}")
     if not wait:
         return
-    with Progress(TextColumn("re-embedding"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("re-embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("reindex", total=job["total"])
 
         def show(state: dict[str, Any]) -> None:

@@ -100,10 +100,7 @@ async def upload(request: Request, runtime: RuntimeDep, settings: SettingsDep) -
         runtime.dispatcher.submit(job.id, list(range(job.total)))
     return UploadResponse(
         job_id=job.id if job else None,
-        items=[
-            AcceptedModel(id=a.id, status=a.status, filename=a.filename)  # type: ignore[arg-type]
-            for a in accepted
-        ],
+        items=[AcceptedModel(id=a.id, status=a.status, filename=a.filename) for a in accepted],
     )
 
 

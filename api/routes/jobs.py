@@ -55,7 +55,7 @@ def create_job(body: JobRequest, runtime: RuntimeDep, settings: SettingsDep) -> 
 
 @router.get("", response_model=JobList)
 def list_jobs(runtime: RuntimeDep, limit: int = Query(50, ge=1, le=500)) -> JobList:
-    return JobList(jobs=[job_model(j) for j in runtime.jobs.list(limit=limit)])
+    return JobList(jobs=[job_model(j) for j in runtime.jobs.recent(limit=limit)])
 
 
 @router.get("/{job_id}", response_model=JobModel)

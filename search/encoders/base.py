@@ -80,7 +80,8 @@ def l2_normalise(vectors: NDArray[Any]) -> Vectors:
     if out.ndim == 1:
         out = out[None, :]
     norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+    result: Vectors = np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+    return result
 
 
 def pick_device(requested: str = "auto") -> str:

@@ -140,9 +140,7 @@ class BundledEncoder:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 effnet.export_onnx(effnet.build_torch_model(), path)
-        return _Loaded(
-            text, class_vectors, None, effnet.onnx_session(path, threads=self._threads)
-        )
+        return _Loaded(text, class_vectors, None, effnet.onnx_session(path, threads=self._threads))
 
     def encode_texts(self, texts: Sequence[str], *, role: TextRole = TextRole.QUERY) -> Vectors:
         """(n, 384) float32 unit rows; queries and passages get the tower's own prefixes."""

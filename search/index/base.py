@@ -24,19 +24,19 @@ SEMANTIC = "semantic"
 VISUAL = "visual"
 
 
-class IndexError_(RuntimeError):
+class IndexStoreError(RuntimeError):
     """Base of index errors."""
 
 
-class IndexUnavailable(IndexError_):
+class IndexUnavailable(IndexStoreError):
     """The index cannot be reached right now (transient: retry later)."""
 
 
-class CollectionNotFound(IndexError_):
+class CollectionNotFound(IndexStoreError):
     """No collection or alias of that name."""
 
 
-class ModelMismatch(IndexError_):
+class ModelMismatch(IndexStoreError):
     """A collection stamped with one model was opened with another encoder."""
 
 
