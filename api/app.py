@@ -16,6 +16,7 @@ from api.routes import admin, health, items, jobs, search
 from api.watcher import AliasWatcher
 from ingest.models import EncoderPool
 from ingest.thumbs import Thumbnailer
+from search.encoders import EncoderUnavailable
 from search.service import SearchService
 from search.settings import Settings
 from workers.runtime import Runtime
@@ -40,7 +41,11 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.build(settings, role="api", encoders=encoders)
+        try:
+            runtime = Runtime.build(settings, role="api", encoders=encoders)
+        except EncoderUnavailable as exc:
+            log.error("cannot start: %s", exc)
+            raise
         app.state.runtime = runtime
         app.state.thumbs = Thumbnailer(
             runtime.blobs, settings.data_dir / "thumbs", size=settings.thumbnail_px
