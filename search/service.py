@@ -198,6 +198,7 @@ class SearchService:
         with self._slot():
             live = self._live
             vector, excluded = self._query_vector(live, query)
+            calibrated = query.image_id is None and query.image is None
             plan = PageRequest(
                 vector=vector,
                 using=SEMANTIC,
@@ -207,8 +208,8 @@ class SearchService:
                 score_threshold=query.score_threshold,
                 collapse=query.collapse_duplicates,
                 with_vectors=query.with_vectors,
+                calibration_k=self._calibrator.top_k if calibrated else 0,
             )
-            calibrated = query.image_id is None and query.image is None
             return self._run(live, plan, calibrated, started)
 
     def similar(
@@ -282,7 +283,8 @@ class SearchService:
         if not hits:
             weak = True
         elif calibrated:
-            weak = hits[0].score <= self._calibrator.cut(live.collection, live.encoder)
+            candidates = [h.vectors[SEMANTIC] for h in hits if h.vectors and SEMANTIC in h.vectors]
+            weak = self._calibrator.is_weak(live.collection, live.encoder, plan.vector, candidates)
         else:
             weak = False
         return SearchResult(
