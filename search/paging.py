@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from search.dedupe import Group, fold
+from search.dedupe import DEFAULT_TEXT_THRESHOLD, Group, fold
 from search.index.base import Filter, Hit, VectorIndex
 from search.query import ResultHit
 
@@ -43,6 +43,7 @@ def fetch_page(
     *,
     duplicate_threshold: float,
     max_candidates: int,
+    text_duplicate_threshold: float = DEFAULT_TEXT_THRESHOLD,
 ) -> tuple[list[Hit], list[Group]]:
     """(candidates best first, groups best first) covering at least the requested page."""
     wanted = request.offset + request.limit + 1
@@ -60,7 +61,9 @@ def fetch_page(
             with_vectors=vectors,
         )
         if request.collapse:
-            groups = fold(hits, threshold=duplicate_threshold)
+            groups = fold(
+                hits, threshold=duplicate_threshold, text_threshold=text_duplicate_threshold
+            )
         else:
             groups = [Group(hit) for hit in hits]
         if len(groups) >= wanted or len(hits) < size or size >= max_candidates:

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from search.batcher import TextBatcher
 from search.cache import QueryCache
 from search.calibration import Calibrator
-from search.dedupe import DEFAULT_THRESHOLD
+from search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from search.encoders.base import Encoder
 from search.errors import NotFound, Overloaded, Unavailable
 from search.index.base import (
@@ -82,6 +82,7 @@ class SearchService:
         max_batch: int = 32,
         max_text_chars: int = 20_000,
         duplicate_threshold: float = DEFAULT_THRESHOLD,
+        text_duplicate_threshold: float = DEFAULT_TEXT_THRESHOLD,
         negative_weight: float = 0.5,
         calibration_margin: float = 0.25,
         retry_after: float = 1.0,
@@ -95,6 +96,7 @@ class SearchService:
         self._max_in_flight = max_in_flight
         self._max_text_chars = max_text_chars
         self._duplicate_threshold = duplicate_threshold
+        self._text_duplicate_threshold = text_duplicate_threshold
         self._negative_weight = negative_weight
         self._retry_after = retry_after
         self._max_candidates = max_candidates
@@ -276,6 +278,7 @@ class SearchService:
             live.collection,
             plan,
             duplicate_threshold=self._duplicate_threshold,
+            text_duplicate_threshold=self._text_duplicate_threshold,
             max_candidates=self._max_candidates,
         )
         page = groups[plan.offset : plan.offset + plan.limit]
