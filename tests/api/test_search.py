@@ -142,6 +142,10 @@ def test_image_upload_finds_the_same_photo(api: TestClient, sample_dir: Path) ->
     result = image_search(api, jpeg(rocket.resize((256, 256)), 40), limit="3")
     assert top_stems(result) == ["rocket"]
     assert len(result["hits"]) == 3
+    cat = (sample_dir / "cat.jpg").read_bytes()
+    vehicles = image_search(api, cat, tags="vehicle", modality="image", offset="1")
+    assert stems(vehicles) == ["motorcycle"] or stems(vehicles) == ["rocket"]
+    assert vehicles["next_offset"] is None
 
 
 def test_similar_by_id_excludes_itself_and_puts_a_copy_first(
