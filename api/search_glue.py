@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image
+from pydantic import ValidationError
 
 from api.schemas import FilterModel, HitModel, RangeModel, SearchOptions, SearchResponse
 from ingest.validate import decode_image, inspect_image
@@ -72,6 +74,52 @@ def b64_image(raw: str, *, max_bytes: int, max_pixels: int) -> Image.Image:
     except (binascii.Error, ValueError):
         raise InvalidInput("image is not valid base64") from None
     return decode_query_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+
+
+def form_options(options: str | None, fields: dict[str, Any]) -> SearchOptions:
+    """``SearchOptions`` from the ``options`` JSON of a multipart search plus plain form fields.
+
+    ``fields`` maps ``limit``, ``offset``, ``text_weight``, ``image_weight``, ``tags`` (a list of
+    comma-separated strings), ``modality``, ``score_threshold`` and ``collapse_duplicates`` to
+    their parsed values or None. A field given both ways is refused (InvalidInput).
+    """
+    try:
+        data = json.loads(options) if options else {}
+    except json.JSONDecodeError:
+        raise InvalidInput(
+            "options must be a JSON object of /v1/search's optional fields"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("options must be a JSON object of /v1/search's optional fields")
+    merged: dict[str, Any] = dict(data)
+    flt: dict[str, Any] = dict(merged.get("filter") or {})
+    weights: dict[str, Any] = dict(merged.get("weights") or {})
+
+    def put(target: dict[str, Any], key: str, value: Any, name: str) -> None:
+        if value is None:
+            return
+        if key in target:
+            raise InvalidInput(f"{name} is given both in options and as a form field")
+        target[key] = value
+
+    for key in ("limit", "offset", "score_threshold", "collapse_duplicates"):
+        put(merged, key, fields.get(key), key)
+    put(weights, "text", fields.get("text_weight"), "the text weight")
+    put(weights, "image", fields.get("image_weight"), "the image weight")
+    raw_tags = fields.get("tags") or []
+    tags = [t.strip() for raw in raw_tags for t in str(raw).split(",") if t.strip()]
+    put(flt, "tags", tags or None, "tags")
+    put(flt, "modality", fields.get("modality"), "modality")
+    if weights:
+        merged["weights"] = weights
+    if flt:
+        merged["filter"] = flt
+    try:
+        return SearchOptions.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "options"
+        raise InvalidInput(f"{where}: {first.get('msg', 'invalid')}") from None
 
 
 def build_query(
@@ -142,4 +190,11 @@ def result_model(result: SearchResult) -> SearchResponse:
     )
 
 
-__all__ = ["b64_image", "build_query", "decode_query_image", "filter_from_model", "io"]
+__all__ = [
+    "b64_image",
+    "build_query",
+    "decode_query_image",
+    "filter_from_model",
+    "form_options",
+    "io",
+]

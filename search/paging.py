@@ -7,6 +7,8 @@ candidates (for the best score) and the groups; the page is groups ``[offset, of
 and there is a next page when more groups than ``offset + limit`` were found. Leaders of a prefix
 are a prefix of the leaders (``search.dedupe``), so consecutive pages never repeat or skip.
 A ``duplicates`` list holds the near-duplicates among the candidates fetched for that page.
+With ``calibration_k`` the first fetch is at least that many candidates and carries vectors, so
+``search.calibration`` can judge the query without another search.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from search.dedupe import Group, fold
+from search.dedupe import DEFAULT_TEXT_THRESHOLD, Group, fold
 from search.index.base import Filter, Hit, VectorIndex
 from search.query import ResultHit
 
@@ -31,6 +33,7 @@ class PageRequest:
     score_threshold: float | None
     collapse: bool
     with_vectors: bool
+    calibration_k: int = 0  # fetch at least this many candidates, with vectors, to calibrate
 
 
 def fetch_page(
@@ -40,11 +43,13 @@ def fetch_page(
     *,
     duplicate_threshold: float,
     max_candidates: int,
+    text_duplicate_threshold: float = DEFAULT_TEXT_THRESHOLD,
 ) -> tuple[list[Hit], list[Group]]:
     """(candidates best first, groups best first) covering at least the requested page."""
     wanted = request.offset + request.limit + 1
     size = request.offset + 3 * request.limit + 1 if request.collapse else wanted
-    size = min(size, max(max_candidates, wanted))
+    size = min(max(size, request.calibration_k), max(max_candidates, wanted))
+    vectors = request.collapse or request.with_vectors or request.calibration_k > 0
     while True:
         hits = index.search(
             collection,
@@ -53,10 +58,12 @@ def fetch_page(
             flt=request.flt,
             limit=size,
             score_threshold=request.score_threshold,
-            with_vectors=request.collapse or request.with_vectors,
+            with_vectors=vectors,
         )
         if request.collapse:
-            groups = fold(hits, threshold=duplicate_threshold)
+            groups = fold(
+                hits, threshold=duplicate_threshold, text_threshold=text_duplicate_threshold
+            )
         else:
             groups = [Group(hit) for hit in hits]
         if len(groups) >= wanted or len(hits) < size or size >= max_candidates:

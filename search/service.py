@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from search.batcher import TextBatcher
 from search.cache import QueryCache
 from search.calibration import Calibrator
-from search.dedupe import DEFAULT_THRESHOLD
+from search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from search.encoders.base import Encoder
 from search.errors import NotFound, Overloaded, Unavailable
 from search.index.base import (
@@ -82,6 +82,7 @@ class SearchService:
         max_batch: int = 32,
         max_text_chars: int = 20_000,
         duplicate_threshold: float = DEFAULT_THRESHOLD,
+        text_duplicate_threshold: float = DEFAULT_TEXT_THRESHOLD,
         negative_weight: float = 0.5,
         calibration_margin: float = 0.25,
         retry_after: float = 1.0,
@@ -95,6 +96,7 @@ class SearchService:
         self._max_in_flight = max_in_flight
         self._max_text_chars = max_text_chars
         self._duplicate_threshold = duplicate_threshold
+        self._text_duplicate_threshold = text_duplicate_threshold
         self._negative_weight = negative_weight
         self._retry_after = retry_after
         self._max_candidates = max_candidates
@@ -198,6 +200,7 @@ class SearchService:
         with self._slot():
             live = self._live
             vector, excluded = self._query_vector(live, query)
+            calibrated = query.image_id is None and query.image is None
             plan = PageRequest(
                 vector=vector,
                 using=SEMANTIC,
@@ -207,8 +210,8 @@ class SearchService:
                 score_threshold=query.score_threshold,
                 collapse=query.collapse_duplicates,
                 with_vectors=query.with_vectors,
+                calibration_k=self._calibrator.top_k if calibrated else 0,
             )
-            calibrated = query.image_id is None and query.image is None
             return self._run(live, plan, calibrated, started)
 
     def similar(
@@ -275,6 +278,7 @@ class SearchService:
             live.collection,
             plan,
             duplicate_threshold=self._duplicate_threshold,
+            text_duplicate_threshold=self._text_duplicate_threshold,
             max_candidates=self._max_candidates,
         )
         page = groups[plan.offset : plan.offset + plan.limit]
@@ -282,7 +286,8 @@ class SearchService:
         if not hits:
             weak = True
         elif calibrated:
-            weak = hits[0].score <= self._calibrator.cut(live.collection, live.encoder)
+            candidates = [h.vectors[SEMANTIC] for h in hits if h.vectors and SEMANTIC in h.vectors]
+            weak = self._calibrator.is_weak(live.collection, live.encoder, plan.vector, candidates)
         else:
             weak = False
         return SearchResult(

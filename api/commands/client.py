@@ -177,6 +177,8 @@ def search_command(
             body = client.call("POST", "/v1/search", json={"text": text, "limit": limit})
     except ApiError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        client.close()
     if as_json:
         click.echo(json.dumps(body, indent=2, ensure_ascii=False))
         return

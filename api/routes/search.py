@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-import json
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
-from pydantic import ValidationError
 
 from api.deps import SearchServiceDep, SettingsDep
-from api.schemas import SearchOptions, SearchRequest, SearchResponse
-from api.search_glue import b64_image, build_query, decode_query_image, result_model
-from search.errors import InvalidInput, PayloadTooLarge
+from api.schemas import SearchRequest, SearchResponse
+from api.search_glue import (
+    b64_image,
+    build_query,
+    decode_query_image,
+    form_options,
+    result_model,
+)
+from search.errors import PayloadTooLarge
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
 
 
 @router.post("", response_model=SearchResponse)
 def search(body: SearchRequest, service: SearchServiceDep, settings: SettingsDep) -> SearchResponse:
+    """Search by ``text``, ``image_id`` or base64 ``image`` (or a weighted mix of text and one
+    image), with optional negatives, filter, paging and duplicate folding."""
     image = None
     if body.image is not None:
         image = b64_image(
@@ -30,21 +37,42 @@ def search(body: SearchRequest, service: SearchServiceDep, settings: SettingsDep
 def search_image(
     service: SearchServiceDep,
     settings: SettingsDep,
-    file: UploadFile = File(..., description="The query photo."),
-    text: str | None = Form(None),
-    options: str | None = Form(
-        None, description="JSON of the optional fields of /v1/search (weights, filter, limit...)"
-    ),
+    file: Annotated[UploadFile, File(description="The query photo.")],
+    text: Annotated[str | None, Form(description="Optional words to mix with the photo.")] = None,
+    options: Annotated[
+        str | None,
+        Form(description="JSON of the optional fields of /v1/search (weights, filter, limit...)"),
+    ] = None,
+    limit: Annotated[int | None, Form(ge=1, le=200)] = None,
+    offset: Annotated[int | None, Form(ge=0, le=10_000)] = None,
+    text_weight: Annotated[float | None, Form(ge=0, le=10)] = None,
+    image_weight: Annotated[float | None, Form(ge=0, le=10)] = None,
+    tags: Annotated[
+        list[str] | None, Form(description="Filter: any of these tags (repeat or comma).")
+    ] = None,
+    modality: Annotated[Literal["image", "text"] | None, Form()] = None,
+    score_threshold: Annotated[float | None, Form(ge=-1, le=1)] = None,
+    collapse_duplicates: Annotated[bool | None, Form()] = None,
 ) -> SearchResponse:
+    """Search by an uploaded photo (multipart ``file``), optionally mixed with ``text``. The
+    optional fields come as ``options`` JSON, as plain form fields, or both (not the same field
+    twice)."""
     data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise PayloadTooLarge(f"the file is larger than {settings.max_upload_bytes} bytes")
-    try:
-        parsed = SearchOptions.model_validate(json.loads(options) if options else {})
-    except (json.JSONDecodeError, ValidationError):
-        raise InvalidInput(
-            "options must be a JSON object of /v1/search's optional fields"
-        ) from None
+    parsed = form_options(
+        options,
+        {
+            "limit": limit,
+            "offset": offset,
+            "text_weight": text_weight,
+            "image_weight": image_weight,
+            "tags": tags,
+            "modality": modality,
+            "score_threshold": score_threshold,
+            "collapse_duplicates": collapse_duplicates,
+        },
+    )
     image = decode_query_image(
         data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels
     )

@@ -5,7 +5,15 @@ import math
 import numpy as np
 import pytest
 
-from search.calibration import NULL_QUERIES, Calibrator, count_bucket, null_cut
+from search.calibration import (
+    NULL_QUERIES,
+    Calibrator,
+    Reference,
+    count_bucket,
+    debias,
+    null_cut,
+    relevance,
+)
 from search.encoders.base import TextRole
 from search.index.base import SEMANTIC, Point
 from search.index.memory_store import NumpyIndex
@@ -38,10 +46,42 @@ def test_buckets_double() -> None:
 def test_cut_separates_real_queries_from_nonsense(index: NumpyIndex) -> None:
     encoder = HashingEncoder()
     fill(index, encoder, CORPUS)
-    cut = Calibrator(index).cut("c", encoder)
+    calibrator = Calibrator(index)
     for query, good in (("red apple", True), ("ocean", True), ("vrumple skadoosh", False)):
-        best = index.search("c", encoder.encode_texts([query])[0], limit=1)[0].score
-        assert (best > cut) is good
+        vector = encoder.encode_texts([query])[0]
+        hits = index.search("c", vector, limit=calibrator.top_k, with_vectors=True)
+        candidates = [h.vectors[SEMANTIC] for h in hits if h.vectors]
+        assert calibrator.is_weak("c", encoder, vector, candidates) is not good
+
+
+def test_debias_removes_the_shared_component() -> None:
+    axis = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    rows = np.array([[0.9, 0.3, 0.0], [0.9, 0.0, 0.3]], dtype=np.float32)
+    out = debias(rows, axis)
+    assert out == pytest.approx(np.array([[0, 1, 0], [0, 0, 1]], dtype=np.float32))
+    assert debias(rows, None) == pytest.approx(rows / np.linalg.norm(rows, axis=1)[:, None])
+
+
+def test_relevance_is_the_best_debiased_cosine() -> None:
+    axis = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    reference = Reference(query_axis=axis, item_axis=axis, cut=0.5)
+    query = np.array([0.95, 0.31, 0.0], dtype=np.float32)
+    near, far = np.array([0.9, 0.4, 0.1]), np.array([0.9, -0.1, 0.4])
+    candidates = [far.astype(np.float32), near.astype(np.float32)]
+    # raw cosines are all ~0.9; after debiasing the near candidate clearly wins
+    assert relevance(query, candidates, reference) == pytest.approx(0.4 / np.hypot(0.4, 0.1))
+    assert relevance(query, [], reference) == -math.inf
+
+
+def test_a_tiny_collection_has_no_item_axis(index: NumpyIndex) -> None:
+    encoder = HashingEncoder()
+    fill(index, encoder, CORPUS)
+    assert Calibrator(index).item_axis("c") is None
+    fill_more = encoder.encode_texts([f"word{n}" for n in range(10)], role=TextRole.PASSAGE)
+    index.upsert("c", [Point(f"w{n}", {SEMANTIC: v}, {}) for n, v in enumerate(fill_more)])
+    axis = Calibrator(index).item_axis("c")
+    assert axis is not None
+    assert float(np.linalg.norm(axis)) == pytest.approx(1.0)
 
 
 def test_cut_is_cached_per_bucket_and_recomputed_when_it_changes(index: NumpyIndex) -> None:

@@ -45,3 +45,20 @@ def test_hits_without_vectors_never_fold() -> None:
     plain = [Hit("a", 1.0, {}), Hit("b", 1.0, {})]
     assert [g.leader.id for g in fold(plain)] == ["a", "b"]
     assert fold([]) == []
+
+
+def test_texts_fold_only_when_nearly_identical_images_at_the_visual_threshold() -> None:
+    close = [0.9, float(np.sqrt(1 - 0.81))]  # cosine 0.9 with [1, 0]
+    hits = [
+        hit("img-a", semantic=[1, 0], visual=[1, 0]),
+        hit("img-b", semantic=[0, 1], visual=close),
+        hit("txt-a", semantic=[1, 0]),
+        hit("txt-b", semantic=close),
+    ]
+    groups = fold(hits)
+    assert [(g.leader.id, g.duplicates) for g in groups] == [
+        ("img-a", ["img-b"]),
+        ("txt-a", []),
+        ("txt-b", []),
+    ]
+    assert [g.duplicates for g in fold(hits, text_threshold=0.85)][1] == ["txt-b"]
