@@ -72,6 +72,11 @@ class ItemSpec:
             created_at=float(data.get("created_at") or time.time()),
         )
 
+    @classmethod
+    def from_payload(cls, point_id: str, payload: dict[str, Any]) -> ItemSpec:
+        """The spec of a stored point (its payload names the blob ``sha256``)."""
+        return cls.from_json({**payload, "id": point_id, "blob": payload["sha256"]})
+
     def payload(self, *, model_id: str, text: str | None = None) -> dict[str, Any]:
         """The payload stored beside the vectors in the index."""
         body: dict[str, Any] = {

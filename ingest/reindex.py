@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from typing import Any
 
 from ingest.items import ItemSpec, Modality
 from ingest.jobs import Job, JobKind, JobState, Unit
@@ -31,28 +30,12 @@ CANARY_SIZE = 5
 SCROLL_PAGE = 512
 
 
-def spec_from_payload(point_id: str, payload: dict[str, Any]) -> ItemSpec:
-    return ItemSpec(
-        id=point_id,
-        modality=Modality(payload.get("modality", "image")),
-        blob=str(payload["sha256"]),
-        filename=payload.get("filename"),
-        mime=payload.get("mime"),
-        width=payload.get("width"),
-        height=payload.get("height"),
-        size=payload.get("size"),
-        tags=list(payload.get("tags") or []),
-        metadata=dict(payload.get("metadata") or {}),
-        created_at=float(payload.get("created_at") or 0.0),
-    )
-
-
 def _all_specs(pipeline: Pipeline, collection: str) -> list[ItemSpec]:
     specs: list[ItemSpec] = []
     offset: str | None = None
     while True:
         hits, offset = pipeline.index.scroll(collection, limit=SCROLL_PAGE, offset=offset)
-        specs.extend(spec_from_payload(h.id, h.payload) for h in hits)
+        specs.extend(ItemSpec.from_payload(h.id, h.payload) for h in hits)
         if offset is None:
             return specs
 
