@@ -10,7 +10,7 @@ let timer = null;
 let isActive = () => false;
 
 function jobNode(job) {
-  const title = el("h3.job-title", {}, `${job.kind} job`, el("code", {}, job.id.slice(0, 8)));
+  const title = el("h3.job-title", {}, `${job.kind[0].toUpperCase()}${job.kind.slice(1)} job`, el("code", {}, job.id.slice(0, 8)));
   const badge = el("span.badge");
   const bar = el("progress", { max: 1, value: 0, "aria-label": `Progress of job ${job.id.slice(0, 8)}` });
   const counts = el("p.job-counts");

@@ -23,7 +23,7 @@ function makeRow(file) {
     bar,
     status,
   );
-  $("upload-list").prepend(node);
+  $("upload-list").append(node);
   const set = (text, kind) => {
     status.textContent = text;
     node.dataset.state = kind;
@@ -102,7 +102,7 @@ function summarize() {
   const parts = [
     [count("done"), "searchable"],
     [count("indexing") + count("uploading") + count("waiting"), "in progress"],
-    [count("duplicate"), "duplicates"],
+    [count("duplicate"), count("duplicate") === 1 ? "duplicate" : "duplicates"],
     [count("refused") + count("failed"), "refused or failed"],
     [count("skipped"), "skipped"],
   ].filter(([n]) => n).map(([n, what]) => `${n} ${what}`);
