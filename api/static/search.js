@@ -21,8 +21,9 @@ function queryText() {
   return $("q").value.trim();
 }
 
+/** The slider runs from all text (left, 0) to all image (right, 100). */
 function textWeight() {
-  return Number($("weight").value) / 100;
+  return 1 - Number($("weight").value) / 100;
 }
 
 function options(offset) {

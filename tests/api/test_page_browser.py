@@ -205,6 +205,13 @@ def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
     assert page.is_hidden("#nomatch")
     assert "score" in str(page.get_attribute("#results li:first-child .tile", "title"))
     assert page.evaluate("new URL(location.href).searchParams.get('q')") == "a cat"
+    # Keyboard: the search box, then its buttons, then the filters and the results.
+    page.focus("#q")
+    order = []
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
+    assert order == ["pick-image", "search-submit", "tags", "modality", "tile"]
     page.hover("#results li:first-child .tile")
     shot(page, "01-results")
     assert watch.refusals == []
@@ -256,7 +263,7 @@ def test_dropping_a_recompressed_photo_finds_the_original(
     # Hybrid: add words, the text/image slider appears; all on the text side is a text search.
     page.fill("#q", "a cat")
     page.wait_for_selector("#weight-row:not([hidden])")
-    page.fill("#weight", "100")
+    page.fill("#weight", "0")  # all the way to the text side
     page.dispatch_event("#weight", "change")
     wait_first(page, "cat.jpg")
     assert "text + image" in page.inner_text("#summary")
@@ -364,6 +371,13 @@ def _small_photo() -> bytes:
 def test_admin_lists_collections_and_runs_a_reindex(page: Page, watch: Watch) -> None:
     page.click("nav a[href='#admin']")
     assert page.is_hidden("#admin-panel")
+    page.fill("#token", "not-the-token")
+    page.press("#token", "Enter")
+    wait_text(page, "#status", "the admin token is wrong")
+    assert page.is_hidden("#admin-panel")
+    assert page.evaluate("sessionStorage.getItem('loupe.adminToken')") is None
+    assert [r.split(" ")[0] for r in watch.refusals] == ["401"]
+    watch.refusals.clear()
     page.fill("#token", ADMIN_TOKEN)
     page.press("#token", "Enter")
     page.wait_for_selector("#collections-body tr")
