@@ -1,0 +1,85 @@
+// The HTTP edge of the page: every call to the Loupe API goes through here.
+
+export class ApiError extends Error {
+  constructor(status, type, message) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
+const TOKEN_KEY = "loupe.adminToken";
+
+export const adminToken = {
+  get: () => sessionStorage.getItem(TOKEN_KEY) || "",
+  set: (token) => sessionStorage.setItem(TOKEN_KEY, token),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+async function errorFrom(response) {
+  let type = "http_error";
+  let message = `${response.status} ${response.statusText}`;
+  try {
+    const body = await response.json();
+    if (body && body.error) {
+      type = body.error.type || type;
+      message = body.error.message || message;
+    }
+  } catch {
+    // not JSON: keep the status line
+  }
+  return new ApiError(response.status, type, message);
+}
+
+/** fetch + JSON; throws ApiError with the API's {"error": {type, message}} on 4xx/5xx. */
+export async function api(path, { method = "GET", json, form, admin = false } = {}) {
+  const headers = {};
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form) {
+    body = form;
+  }
+  if (admin) headers.Authorization = `Bearer ${adminToken.get()}`;
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body });
+  } catch {
+    throw new ApiError(0, "network", "The server cannot be reached.");
+  }
+  if (!response.ok) throw await errorFrom(response);
+  return response.status === 204 ? null : response.json();
+}
+
+/** POST a FormData with upload progress (fetch has none). Resolves to the JSON body. */
+export function postWithProgress(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.responseType = "json";
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded, event.total);
+    });
+    xhr.addEventListener("load", () => {
+      const body = xhr.response;
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(body);
+      const error = (body && body.error) || {};
+      reject(new ApiError(xhr.status, error.type || "http_error", error.message || `HTTP ${xhr.status}`));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "The upload failed: the server cannot be reached.")));
+    xhr.send(form);
+  });
+}
+
+export const FINAL_STATES = new Set(["succeeded", "partial", "failed", "cancelled"]);
+
+/** Poll a job until it reaches a final state, calling onUpdate with each snapshot. */
+export async function watchJob(jobId, onUpdate, intervalMs = 500) {
+  for (;;) {
+    const job = await api(`/v1/jobs/${encodeURIComponent(jobId)}`);
+    onUpdate(job);
+    if (FINAL_STATES.has(job.state)) return job;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,88 @@
+// Small DOM helpers shared by the views.
+
+/** el("div.card", {title: "x", onclick: fn}, child, "text", ...) */
+export function el(spec, attrs = {}, ...children) {
+  const [tag, ...classes] = spec.split(".");
+  const node = document.createElement(tag);
+  if (classes.length) node.className = classes.join(" ");
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key in node && typeof value !== "string") node[key] = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+let statusTimer = null;
+
+/** Say something to screen readers and show it briefly in the status toast. */
+export function announce(message, { error = false } = {}) {
+  const status = document.getElementById("status");
+  status.textContent = message;
+  status.classList.toggle("error", error);
+  clearTimeout(statusTimer);
+  statusTimer = setTimeout(() => {
+    status.textContent = "";
+  }, error ? 8000 : 4000);
+}
+
+export function formatBytes(n) {
+  if (n == null) return "–";
+  const units = ["B", "KB", "MB", "GB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i += 1;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+export function formatDuration(seconds) {
+  if (seconds == null || !Number.isFinite(seconds)) return "–";
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function formatTime(epoch) {
+  return epoch ? new Date(epoch * 1000).toLocaleString() : "–";
+}
+
+export function hitLabel(hit) {
+  if (hit.filename) return hit.filename;
+  if (hit.text) return hit.text.length > 60 ? `${hit.text.slice(0, 57)}…` : hit.text;
+  return hit.id;
+}
+
+/** One result tile: a button holding a thumbnail (or a text card) and its score. */
+export function resultCard(hit, onOpen) {
+  const label = hitLabel(hit);
+  const score = hit.score.toFixed(3);
+  const visual = hit.thumbnail_url
+    ? el("img", { src: hit.thumbnail_url, alt: "", loading: "lazy", decoding: "async" })
+    : el("p.text-card", {}, hit.text || "(text)");
+  return el(
+    "li.result",
+    { dataset: { id: hit.id, filename: hit.filename || "" } },
+    el(
+      "button.tile",
+      {
+        type: "button",
+        title: `${label} — score ${score}`,
+        "aria-label": `${label}, score ${score}`,
+        onclick: () => onOpen(hit),
+      },
+      visual,
+      el("span.caption", {}, el("span.name", {}, label), el("span.score", {}, score)),
+    ),
+  );
+}
+
+/** A progress bar with an accessible label. */
+export function progressBar(label) {
+  return el("progress", { max: 1, value: 0, "aria-label": label });
+}

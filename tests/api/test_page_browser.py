@@ -1,0 +1,489 @@
+"""The search page in a real browser (Debian's headless Chromium through Playwright), against a
+real server (uvicorn in a thread, the bundled encoder, the sample gallery uploaded).
+
+Screenshots of the main states go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from PIL import Image
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from api.app import create_app
+from ingest.models import EncoderPool
+from tests.api.conftest import ADMIN_TOKEN, make_settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+REFUSAL_ECHO = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+FINAL = ("succeeded", "partial", "failed", "cancelled")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_job(http: httpx.Client, job_id: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if http.get(f"/v1/jobs/{job_id}").json()["state"] in FINAL:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    roots: Path  # the folder bulk jobs may read
+
+
+@pytest.fixture(scope="module")
+def site(
+    tmp_path_factory: pytest.TempPathFactory, encoders: EncoderPool, sample_dir: Path
+) -> Iterator[Site]:
+    """A real server on a free port, with the sample gallery uploaded (tagged "sample")."""
+    settings = make_settings(tmp_path_factory.mktemp("page") / "data")
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings, encoders=encoders), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive(), "the server stopped while starting"
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=url, timeout=60) as http:
+        paths = sorted(sample_dir.glob("*.jpg"))
+        files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in paths]
+        answer = http.post("/v1/items", files=files, data={"tags": "sample"}).json()
+        _wait_job(http, answer["job_id"])
+    yield Site(url, settings.ingest_roots[0])
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        yield _launch(playwright)
+    print(f"\nscreenshots: {SHOTS}")
+
+
+def _launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+@dataclass
+class Watch:
+    """Console errors, page errors and failed requests seen by one page."""
+
+    problems: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)  # 4xx answers, checked by each test
+
+    def attach(self, page: Page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
+        page.on("response", self._response)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        # Chromium echoes every 4xx answer on the console; those are judged as refusals.
+        if message.type == "error" and not REFUSAL_ECHO.match(message.text):
+            self.problems.append(message.text)
+
+    def _response(self, response: object) -> None:
+        status, url = getattr(response, "status", 0), getattr(response, "url", "")
+        if 400 <= status < 500:
+            self.refusals.append(f"{status} {url}")
+        elif status >= 500:
+            self.problems.append(f"{status} {url}")
+
+
+@pytest.fixture
+def watch() -> Watch:
+    return Watch()
+
+
+def _open(
+    browser: Browser,
+    url: str,
+    watch: Watch,
+    *,
+    width: int = 1280,
+    height: int = 860,
+    dark: bool = False,
+) -> Page:
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light"
+    )
+    page = context.new_page()
+    watch.attach(page)
+    page.goto(url)
+    return page
+
+
+@pytest.fixture
+def base_url(site: Site) -> str:
+    return site.url
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str, watch: Watch) -> Iterator[Page]:
+    page = _open(browser, base_url + "/", watch)
+    yield page
+    page.context.close()
+    assert watch.problems == []
+
+
+def shot(page: Page, name: str) -> None:
+    page.wait_for_load_state("networkidle")
+    page.evaluate("document.getAnimations().forEach(a => a.finish())")
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def first_name(page: Page) -> str:
+    page.wait_for_selector("#results li")
+    return str(page.get_attribute("#results li:first-child", "data-filename"))
+
+
+def wait_first(page: Page, filename: str) -> None:
+    """Wait until the first result is ``filename``."""
+    page.wait_for_function(
+        "name => document.querySelector('#results li')?.dataset.filename === name", arg=filename
+    )
+
+
+def wait_text(page: Page, selector: str, text: str) -> None:
+    page.wait_for_function(
+        "([sel, text]) => document.querySelector(sel)?.innerText.includes(text)",
+        arg=[selector, text],
+    )
+
+
+def search_for(page: Page, text: str, expect_first: str) -> None:
+    page.fill("#q", text)
+    page.press("#q", "Enter")
+    wait_first(page, expect_first)
+
+
+def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
+    page.fill("#q", "a cat")  # no Enter: the debounced instant search
+    wait_first(page, "cat.jpg")
+    assert page.is_hidden("#nomatch")
+    assert "score" in str(page.get_attribute("#results li:first-child .tile", "title"))
+    assert page.evaluate("new URL(location.href).searchParams.get('q')") == "a cat"
+    # Keyboard: the search box, then its buttons, then the filters and the results.
+    page.focus("#q")
+    order = []
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
+    assert order == ["pick-image", "search-submit", "tags", "modality", "tile"]
+    page.hover("#results li:first-child .tile")
+    shot(page, "01-results")
+    assert watch.refusals == []
+
+
+def test_no_good_match_is_said_and_hits_are_dimmed(page: Page, base_url: str, watch: Watch) -> None:
+    query = "quantum chromodynamics lecture notes"
+    answer = httpx.post(f"{base_url}/v1/search", json={"text": query}).json()
+    assert answer["no_good_match"], "precondition: the API finds no good match"
+    assert answer["hits"]
+    page.fill("#q", query)
+    page.press("#q", "Enter")
+    page.wait_for_selector("#nomatch:not([hidden])")
+    assert "No good match" in page.inner_text("#nomatch")
+    assert page.eval_on_selector("#results", "el => el.classList.contains('weak')")
+    assert page.locator("#results li").count() == len(answer["hits"])
+    shot(page, "02-no-good-match")
+    assert watch.refusals == []
+
+
+def _coffee_copy(sample_dir: Path) -> bytes:
+    image = Image.open(sample_dir / "coffee.jpg")
+    w, h = image.size
+    buffer = io.BytesIO()
+    image.crop((w // 20, h // 20, w - w // 20, h - h // 20)).save(buffer, "JPEG", quality=50)
+    return buffer.getvalue()
+
+
+def test_dropping_a_recompressed_photo_finds_the_original(
+    page: Page, sample_dir: Path, watch: Watch
+) -> None:
+    data = base64.b64encode(_coffee_copy(sample_dir)).decode()
+    transfer = page.evaluate_handle(
+        """([b64, name]) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+            return transfer;
+        }""",
+        [data, "my-coffee.jpg"],
+    )
+    page.dispatch_event("#view-search", "dragenter", {"dataTransfer": transfer})
+    assert page.is_visible("#drop-overlay")
+    page.dispatch_event("#view-search", "drop", {"dataTransfer": transfer})
+    wait_first(page, "coffee.jpg")
+    assert page.inner_text("#query-name") == "my-coffee.jpg"
+    assert page.is_hidden("#weight-row")  # image only: no mix to set
+    shot(page, "03-image-search")
+    # Hybrid: add words, the text/image slider appears; all on the text side is a text search.
+    page.fill("#q", "a cat")
+    page.wait_for_selector("#weight-row:not([hidden])")
+    page.fill("#weight", "0")  # all the way to the text side
+    page.dispatch_event("#weight", "change")
+    wait_first(page, "cat.jpg")
+    assert "text + image" in page.inner_text("#summary")
+    shot(page, "04-hybrid")
+    page.click("#clear-image")
+    assert page.is_hidden("#query-image")
+    # Pasting an image (Ctrl+V of a copied photo) is an image search too.
+    page.fill("#q", "")
+    page.evaluate(
+        """transfer => document.dispatchEvent(
+            new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true }))""",
+        transfer,
+    )
+    wait_first(page, "coffee.jpg")
+    assert page.inner_text("#query-name") == "my-coffee.jpg"
+    assert watch.refusals == []
+
+
+def test_detail_view_more_like_this_and_escape(page: Page, watch: Watch) -> None:
+    search_for(page, "a cup of coffee", "coffee.jpg")
+    tile = page.locator("#results li:first-child .tile")
+    tile.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#detail[open]")
+    assert page.inner_text("#detail-title") == "coffee.jpg"
+    wait_text(page, "#detail-meta", "image/jpeg")
+    assert "sample" in page.inner_text("#detail-meta")
+    page.click("#detail-similar")
+    page.wait_for_selector("#similar li")
+    assert page.get_attribute("#similar li:first-child", "data-filename") != "coffee.jpg"
+    page.wait_for_function("[...document.querySelectorAll('#detail img')].every(i => i.complete)")
+    shot(page, "05-detail")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#detail", state="hidden")
+    assert page.evaluate("document.activeElement.closest('li')?.dataset.filename") == "coffee.jpg"
+    assert watch.refusals == []
+
+
+def test_upload_shows_each_file_and_the_new_photo_becomes_searchable(
+    page: Page, sample_dir: Path, tmp_path: Path, watch: Watch
+) -> None:
+    import skimage.data
+
+    retina = tmp_path / "retina.jpg"
+    shutil.copy(Path(skimage.data.__file__).parent / "retina.jpg", retina)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"this is not a photo")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image")
+    page.click("nav a[href='#upload']")
+    page.set_input_files("#file-input", [retina, sample_dir / "cat.jpg", broken, notes])
+    row = "#upload-list li[data-name='{}']".format
+    page.wait_for_selector(row("retina.jpg") + "[data-state='done']", timeout=120_000)
+    assert page.get_attribute(row("cat.jpg"), "data-state") == "duplicate"
+    assert page.get_attribute(row("broken.jpg"), "data-state") == "refused"
+    assert page.get_attribute(row("notes.txt"), "data-state") == "skipped"
+    assert "1 searchable" in page.inner_text("#upload-summary")
+    shot(page, "06-upload")
+    # The one bad file was refused with the API's message; the batch was resent without it.
+    assert [r.split(" ")[0] for r in watch.refusals] == ["422"]
+    page.click("nav a[href='#jobs']")
+    page.wait_for_selector("#job-list li[data-state='succeeded']")
+    assert "1 done · 0 failed · 1 total" in page.inner_text("#job-list li:first-child")
+    page.click("nav a[href='#search']")
+    search_for(page, "an eye", "retina.jpg")
+    # A whole folder, through the folder picker: names keep their folder.
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    Image.new("RGB", (96, 64), (30, 90, 160)).save(folder / "sky.png")
+    page.click("nav a[href='#upload']")
+    page.set_input_files("#folder-input", folder)
+    page.wait_for_selector(row("sky.png") + "[data-state='done']")
+    assert page.inner_text(row("sky.png") + " .file-name") == "trip/sky.png"
+
+
+def test_jobs_view_lists_errors_and_retries(page: Page, site: Site, watch: Watch) -> None:
+    folder = site.roots / "bulk"
+    folder.mkdir()
+    (folder / "good.jpg").write_bytes(_small_photo())
+    (folder / "broken.jpg").write_bytes(b"not a photo at all")
+    job = httpx.post(f"{site.url}/v1/jobs", json={"source": {"path": str(folder)}}).json()
+    with httpx.Client(base_url=site.url) as http:
+        _wait_job(http, job["id"])
+    page.click("nav a[href='#jobs']")
+    card = f"#job-list li[data-id='{job['id']}']"
+    page.wait_for_selector(f"{card}[data-state='partial']")
+    assert "1 done · 1 failed · 2 total" in page.inner_text(card)
+    page.click(f"{card} .job-errors summary")
+    assert "broken.jpg" in page.inner_text(f"{card} .job-errors")
+    shot(page, "07-jobs")
+    page.click(f"{card} button:text('Retry failed')")
+    wait_text(page, "#status", "Retrying")
+    page.wait_for_selector(f"{card}[data-state='partial']")
+    assert page.is_hidden(f"{card} button:text('Cancel')")
+    assert watch.refusals == []
+
+
+def _small_photo() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 120, 40))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_admin_lists_collections_and_runs_a_reindex(page: Page, watch: Watch) -> None:
+    page.click("nav a[href='#admin']")
+    assert page.is_hidden("#admin-panel")
+    page.fill("#token", "not-the-token")
+    page.press("#token", "Enter")
+    wait_text(page, "#status", "the admin token is wrong")
+    assert page.is_hidden("#admin-panel")
+    assert page.evaluate("sessionStorage.getItem('loupe.adminToken')") is None
+    assert [r.split(" ")[0] for r in watch.refusals] == ["401"]
+    watch.refusals.clear()
+    page.fill("#token", ADMIN_TOKEN)
+    page.press("#token", "Enter")
+    page.wait_for_selector("#collections-body tr")
+    assert page.locator("#collections-body tr").count() == 1
+    assert page.inner_text("#collections-body .badge") == "live"
+    assert page.evaluate("sessionStorage.getItem('loupe.adminToken')") == ADMIN_TOKEN
+    page.click("#reindex-start")
+    wait_text(page, "#reindex-job p", "succeeded, now live")
+    page.wait_for_function("document.querySelectorAll('#collections-body tr').length === 2")
+    live = "#collections-body tr:has(.badge.live)"
+    assert page.locator(live).count() == 1
+    assert page.get_attribute(live, "data-name") == page.get_attribute(
+        "#collections-body tr:last-child", "data-name"
+    )
+    shot(page, "08-admin")
+    page.click("#rollback-slot button")  # asks first
+    page.click("#rollback-slot button:text('Really roll back?')")
+    wait_text(page, "#status", "Rolled back")
+    page.wait_for_function(
+        "document.querySelector('#collections-body tr:first-child .badge').innerText === 'live'"
+    )
+    drop = page.locator("#collections-body button", has_text="Drop")
+    drop.click()
+    page.locator("#collections-body button", has_text="Really drop").click()
+    page.wait_for_function("document.querySelectorAll('#collections-body tr').length === 1")
+    assert watch.refusals == []
+
+
+def test_phone_width_renders_a_two_column_grid(
+    browser: Browser, base_url: str, watch: Watch
+) -> None:
+    page = _open(browser, base_url + "/?q=a%20cat", watch, width=390, height=844, dark=True)
+    assert first_name(page) == "cat.jpg"
+    lefts = page.eval_on_selector_all("#results li", "items => items.map(i => i.offsetLeft)")
+    assert len(set(lefts)) == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "09-phone-dark")
+    page.context.close()
+    assert watch.problems == []
+    assert watch.refusals == []
+
+
+def test_texts_page_in_as_you_scroll_and_filter_by_modality(
+    page: Page, base_url: str, watch: Watch
+) -> None:
+    items = [{"text": text} for text in NOTES]
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        _wait_job(http, http.post("/v1/items", json={"items": items}).json()["job_id"])
+    page.select_option("#modality", "text")
+    page.fill("#q", "growing vegetables in the garden")
+    page.press("#q", "Enter")
+    page.wait_for_selector("#results .text-card")
+    assert page.locator("#results li").count() == 24
+    assert page.is_visible("#more")
+    page.locator("#sentinel").scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelectorAll('#results li').length === 30")
+    assert page.is_hidden("#more")
+    page.fill("#tags", "sample")  # no text carries the gallery's tag
+    page.dispatch_event("#tags", "change")
+    wait_text(page, "#summary", "Nothing matches these filters.")
+    page.fill("#tags", "")
+    page.dispatch_event("#tags", "change")
+    page.wait_for_function("document.querySelectorAll('#results li').length > 0")
+    page.locator("#sentinel").scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelectorAll('#results li').length === 30")
+    ids = page.eval_on_selector_all("#results li", "items => items.map(i => i.dataset.id)")
+    assert len(set(ids)) == 30
+    page.click("#results li:first-child .tile")
+    page.wait_for_selector("#detail[open] .text-full")
+    assert page.inner_text("#detail .text-full") in NOTES
+    shot(page, "10-text-detail")
+    page.keyboard.press("Escape")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "11-texts")
+    assert watch.refusals == []
+
+
+NOTES = [
+    "Tomatoes need six hours of sun and steady watering.",
+    "The train to Lyon leaves at 7:42 from platform 3.",
+    "Buy flour, eggs, butter and a lemon for the tart.",
+    "Jazz trumpet solos from the fifties sound warm on vinyl.",
+    "The quarterly report is due on Friday afternoon.",
+    "A sourdough starter must be fed every twelve hours.",
+    "Penguins huddle together to survive the Antarctic winter.",
+    "Change the car's oil every ten thousand kilometres.",
+    "Python dictionaries keep insertion order since version 3.7.",
+    "The museum is closed on Mondays and public holidays.",
+    "Knit the scarf in garter stitch with chunky wool.",
+    "Volcanic soil is rich in minerals and good for vineyards.",
+    "Remember to renew the passport before the summer trip.",
+    "Chess openings: the Sicilian defence answers e4 with c5.",
+    "The marathon route follows the river for twenty kilometres.",
+    "Backups run every night at two in the morning.",
+    "Basil grows best next to tomatoes on a warm balcony.",
+    "The violin concerto was premiered in Leipzig in 1845.",
+    "Whales communicate with songs that travel hundreds of miles.",
+    "Mortgage rates rose by half a point this spring.",
+    "Pack sunscreen, a hat and two litres of water for the hike.",
+    "The cathedral's stained glass dates from the 13th century.",
+    "Feed the cat at seven and clean the litter box on Sundays.",
+    "A haiku has three lines of five, seven and five syllables.",
+    "Solar panels on the roof cover most of our electricity.",
+    "The referee showed a red card in the ninetieth minute.",
+    "Dentist appointment on Tuesday at half past nine.",
+    "Glaciers in the Alps lost a tenth of their volume in two years.",
+    "Use a cast iron pan to sear the steak on high heat.",
+    "The library returns desk moved to the second floor.",
+]
