@@ -68,64 +68,12 @@ from numpy.typing import NDArray
 
 from search.encoders.base import Encoder, TextRole
 from search.index.base import SEMANTIC, VectorIndex
+from search.null_queries import NULL_QUERIES
 
 Vector = NDArray[np.float32]
 TOP_K = 16
 SAMPLE_POINTS = 2048
 MIN_AXIS_POINTS = 8
-
-NULL_QUERIES: tuple[str, ...] = (
-    "xqzv blorft gnemp",
-    "qwpo zzkr vlanx tesh",
-    "fjdksla ghruty bnmzx",
-    "prxl oomvat skree jundle",
-    "zorbak flimwizzle chu",
-    "vrenk trasp olumbe",
-    "kkkk zzzz qqqq",
-    "asdf jkl semicolon",
-    "mrrp vlek snarf",
-    "glorbnax teeple vosh",
-    "plinth quibble marzipan logarithm",
-    "the derivative of the secant function",
-    "amortisation schedule for a thirty year mortgage",
-    "quarterly value added tax return deadline",
-    "syntax error unexpected token in json at position",
-    "subpoena served on the registered agent",
-    "eigenvalues of a hermitian operator",
-    "recursive descent parser for arithmetic grammar",
-    "the statute of limitations for breach of contract",
-    "kernel panic not syncing vfs unable to mount root",
-    "irregular conjugation of the subjunctive mood",
-    "actuarial tables for whole life insurance",
-    "segmentation fault core dumped",
-    "ipv6 neighbour discovery protocol timeout",
-    "the ontological argument and its critics",
-    "hexadecimal checksum mismatch in firmware",
-    "bylaws of the homeowners association article nine",
-    "probabilistic proof of the prime number theorem",
-    "deprecated api removed in the next major version",
-    "interest rate swap notional amount",
-    "zxcv bnm poiuy",
-    "lorem ipsum dolor sit amet consectetur",
-    "ngggh vrrt plok",
-    "snorkwaddle bimberly frunk",
-    "obfuscated string literal 0x7f3a",
-    "uuid 550e8400 e29b 41d4 a716",
-    "base64 aGVsbG8gd29ybGQ=",
-    "tetration of imaginary ordinals",
-    "metaphysical ramifications of tax law",
-    "orthogonal complement of the null space",
-    "yyyy mm dd hh mm ss timezone offset",
-    "vowel harmony in agglutinative languages",
-    "procedural estoppel in maritime arbitration",
-    "krrrzt fwoomp blargh",
-    "seventeen hundred and forty two",
-    "the fourth normal form of a relational schema",
-    "lambda calculus beta reduction",
-    "hmm uhh erm well",
-    "qxj vwz kpf",
-    "cryptographic nonce reuse vulnerability",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +150,9 @@ class Calibrator:
         self._sample_points = sample_points
         self._lock = threading.Lock()
         self._refs: dict[tuple[str, str, int], Reference] = {}
+        self._latest: dict[tuple[str, str], Reference] = {}  # newest of any bucket
+        self._pending: set[tuple[str, str, int]] = set()
+        self._nulls: dict[str, Vector] = {}  # model_id -> embedded null queries
         self._buckets: dict[str, tuple[int, int]] = {}  # collection -> (bucket, uses left)
 
     @property
@@ -221,16 +172,48 @@ class Calibrator:
         return bucket
 
     def reference(self, collection: str, encoder: Encoder) -> Reference:
-        """The collection's current reference, computed on first use in a bucket."""
+        """The collection's current reference. The first use computes it; when the collection
+        has grown into a new size bucket, the previous reference keeps serving while the new
+        one is computed in the background (a request never waits for a recalibration)."""
         key = (collection, encoder.model_id, self._bucket(collection))
         with self._lock:
             cached = self._refs.get(key)
+            stale = self._latest.get(key[:2])
+            start = cached is None and stale is not None and key not in self._pending
+            if start:
+                self._pending.add(key)
         if cached is not None:
             return cached
-        value = self.compute(collection, encoder)
+        if stale is not None:
+            if start:
+                threading.Thread(
+                    target=self._refresh, args=(key, encoder), name="calibrate", daemon=True
+                ).start()
+            return stale
+        return self._store(key, self.compute(collection, encoder))
+
+    def _store(self, key: tuple[str, str, int], value: Reference) -> Reference:
         with self._lock:
             self._refs[key] = value
+            self._latest[key[:2]] = value
+            self._pending.discard(key)
         return value
+
+    def _refresh(self, key: tuple[str, str, int], encoder: Encoder) -> None:
+        try:
+            self._store(key, self.compute(key[0], encoder))
+        except Exception:  # the stale reference keeps serving; the next request retries
+            with self._lock:
+                self._pending.discard(key)
+
+    def _null_vectors(self, encoder: Encoder) -> Vector:
+        with self._lock:
+            known = self._nulls.get(encoder.model_id)
+        if known is None:
+            known = encoder.encode_texts(list(self._null_queries), role=TextRole.QUERY)
+            with self._lock:
+                self._nulls[encoder.model_id] = known
+        return known
 
     def cut(self, collection: str, encoder: Encoder) -> float:
         """The collection's current no-good-match cut (on the ``relevance`` scale)."""
@@ -265,7 +248,7 @@ class Calibrator:
         if self._index.count(collection) == 0:
             return EMPTY
         item_axis = self.item_axis(collection)
-        nulls = encoder.encode_texts(list(self._null_queries), role=TextRole.QUERY)
+        nulls = self._null_vectors(encoder)
         total = nulls.sum(axis=0)
         values: list[float] = []
         for vector in nulls:
@@ -289,7 +272,9 @@ class Calibrator:
         with self._lock:
             if collection is None:
                 self._refs.clear()
+                self._latest.clear()
                 self._buckets.clear()
                 return
             self._refs = {k: v for k, v in self._refs.items() if k[0] != collection}
+            self._latest = {k: v for k, v in self._latest.items() if k[0] != collection}
             self._buckets.pop(collection, None)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -84,22 +85,27 @@ def test_a_tiny_collection_has_no_item_axis(index: NumpyIndex) -> None:
     assert float(np.linalg.norm(axis)) == pytest.approx(1.0)
 
 
-def test_cut_is_cached_per_bucket_and_recomputed_when_it_changes(index: NumpyIndex) -> None:
+def test_reference_is_cached_per_bucket_and_refreshed_in_the_background(
+    index: NumpyIndex,
+) -> None:
     encoder = HashingEncoder()
     fill(index, encoder, CORPUS)
     calibrator = Calibrator(index, recount_every=1)
-    calibrator.cut("c", encoder)
-    calls = len(encoder.text_calls)
-    calibrator.cut("c", encoder)
-    assert len(encoder.text_calls) == calls
+    first = calibrator.reference("c", encoder)
+    assert calibrator.reference("c", encoder) is first
     more = encoder.encode_texts([f"word{n}" for n in range(10)])
     index.upsert("c", [Point(f"q{n}", {SEMANTIC: v}, {}) for n, v in enumerate(more)])
     calls = len(encoder.text_calls)
-    calibrator.cut("c", encoder)
-    assert len(encoder.text_calls) == calls + 1
+    assert calibrator.reference("c", encoder) is first  # stale serves, refresh runs behind
+    deadline = time.monotonic() + 30
+    while calibrator.reference("c", encoder) is first and time.monotonic() < deadline:
+        time.sleep(0.01)
+    refreshed = calibrator.reference("c", encoder)
+    assert refreshed is not first
+    assert len(refreshed.null_values) == len(first.null_values)
+    assert len(encoder.text_calls) == calls  # null queries are embedded once per model
     calibrator.forget("c")
-    calibrator.cut("c", encoder)
-    assert len(encoder.text_calls) == calls + 2
+    assert calibrator.reference("c", encoder) is not refreshed
 
 
 def test_empty_collection_cut_is_infinite(index: NumpyIndex) -> None:
