@@ -74,6 +74,7 @@ Vector = NDArray[np.float32]
 TOP_K = 16
 SAMPLE_POINTS = 2048
 MIN_AXIS_POINTS = 8
+SMALL_BUCKET = 6  # collections under 2**6 points are recounted on every request
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +151,6 @@ class Calibrator:
         self._sample_points = sample_points
         self._lock = threading.Lock()
         self._refs: dict[tuple[str, str, int], Reference] = {}
-        self._latest: dict[tuple[str, str], Reference] = {}  # newest of any bucket
-        self._pending: set[tuple[str, str, int]] = set()
         self._nulls: dict[str, Vector] = {}  # model_id -> embedded null queries
         self._buckets: dict[str, tuple[int, int]] = {}  # collection -> (bucket, uses left)
 
@@ -163,7 +162,8 @@ class Calibrator:
     def _bucket(self, collection: str) -> int:
         with self._lock:
             known = self._buckets.get(collection)
-            if known is not None and known[1] > 0:
+            # Small collections change bucket with every few uploads: always recount them.
+            if known is not None and known[1] > 0 and known[0] > SMALL_BUCKET:
                 self._buckets[collection] = (known[0], known[1] - 1)
                 return known[0]
         bucket = count_bucket(self._index.count(collection))
@@ -172,39 +172,17 @@ class Calibrator:
         return bucket
 
     def reference(self, collection: str, encoder: Encoder) -> Reference:
-        """The collection's current reference. The first use computes it; when the collection
-        has grown into a new size bucket, the previous reference keeps serving while the new
-        one is computed in the background (a request never waits for a recalibration)."""
+        """The collection's current reference, computed on first use in a size bucket. The null
+        queries are embedded once per model, so a recalibration costs only index reads."""
         key = (collection, encoder.model_id, self._bucket(collection))
         with self._lock:
             cached = self._refs.get(key)
-            stale = self._latest.get(key[:2])
-            start = cached is None and stale is not None and key not in self._pending
-            if start:
-                self._pending.add(key)
         if cached is not None:
             return cached
-        if stale is not None:
-            if start:
-                threading.Thread(
-                    target=self._refresh, args=(key, encoder), name="calibrate", daemon=True
-                ).start()
-            return stale
-        return self._store(key, self.compute(collection, encoder))
-
-    def _store(self, key: tuple[str, str, int], value: Reference) -> Reference:
+        value = self.compute(collection, encoder)
         with self._lock:
             self._refs[key] = value
-            self._latest[key[:2]] = value
-            self._pending.discard(key)
         return value
-
-    def _refresh(self, key: tuple[str, str, int], encoder: Encoder) -> None:
-        try:
-            self._store(key, self.compute(key[0], encoder))
-        except Exception:  # the stale reference keeps serving; the next request retries
-            with self._lock:
-                self._pending.discard(key)
 
     def _null_vectors(self, encoder: Encoder) -> Vector:
         with self._lock:
@@ -272,9 +250,7 @@ class Calibrator:
         with self._lock:
             if collection is None:
                 self._refs.clear()
-                self._latest.clear()
                 self._buckets.clear()
                 return
             self._refs = {k: v for k, v in self._refs.items() if k[0] != collection}
-            self._latest = {k: v for k, v in self._latest.items() if k[0] != collection}
             self._buckets.pop(collection, None)
