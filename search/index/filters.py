@@ -71,7 +71,8 @@ def to_edge_filter(flt: Filter | None) -> qe.Filter | None:
     if flt.tags_any:
         must.append(qe.FieldCondition(key=TAGS_FIELD, match=_edge_any(list(flt.tags_any))))
     must_not: list[qe.ConditionType] = []
-    if edge_ids := set(point_ids(flt.ids_not)):
+    edge_ids: set[qe.PointId] = set(point_ids(flt.ids_not))
+    if edge_ids:
         must_not.append(qe.HasIdCondition(edge_ids))
     return qe.Filter(must=must or None, must_not=must_not or None)
 
