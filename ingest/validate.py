@@ -94,7 +94,9 @@ def inspect_image(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput(f"the image is over the limit of {max_pixels} pixels") from None
     except UnidentifiedImageError:
-        raise InvalidInput("the file is not a supported image (JPEG, PNG, WebP, GIF, BMP, TIFF)")
+        raise InvalidInput(
+            "the file is not a supported image (JPEG, PNG, WebP, GIF, BMP, TIFF)"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput("the image is truncated or corrupt") from exc
     return ImageInfo(mime=FORMATS[fmt], width=width, height=height)
@@ -125,6 +127,10 @@ def clean_text(raw: str | bytes, *, max_chars: int) -> str:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidInput("the text is not valid UTF-8") from None
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("the text is not valid Unicode (lone surrogate)") from None
     text = unicodedata.normalize("NFC", raw)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     text = text.strip()
