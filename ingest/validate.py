@@ -106,7 +106,7 @@ def decode_image(data: bytes, *, draft_size: int | None = 448) -> Image.Image:
     """Decode bytes already accepted by ``inspect_image`` to an upright RGB image.
 
     With ``draft_size`` JPEGs decode at a reduced scale (fast; enough for a 224 px encoder)."""
-    img = Image.open(io.BytesIO(data))
+    img: Image.Image = Image.open(io.BytesIO(data))
     if draft_size and img.format == "JPEG":
         img.draft("RGB", (draft_size, draft_size))
     img = ImageOps.exif_transpose(img) or img
