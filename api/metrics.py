@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -19,6 +20,7 @@ from api import errors
 from ingest.jobs import Job
 
 log = logging.getLogger("loupe.access")
+_SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 
 class Metrics:
@@ -76,6 +78,13 @@ class Metrics:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+def _request_id(incoming: str | None) -> str:
+    """The caller's X-Request-ID when it is a sane token, else a fresh one."""
+    if incoming and _SANE_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex[:16]
+
+
 def _route_of(request: Request) -> str:
     route = request.scope.get("route")
     return str(getattr(route, "path", "unmatched"))
@@ -86,7 +95,7 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     async def observe(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        request_id = _request_id(request.headers.get("x-request-id"))
         request.state.request_id = request_id
         started = time.perf_counter()
         try:
