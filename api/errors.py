@@ -6,6 +6,7 @@ Messages come from our own exceptions (safe to show); unexpected exceptions beco
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,6 +45,18 @@ def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"type": kind, "message": message}}
 
 
+def _answer(
+    request: Request,
+    kind: str,
+    message: str,
+    status: int,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """The error response; the type is noted on the request for the errors-by-type metric."""
+    request.state.error_type = kind
+    return JSONResponse(error_body(kind, message), status_code=status, headers=headers)
+
+
 def _loupe(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LoupeError)
     status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
@@ -52,23 +65,20 @@ def _loupe(request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(error_body(exc.kind, exc.message), status_code=status, headers=headers)
+    return _answer(request, exc.kind, exc.message, status, headers)
 
 
 def _index_down(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        error_body("unavailable", "the vector index is not reachable; try again shortly"),
-        status_code=503,
-        headers={"Retry-After": "5"},
-    )
+    message = "the vector index is not reachable; try again shortly"
+    return _answer(request, "unavailable", message, 503, {"Retry-After": "5"})
 
 
 def _index_state(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(error_body("conflict", str(exc)), status_code=409)
+    return _answer(request, "conflict", str(exc), 409)
 
 
 def _encoder_down(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(error_body("unavailable", "the encoder is not available"), status_code=503)
+    return _answer(request, "unavailable", "the encoder is not available", 503)
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -77,7 +87,7 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
     for err in exc.errors()[:20]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
         problems.append(f"{where}: {err.get('msg', 'invalid')}")
-    return JSONResponse(error_body("invalid_input", "; ".join(problems)), status_code=422)
+    return _answer(request, "invalid_input", "; ".join(problems), 422)
 
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
@@ -86,15 +96,14 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
         exc.status_code, "http_error"
     )
     message = exc.detail if isinstance(exc.detail, str) else "request refused"
-    return JSONResponse(error_body(kind, message), status_code=exc.status_code, headers=exc.headers)
+    return _answer(request, kind, message, exc.status_code, exc.headers)
 
 
-def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A generic 500 naming only the request id; the traceback goes to the log."""
     request_id = getattr(request.state, "request_id", "-")
-    log.exception("unhandled error (request %s)", request_id)
-    return JSONResponse(
-        error_body("internal", f"internal error (request id {request_id})"), status_code=500
-    )
+    log.error("unhandled error (request %s)", request_id, exc_info=exc)
+    return _answer(request, "internal", f"internal error (request id {request_id})", 500)
 
 
 def install(app: FastAPI) -> None:
@@ -105,4 +114,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(EncoderUnavailable, _encoder_down)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,19 +1,26 @@
 """Prometheus metrics, in a registry owned by the app (not the global one), plus a middleware
-that gives each request an id, times it by route and logs one structured line."""
+that gives each request an id, times it by route, counts errors by type and logs one
+structured line — for every response, unexpected 500s included."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from api import errors
+from ingest.jobs import Job
+
 log = logging.getLogger("loupe.access")
+_SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 
 class Metrics:
@@ -27,14 +34,18 @@ class Metrics:
             buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.errors = Counter(
-            "loupe_errors_total", "Error responses by type.", ["type"], registry=self.registry
+            "loupe_errors_total",
+            "Error responses by error type (invalid_input, not_found, internal...).",
+            ["type"],
+            registry=self.registry,
         )
         self.queue_depth = Gauge(
             "loupe_queue_depth", "Ingestion tasks waiting.", registry=self.registry
         )
-        self.items_ingested = Gauge(
+        self.items_ingested = Counter(
             "loupe_items_ingested",
-            "Items done by unfinished and recent jobs.",
+            "Items stored by jobs (upload, bulk, reindex), seen in the job store.",
+            ["kind"],
             registry=self.registry,
         )
         self.points = Gauge(
@@ -47,8 +58,31 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
         )
 
+        self._started = time.time()
+        self._done_seen: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def observe_jobs(self, jobs: Iterable[Job]) -> None:
+        """Count the items jobs finished since the last look. Jobs created before this process
+        started count from the first look (so a restart does not re-count history)."""
+        with self._lock:
+            for job in jobs:
+                seen = self._done_seen.get(job.id)
+                if seen is None:
+                    seen = 0 if job.created_at >= self._started else job.done
+                if job.done > seen:
+                    self.items_ingested.labels(job.kind.value).inc(job.done - seen)
+                self._done_seen[job.id] = max(seen, job.done)
+
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _request_id(incoming: str | None) -> str:
+    """The caller's X-Request-ID when it is a sane token, else a fresh one."""
+    if incoming and _SANE_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex[:16]
 
 
 def _route_of(request: Request) -> str:
@@ -61,15 +95,19 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     async def observe(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        request_id = _request_id(request.headers.get("x-request-id"))
         request.state.request_id = request_id
         started = time.perf_counter()
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # the app's last resort, here so the 500 is observed too
+            response = errors.unexpected(request, exc)
         elapsed = time.perf_counter() - started
         route = _route_of(request)
         metrics.latency.labels(request.method, route, str(response.status_code)).observe(elapsed)
         if response.status_code >= 400:
-            metrics.errors.labels(str(response.status_code)).inc()
+            kind = getattr(request.state, "error_type", None) or f"http_{response.status_code}"
+            metrics.errors.labels(kind).inc()
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if route != "/metrics":

@@ -4,13 +4,46 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 Scalar = StrictStr | StrictInt | StrictFloat | StrictBool
 
 
+def _has_lone_surrogate(value: object) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
 class Strict(BaseModel):
+    """Request bodies: unknown fields and wrong types refused, and strings must be valid
+    Unicode (JSON's ``"\\ud800"`` decodes to a lone surrogate that no encoder can take)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: object) -> object:
+        if _has_lone_surrogate(data):
+            raise ValueError("strings must be valid Unicode (no lone surrogates)")
+        return data
 
 
 class RangeModel(Strict):

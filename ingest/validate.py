@@ -127,6 +127,10 @@ def clean_text(raw: str | bytes, *, max_chars: int) -> str:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidInput("the text is not valid UTF-8") from None
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("the text is not valid Unicode (lone surrogate)") from None
     text = unicodedata.normalize("NFC", raw)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     text = text.strip()

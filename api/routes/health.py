@@ -10,6 +10,7 @@ from search.errors import Unavailable
 from search.index import IndexUnavailable
 
 router = APIRouter(tags=["health"])
+JOBS_WATCHED = 500  # the newest jobs whose progress feeds loupe_items_ingested_total
 
 
 @router.get("/healthz")
@@ -42,9 +43,15 @@ def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
 
 @router.get("/metrics")
 def metrics(runtime: RuntimeDep, request: Request) -> Response:
+    """Prometheus text: request latency by route, errors by type, queue depth, items ingested,
+    points in the live collection, encoder batch sizes."""
     m = request.app.state.metrics
-    if runtime.dispatcher is not None:
-        m.queue_depth.set(runtime.dispatcher.queue_depth())
+    try:
+        if runtime.dispatcher is not None:
+            m.queue_depth.set(runtime.dispatcher.queue_depth())
+        m.observe_jobs(runtime.jobs.list(limit=JOBS_WATCHED))
+    except Unavailable:
+        pass
     try:
         live = runtime.index.resolve_alias(runtime.settings.collection_alias)
         if live:
@@ -52,7 +59,9 @@ def metrics(runtime: RuntimeDep, request: Request) -> Response:
     except IndexUnavailable:
         pass
     for batcher in runtime.encoders.batchers():
-        sizes, batcher.batch_sizes[:] = list(batcher.batch_sizes), []
+        # Swap the list (one atomic rebinding) rather than copy-then-clear, which dropped the
+        # batches recorded in between.
+        sizes, batcher.batch_sizes = batcher.batch_sizes, []
         for size in sizes:
             m.encoder_batch.observe(size)
     rendered: Response = m.render()

@@ -48,6 +48,8 @@ async def _multipart(request: Request, runtime: Runtime, limit: int) -> list[Ite
     try:
         form = await request.form(max_files=limit + 1, max_fields=200)
     except Exception as exc:  # starlette raises its own MultiPartException / HTTPException
+        if "too many files" in str(exc).lower():
+            raise PayloadTooLarge(f"at most {limit} files per request") from exc
         raise InvalidInput("the multipart body is malformed or has too many parts") from exc
     try:
         files = [f for f in form.getlist("files") if isinstance(f, StarletteUpload)]

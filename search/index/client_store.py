@@ -203,9 +203,10 @@ class ClientIndex:
             self._client.upsert(collection, points=structs, wait=True)
 
     def delete(self, collection: str, ids: Sequence[str]) -> None:
-        if not ids:
+        wanted: list[qm.ExtendedPointId] = list(point_ids(ids))
+        if not wanted:
             return
-        selector = qm.PointIdsList(points=list(point_ids(ids)))
+        selector = qm.PointIdsList(points=wanted)
         with self._guard(collection):
             self._client.delete(collection, points_selector=selector, wait=True)
 
@@ -213,6 +214,8 @@ class ClientIndex:
         self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
     ) -> list[Hit]:
         wanted = point_ids(ids)
+        if not wanted:
+            return []
         with self._guard(collection):
             records = self._client.retrieve(
                 collection, wanted, with_payload=True, with_vectors=with_vectors

@@ -209,9 +209,9 @@ class EdgeIndex:
             opened.pending += len(edge_points)
 
     def delete(self, collection: str, ids: Sequence[str]) -> None:
-        if not ids:
-            return
         wanted: list[qe.PointId] = list(point_ids(ids))
+        if not wanted:
+            return
         with self._lock:
             self._get(collection)[1].shard.update(qe.UpdateOperation.delete_points(wanted))
 
@@ -219,6 +219,8 @@ class EdgeIndex:
         self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
     ) -> list[Hit]:
         wanted = point_ids(ids)
+        if not wanted:
+            return []
         with self._lock:
             shard = self._get(collection)[1].shard
             records = shard.retrieve(list(wanted), with_payload=True, with_vector=with_vectors)

@@ -26,7 +26,15 @@ def point_id(value: str) -> str:
 
 
 def point_ids(values: Iterable[str]) -> list[str]:
-    return [point_id(value) for value in values]
+    """The canonical forms of the well-formed ids among ``values``. Malformed ids are dropped:
+    no point can have one, so lookups, deletes and exclusions simply do not match them."""
+    wanted: list[str] = []
+    for value in values:
+        try:
+            wanted.append(point_id(value))
+        except (ValueError, TypeError, AttributeError):
+            continue
+    return wanted
 
 
 def to_client_filter(flt: Filter | None) -> qm.Filter | None:
@@ -43,8 +51,8 @@ def to_client_filter(flt: Filter | None) -> qm.Filter | None:
     if flt.tags_any:
         must.append(qm.FieldCondition(key=TAGS_FIELD, match=_client_any(list(flt.tags_any))))
     must_not: list[qm.Condition] = []
-    if flt.ids_not:
-        ids: list[qm.ExtendedPointId] = list(point_ids(flt.ids_not))
+    ids: list[qm.ExtendedPointId] = list(point_ids(flt.ids_not))
+    if ids:
         must_not.append(qm.HasIdCondition(has_id=ids))
     return qm.Filter(must=must or None, must_not=must_not or None)
 
@@ -63,8 +71,9 @@ def to_edge_filter(flt: Filter | None) -> qe.Filter | None:
     if flt.tags_any:
         must.append(qe.FieldCondition(key=TAGS_FIELD, match=_edge_any(list(flt.tags_any))))
     must_not: list[qe.ConditionType] = []
-    if flt.ids_not:
-        must_not.append(qe.HasIdCondition(set(point_ids(flt.ids_not))))
+    edge_ids: set[qe.PointId] = set(point_ids(flt.ids_not))
+    if edge_ids:
+        must_not.append(qe.HasIdCondition(edge_ids))
     return qe.Filter(must=must or None, must_not=must_not or None)
 
 
