@@ -22,7 +22,7 @@ OUT = click.option(
 def _settings() -> Settings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    return Settings()
+    return Settings.model_validate({})  # reads LOUPE_* from the environment
 
 
 def _redis_url(given: str | None) -> str:
