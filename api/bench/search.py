@@ -41,6 +41,7 @@ class SearchParams:
     queries: int = 200
     sigma: float = 0.5
     max_optimize_s: float = 600.0  # skip HNSW (exact search) where the estimate is longer
+    crops: int = 12  # augmented crops per sample photo in the base vectors
     seed: int = 0
 
 
@@ -66,7 +67,7 @@ def run_search(base: Settings, params: SearchParams, *, pool: EncoderPool) -> Re
         },
     )
     encoder = pool.default
-    corpus = embed_corpus(encoder, seed=params.seed)
+    corpus = embed_corpus(encoder, crops=params.crops, seed=params.seed)
     report.details["corpus"] = {
         "images": len(corpus.image_semantic),
         "texts": len(corpus.texts),

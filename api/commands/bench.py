@@ -82,9 +82,16 @@ def ingest_command(
     show_default=True,
     help="Skip HNSW at a size whose optimize() is estimated longer.",
 )
+@click.option(
+    "--crops",
+    type=click.IntRange(min=0),
+    default=12,
+    show_default=True,
+    help="Augmented crops embedded per sample photo (the base vectors).",
+)
 @OUT
 def search_command(
-    sizes: str, queries: int, sigma: float, max_optimize_s: float, out: Path | None
+    sizes: str, queries: int, sigma: float, max_optimize_s: float, crops: int, out: Path | None
 ) -> None:
     """Query latency over HTTP and recall@10 vs exact search, per collection size."""
     from api.bench.ingest import make_pool
@@ -92,7 +99,11 @@ def search_command(
 
     settings = _settings()
     params = SearchParams(
-        sizes=_sizes(sizes), queries=queries, sigma=sigma, max_optimize_s=max_optimize_s
+        sizes=_sizes(sizes),
+        queries=queries,
+        sigma=sigma,
+        max_optimize_s=max_optimize_s,
+        crops=crops,
     )
     pool = make_pool(settings)
     try:
@@ -112,6 +123,7 @@ def search_command(
 @click.option("--url", default=None, help="A running server (loopback) instead of starting one.")
 @click.option("--pid", type=int, default=None, help="The --url server's pid, for its memory.")
 @click.option("--size", type=click.IntRange(min=100), default=10_000, show_default=True)
+@click.option("--bulk-images", type=click.IntRange(min=1), default=256, show_default=True)
 @OUT
 def load_command(
     clients: int,
@@ -120,6 +132,7 @@ def load_command(
     url: str | None,
     pid: int | None,
     size: int,
+    bulk_images: int,
     out: Path | None,
 ) -> None:
     """Concurrent mixed queries against a server: requests/s, p50/p95/p99, errors, memory."""
@@ -130,7 +143,13 @@ def load_command(
         raise click.BadParameter("the load test runs on loopback only", param_hint="--url")
     settings = _settings()
     params = LoadParams(
-        clients=clients, seconds=seconds, with_bulk_job=with_bulk_job, url=url, pid=pid, size=size
+        clients=clients,
+        seconds=seconds,
+        with_bulk_job=with_bulk_job,
+        url=url,
+        pid=pid,
+        size=size,
+        bulk_images=bulk_images,
     )
     pool = make_pool(settings) if url is None else None
     try:
