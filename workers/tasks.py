@@ -46,6 +46,7 @@ def register_tasks(app: Celery, settings: Settings, *, runtime: Any = None) -> _
 
     @app.task(  # type: ignore[untyped-decorator]
         name=TASK_NAME,
+        shared=False,  # bound to this app's holder, not added to every later Celery app
         bind=True,
         autoretry_for=(Unavailable, IndexUnavailable),
         retry_backoff=True,
