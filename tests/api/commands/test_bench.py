@@ -12,7 +12,17 @@ from click.testing import CliRunner
 
 from api.commands.bench import command
 
-REPORT_KEYS = {"bench", "date", "machine", "params", "metrics", "ratios", "details", "notes"}
+REPORT_KEYS = {
+    "bench",
+    "date",
+    "duration_s",
+    "machine",
+    "params",
+    "metrics",
+    "ratios",
+    "details",
+    "notes",
+}
 METRIC_KEYS = {"label", "unit", "median", "p95", "p99", "n", "baseline", "values"}
 
 
