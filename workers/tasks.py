@@ -17,10 +17,11 @@ from workers.celery_app import TASK_NAME
 
 
 class _RuntimeHolder:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, runtime: Any = None) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._runtime: Any = None
+        self._runtime: Any = runtime
+        self._owned = runtime is None
 
     def get(self) -> Any:
         with self._lock:
@@ -32,16 +33,20 @@ class _RuntimeHolder:
 
     def close(self) -> None:
         with self._lock:
-            if self._runtime is not None:
+            if self._runtime is not None and self._owned:
                 self._runtime.close()
-                self._runtime = None
+            self._runtime = None
 
 
-def register_tasks(app: Celery, settings: Settings) -> _RuntimeHolder:
-    holder = _RuntimeHolder(settings)
+def register_tasks(app: Celery, settings: Settings, *, runtime: Any = None) -> _RuntimeHolder:
+    """Register the tasks on ``app``. They build their runtime on first use, unless ``runtime``
+    (a ``workers.runtime.Runtime`` the caller owns and closes) is given to share, e.g. by a
+    benchmark running a worker thread in the process that owns the embedded index."""
+    holder = _RuntimeHolder(settings, runtime)
 
     @app.task(  # type: ignore[untyped-decorator]
         name=TASK_NAME,
+        shared=False,  # bound to this app's holder, not added to every later Celery app
         bind=True,
         autoretry_for=(Unavailable, IndexUnavailable),
         retry_backoff=True,

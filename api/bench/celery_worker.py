@@ -1,0 +1,41 @@
+"""One Celery worker (threads pool) inside this process, sharing a Runtime: the embedded index
+has one owner process, so the worker must live where the index is open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from workers.dispatch import Dispatcher
+from workers.runtime import Runtime
+
+
+@contextmanager
+def celery_dispatcher(runtime: Runtime) -> Iterator[Dispatcher]:
+    """A dispatcher sending to a worker thread that runs ``runtime``'s pipeline; the worker
+    stops (after its tasks) when the context exits."""
+    from celery.contrib.testing.worker import start_worker
+
+    from workers.celery_app import CeleryDispatcher, make_celery
+    from workers.tasks import register_tasks
+
+    settings = runtime.settings
+    if not settings.broker_url:
+        raise ValueError("the Celery benchmark needs settings.broker_url")
+    app = make_celery(settings)
+    register_tasks(app, settings, runtime=runtime)
+    dispatcher = CeleryDispatcher(
+        app, chunk_size=settings.encode_batch_size, broker_url=settings.broker_url
+    )
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=settings.worker_threads,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=30.0,
+    ):
+        try:
+            yield dispatcher
+        finally:
+            dispatcher.close()

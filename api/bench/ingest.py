@@ -1,0 +1,196 @@
+"""``loupe bench ingest``: raw encoder throughput vs end-to-end ingestion (files on disk →
+searchable points) through the in-process runner and, optionally, one Celery worker on Redis.
+
+Each run writes into a fresh data folder; the end-to-end clock starts before the folder is
+planned and stops when the job is finished *and* the live collection counts every image.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from api.bench.images import write_photos
+from api.bench.report import Report
+from ingest.jobs import FINAL_STATES, JobKind
+from ingest.models import EncoderPool
+from ingest.sources import plan_source
+from ingest.validate import decode_image
+from search.settings import Settings
+from workers.dispatch import Dispatcher
+from workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestParams:
+    images: int = 512
+    runs: int = 3
+    celery: bool | None = None  # None: when Redis answers at redis_url
+    redis_url: str | None = None
+    runner_threads: int = 3
+    timeout_s: float = 600.0
+
+
+def make_pool(settings: Settings) -> EncoderPool:
+    pool = EncoderPool(
+        settings.model,
+        device=settings.device,
+        batch_size=settings.encode_batch_size,
+        wait_ms=settings.batch_wait_ms,
+        clip_text_model=settings.clip_text_model,
+    )
+    pool.default.load()
+    return pool
+
+
+def raw_encoder_rate(pool: EncoderPool, paths: list[Path], batch: int) -> float:
+    """Images/s of read + decode + prepare + forward, serially through the encoder itself."""
+    encoder = pool.default
+    start = time.perf_counter()
+    for lo in range(0, len(paths), batch):
+        images = [decode_image(p.read_bytes()) for p in paths[lo : lo + batch]]
+        encoder.embed_prepared(encoder.prepare_images(images))
+    return len(paths) / (time.perf_counter() - start)
+
+
+def _wait_searchable(runtime: Runtime, job_id: str, expected: int, timeout_s: float) -> None:
+    alias = runtime.settings.collection_alias
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = runtime.jobs.get(job_id)
+        if job.state in FINAL_STATES:
+            if job.failed:
+                raise RuntimeError(f"{job.failed} items failed: {job.errors[:3]}")
+            if runtime.index.count(alias) >= expected:
+                return
+        time.sleep(0.02)
+    raise TimeoutError(f"job {job_id} did not finish within {timeout_s:.0f}s")
+
+
+def end_to_end_rate(
+    settings: Settings,
+    pool: EncoderPool,
+    folder: Path,
+    expected: int,
+    dispatcher_for: Callable[[Runtime], AbstractContextManager[Dispatcher]],
+    timeout_s: float,
+) -> float:
+    """Images/s from planning ``folder`` as a bulk job until every image is searchable."""
+    runtime = Runtime.build(settings, role="cli", encoders=pool)
+    try:
+        with dispatcher_for(runtime) as dispatcher:
+            start = time.perf_counter()
+            _, units = plan_source(
+                str(folder),
+                roots=settings.ingest_roots,
+                blobs=runtime.blobs,
+                max_bytes=settings.max_upload_bytes,
+            )
+            job = runtime.jobs.create(JobKind.BULK, units, meta={"source": str(folder)})
+            dispatcher.submit(job.id, [u.seq for u in units])
+            _wait_searchable(runtime, job.id, expected, timeout_s)
+            return expected / (time.perf_counter() - start)
+    finally:
+        runtime.close()
+
+
+def in_process(threads: int) -> Callable[[Runtime], AbstractContextManager[Dispatcher]]:
+    def make(runtime: Runtime) -> AbstractContextManager[Dispatcher]:
+        from workers.runner import InProcessRunner
+
+        runner = InProcessRunner(
+            runtime.pipeline, threads=threads, chunk_size=runtime.settings.encode_batch_size
+        )
+        return closing(runner)
+
+    return make
+
+
+def redis_answers(url: str) -> bool:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def run_ingest(base: Settings, params: IngestParams, *, pool: EncoderPool | None = None) -> Report:
+    """Measure raw vs end-to-end ingestion ``params.runs`` times; see the module docstring."""
+    from api.bench.celery_worker import celery_dispatcher
+
+    use_celery = params.celery
+    if use_celery is None:
+        use_celery = params.redis_url is not None and redis_answers(params.redis_url)
+    report = Report(
+        "ingest",
+        {
+            "images": params.images,
+            "runs": params.runs,
+            "batch": base.encode_batch_size,
+            "model": base.model,
+            "runner_threads": params.runner_threads,
+            "celery": use_celery,
+            "worker_threads": base.worker_threads,
+        },
+    )
+    pool = pool or make_pool(base)
+    raw: list[float] = []
+    e2e: list[float] = []
+    celery: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="loupe-bench-") as tmp:
+        root = Path(tmp) / "roots"
+        folder = root / "photos"
+        started = time.perf_counter()
+        paths = write_photos(folder, params.images)
+        report.details["generate_s"] = round(time.perf_counter() - started, 2)
+        report.details["bytes_per_image"] = sum(p.stat().st_size for p in paths) // len(paths)
+        raw_encoder_rate(pool, paths[: base.encode_batch_size], base.encode_batch_size)  # warm-up
+        for run in range(params.runs):
+            raw.append(raw_encoder_rate(pool, paths, base.encode_batch_size))
+            settings = _run_settings(base, Path(tmp) / f"run{run}", root, None)
+            e2e.append(
+                end_to_end_rate(
+                    settings,
+                    pool,
+                    folder,
+                    len(paths),
+                    in_process(params.runner_threads),
+                    params.timeout_s,
+                )
+            )
+            if use_celery and params.redis_url:
+                settings = _run_settings(base, Path(tmp) / f"celery{run}", root, params.redis_url)
+                celery.append(
+                    end_to_end_rate(
+                        settings, pool, folder, len(paths), celery_dispatcher, params.timeout_s
+                    )
+                )
+            log.info("run %d: raw %.1f, e2e %.1f img/s", run, raw[-1], e2e[-1])
+    report.add("raw", "raw encoder", "img/s", raw)
+    report.add("e2e", "e2e in-process", "img/s", e2e, baseline="raw")
+    report.notes.append(
+        "raw encoder: read + decode + prepare + forward, serially, batch = encode_batch_size; "
+        "e2e: plan the folder as a bulk job until the job is done and `count` = images"
+    )
+    if celery:
+        report.add("celery", "e2e celery worker", "img/s", celery, baseline="raw")
+    elif use_celery is False:
+        report.notes.append("Celery skipped: no Redis answered (pass --celery --redis-url URL)")
+    return report
+
+
+def _run_settings(base: Settings, data_dir: Path, root: Path, broker: str | None) -> Settings:
+    return base.model_copy(
+        update={"data_dir": data_dir, "ingest_roots": [root], "broker_url": broker}
+    )

@@ -1,0 +1,255 @@
+"""``loupe bench load``: a bounded loopback load test. N concurrent clients (asyncio + httpx)
+send a mix of text queries (drawn with repeats, so the cache sees realistic hits) and
+image-by-id queries for ``seconds`` (and at most ``max_requests``), optionally while a bulk job
+runs. Reports requests/s, latency quantiles, answers by status (429 = deliberate shedding) and
+the server's resident memory before and after.
+
+Without ``url`` it starts ``loupe serve`` as a child process over a prebuilt collection (a
+separate process, so the clients' CPU time is not counted in the server's memory or GIL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from api.bench.corpus import build, embed_corpus, query_texts
+from api.bench.images import write_photos
+from api.bench.report import Report
+from api.bench.server import free_port
+from ingest.models import EncoderPool
+from search.index.edge_store import EdgeIndex
+from search.settings import Settings
+from workers.runtime import collection_name
+
+
+@dataclass(frozen=True, slots=True)
+class LoadParams:
+    clients: int = 50
+    seconds: float = 60.0
+    with_bulk_job: bool = False
+    url: str | None = None
+    pid: int | None = None  # of the server at ``url``, for its memory
+    size: int = 10_000  # points in the collection of a server started here
+    bulk_images: int = 256
+    text_share: float = 0.7
+    max_requests: int = 200_000
+
+
+@dataclass(slots=True)
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"text": [], "similar": []})
+    statuses: Counter[str] = field(default_factory=Counter)
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of ``pid`` in MiB (psutil when installed, else /proc)."""
+    try:
+        import psutil
+
+        return float(psutil.Process(pid).memory_info().rss) / 2**20
+    except ImportError:
+        pass
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return float(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _prepare_data(base: Settings, pool: EncoderPool, data_dir: Path, size: int) -> list[str]:
+    """A collection of ``size`` jittered real vectors (HNSW built); returns the image ids."""
+    settings = base.model_copy(update={"data_dir": data_dir})
+    encoder = pool.default
+    index = EdgeIndex(settings.index_dir, auto_optimize=False)
+    try:
+        name = collection_name(encoder.model_id)
+        index.create_collection(
+            name, model_id=encoder.model_id, dim=encoder.dim, visual_dim=encoder.visual_dim
+        )
+        index.set_alias(settings.collection_alias, name)
+        built = build(index, name, embed_corpus(encoder, crops=4), size=size, sigma=0.5)
+        index.optimize(name)
+    finally:
+        index.close()
+    return [built.ids[int(r)] for r in built.image_rows[:2000]]
+
+
+@contextmanager
+def child_server(data_dir: Path, roots: Path) -> Iterator[tuple[str, int]]:
+    """``loupe serve`` in a child process on a free port; yields (url, pid) once ready."""
+    port = free_port()
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, LOUPE_DATA_DIR=str(data_dir), LOUPE_PORT=str(port))
+    env.update(LOUPE_INGEST_ROOTS=str(roots), LOUPE_LOG_LEVEL="WARNING", HF_HUB_OFFLINE="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
+    env.pop("LOUPE_BROKER_URL", None)
+    code = "from api.cli import main; main()"
+    child = subprocess.Popen([sys.executable, "-c", code, "serve"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if child.poll() is not None:
+                raise RuntimeError(f"the server exited with {child.returncode}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not become ready within 300 s")
+            time.sleep(0.25)
+        yield url, child.pid
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def discover_image_ids(client: httpx.Client, texts: list[str]) -> list[str]:
+    """Image ids of a running server, found with a few text searches."""
+    ids: dict[str, None] = {}
+    for text in texts[:20]:
+        body = {"text": text, "limit": 50, "filter": {"modality": "image"}}
+        response = client.post("/v1/search", json=body)
+        if response.status_code == 200:
+            ids.update(dict.fromkeys(h["id"] for h in response.json()["hits"]))
+    return list(ids)
+
+
+async def _client_loop(
+    client: httpx.AsyncClient,
+    rng: random.Random,
+    texts: list[str],
+    image_ids: list[str],
+    share: float,
+    stop: tuple[float, list[int]],
+    tally: Tally,
+) -> None:
+    deadline, budget = stop
+    while time.monotonic() < deadline and budget[0] > 0:
+        budget[0] -= 1
+        kind = "text" if rng.random() < share or not image_ids else "similar"
+        started = time.perf_counter()
+        try:
+            if kind == "text":
+                body = {"text": rng.choice(texts), "limit": 10}
+                response = await client.post("/v1/search", json=body)
+            else:
+                item = rng.choice(image_ids)
+                response = await client.get(f"/v1/items/{item}/similar", params={"limit": 10})
+            status = str(response.status_code)
+        except httpx.HTTPError as error:
+            status = type(error).__name__
+        elapsed = (time.perf_counter() - started) * 1000.0
+        tally.statuses[status] += 1
+        if status == "200":
+            tally.latencies[kind].append(elapsed)
+        elif status == "429":
+            await asyncio.sleep(0.05)
+
+
+async def drive(url: str, params: LoadParams, texts: list[str], image_ids: list[str]) -> Tally:
+    tally = Tally()
+    limits = httpx.Limits(max_connections=params.clients, max_keepalive_connections=params.clients)
+    stop = (time.monotonic() + params.seconds, [params.max_requests])
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        await asyncio.gather(
+            *(
+                _client_loop(
+                    client, random.Random(i), texts, image_ids, params.text_share, stop, tally
+                )
+                for i in range(params.clients)
+            )
+        )
+    return tally
+
+
+def run_load(base: Settings, params: LoadParams, *, pool: EncoderPool | None) -> Report:
+    report = Report(
+        "load",
+        {
+            "clients": params.clients,
+            "seconds": params.seconds,
+            "with_bulk_job": params.with_bulk_job,
+            "url": params.url or "(started here)",
+            "size": params.size if params.url is None else None,
+            "text_share": params.text_share,
+        },
+    )
+    texts = query_texts(400, seed=7)
+    with tempfile.TemporaryDirectory(prefix="loupe-bench-load-") as tmp:
+        roots = Path(tmp) / "roots"
+        bulk = roots / "bulk"
+        if params.with_bulk_job:
+            write_photos(bulk, params.bulk_images, seed=3)
+        if params.url is not None:
+            _measure(report, params.url, params.pid, params, texts, None, bulk)
+        else:
+            if pool is None:
+                raise ValueError("a pool is needed to build the collection")
+            image_ids = _prepare_data(base, pool, Path(tmp) / "data", params.size)
+            with child_server(Path(tmp) / "data", roots) as (url, pid):
+                _measure(report, url, pid, params, texts, image_ids, bulk)
+    return report
+
+
+def _measure(
+    report: Report,
+    url: str,
+    pid: int | None,
+    params: LoadParams,
+    texts: list[str],
+    image_ids: list[str] | None,
+    bulk: Path,
+) -> None:
+    with httpx.Client(base_url=url, timeout=120) as client:
+        if image_ids is None:
+            image_ids = discover_image_ids(client, texts)
+        client.post("/v1/search", json={"text": texts[0], "limit": 10})  # calibration, warm-up
+        rss_start = rss_mb(pid) if pid else None
+        job_id = None
+        if params.with_bulk_job:
+            response = client.post("/v1/jobs", json={"source": {"path": str(bulk)}})
+            response.raise_for_status()
+            job_id = response.json()["id"]
+        started = time.perf_counter()
+        tally = asyncio.run(drive(url, params, texts, image_ids))
+        elapsed = time.perf_counter() - started
+        rss_end = rss_mb(pid) if pid else None
+        if job_id is not None:
+            job = client.get(f"/v1/jobs/{job_id}").json()
+            report.details["bulk_job"] = {k: job[k] for k in ("state", "total", "done", "rate")}
+    ok = tally.latencies["text"] + tally.latencies["similar"]
+    total = sum(tally.statuses.values())
+    report.add("rps", "requests/s (all answers)", "req/s", [total / elapsed])
+    report.add("ok_rps", "requests/s (200 only)", "req/s", [len(ok) / elapsed], baseline="rps")
+    report.add("all", "latency, 200s", "ms", ok)
+    report.add("text", "latency, text queries", "ms", tally.latencies["text"], baseline="all")
+    report.add("similar", "latency, image-by-id", "ms", tally.latencies["similar"], baseline="all")
+    if rss_start is not None and rss_end is not None:
+        report.add("rss_start", "server RSS at start", "MiB", [rss_start])
+        report.add("rss_end", "server RSS at end", "MiB", [rss_end], baseline="rss_start")
+    report.details["statuses"] = dict(tally.statuses)
+    report.details["seconds"] = round(elapsed, 1)
+    report.details["p99_ms"] = report.metrics["all"].summary()["p99"]
+    if tally.statuses.get("429"):
+        report.notes.append(f"{tally.statuses['429']} answers were 429 (deliberate shedding)")

@@ -1,0 +1,244 @@
+"""``loupe bench search``: query latency and recall at scale, over HTTP against the real API.
+
+Per size: build an EdgeIndex collection from jittered real embeddings (``api.bench.corpus``),
+time ``optimize()`` (HNSW; it freezes the process), measure direct index searches against an
+exact float32 numpy search over the same vectors (latency and recall@10), then serve the real
+app (uvicorn in a thread, the shared EncoderPool) and time text queries (cache cold, then warm)
+and image-by-id queries (``/v1/items/{id}/similar``) beside the raw encoder's text latency.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from api.app import create_app
+from api.bench.corpus import Built, Corpus, build, embed_corpus, exact_top, query_texts
+from api.bench.report import Report
+from api.bench.server import serve_in_thread
+from ingest.models import EncoderPool
+from search.encoders import TextRole
+from search.index import SEMANTIC, VISUAL
+from search.index.edge_store import EdgeIndex
+from search.settings import Settings
+from workers.runtime import collection_name
+
+log = logging.getLogger(__name__)
+K = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParams:
+    sizes: tuple[int, ...] = (10_000, 100_000)
+    queries: int = 200
+    sigma: float = 0.5
+    max_optimize_s: float = 600.0  # skip HNSW (exact search) where the estimate is longer
+    crops: int = 12  # augmented crops per sample photo in the base vectors
+    seed: int = 0
+
+
+def timed_ms(call: Callable[..., object], *args: Any, **kwargs: Any) -> float:
+    started = time.perf_counter()
+    call(*args, **kwargs)
+    return (time.perf_counter() - started) * 1000.0
+
+
+def label_of(size: int) -> str:
+    return f"{size // 1000}k" if size >= 1000 and size % 1000 == 0 else str(size)
+
+
+def run_search(base: Settings, params: SearchParams, *, pool: EncoderPool) -> Report:
+    report = Report(
+        "search",
+        {
+            "sizes": ",".join(str(s) for s in params.sizes),
+            "queries": params.queries,
+            "sigma": params.sigma,
+            "model": pool.default.model_id,
+            "batch_wait_ms": base.batch_wait_ms,
+        },
+    )
+    encoder = pool.default
+    corpus = embed_corpus(encoder, crops=params.crops, seed=params.seed)
+    report.details["corpus"] = {
+        "images": len(corpus.image_semantic),
+        "texts": len(corpus.texts),
+        "embed_s": round(corpus.embed_s, 1),
+    }
+    optimize_rate: float | None = None  # seconds per point at the last size
+    with tempfile.TemporaryDirectory(prefix="loupe-bench-search-") as tmp:
+        for size in params.sizes:
+            estimate = None if optimize_rate is None else optimize_rate * size * 1.3
+            hnsw = estimate is None or estimate <= params.max_optimize_s
+            if not hnsw:
+                report.notes.append(
+                    f"{label_of(size)}: optimize() estimated at {estimate:.0f}s > "
+                    f"{params.max_optimize_s:.0f}s: HNSW skipped, searches are exact"
+                )
+            seconds = measure_size(report, base, pool, corpus, size, params, Path(tmp), hnsw)
+            if seconds is not None:
+                optimize_rate = seconds / size
+    return report
+
+
+def measure_size(
+    report: Report,
+    base: Settings,
+    pool: EncoderPool,
+    corpus: Corpus,
+    size: int,
+    params: SearchParams,
+    tmp: Path,
+    hnsw: bool,
+) -> float | None:
+    """Measure one collection size; returns the optimize() seconds (None when skipped)."""
+    p = label_of(size)
+    encoder = pool.default
+    settings = base.model_copy(update={"data_dir": tmp / p, "broker_url": None})
+    texts = query_texts(params.queries * 2, seed=params.seed + size)
+    http_texts, encoder_texts = texts[: params.queries], texts[params.queries :]
+    query_vectors = encoder.encode_texts(http_texts, role=TextRole.QUERY)
+    index = EdgeIndex(settings.index_dir, auto_optimize=False)
+    name = collection_name(encoder.model_id)
+    index.create_collection(
+        name, model_id=encoder.model_id, dim=encoder.dim, visual_dim=encoder.visual_dim
+    )
+    index.set_alias(settings.collection_alias, name)
+    built = build(index, name, corpus, size=size, sigma=params.sigma, seed=params.seed)
+    details: dict[str, object] = {"upsert_s": round(built.upsert_s, 2)}
+    details["upsert_points_per_s"] = round(size / built.upsert_s)
+    optimize_s = None
+    if hnsw:
+        started = time.perf_counter()
+        index.optimize(name)
+        optimize_s = time.perf_counter() - started
+        details["optimize_s"] = round(optimize_s, 1)
+    rng = np.random.default_rng(params.seed)
+    image_picks = rng.choice(len(built.image_rows), size=params.queries, replace=True)
+    image_ids = [built.ids[int(built.image_rows[i])] for i in image_picks]
+    _direct(report, p, index, name, built, query_vectors, image_picks, details, exact=not hnsw)
+    index.close()
+    _http(report, p, settings, pool, (http_texts, encoder_texts), image_ids, details)
+    report.details[p] = details
+    return optimize_s
+
+
+def _direct(
+    report: Report,
+    p: str,
+    index: EdgeIndex,
+    name: str,
+    built: Built,
+    queries: np.ndarray,
+    image_picks: np.ndarray,
+    details: dict[str, object],
+    *,
+    exact: bool,
+) -> None:
+    """Index searches in-process beside an exact numpy search over the same float32 vectors."""
+    numpy_ms, index_ms, fetch_ms, recall = [], [], [], []
+    for vector in queries:
+        numpy_ms.append(timed_ms(exact_top, built.semantic, vector, K))
+        truth = {built.ids[int(r)] for r in exact_top(built.semantic, vector, K)}
+        started = time.perf_counter()
+        hits = index.search(name, vector, limit=K, exact=exact)
+        index_ms.append((time.perf_counter() - started) * 1000.0)
+        recall.append(len(truth & {h.id for h in hits}) / K)
+        fetch_ms.append(
+            timed_ms(index.search, name, vector, limit=3 * K + 1, with_vectors=True, exact=exact)
+        )
+    visual_ms, visual_index_ms, visual_recall = [], [], []
+    for pick in image_picks:
+        vector = built.visual[int(pick)]
+        visual_ms.append(timed_ms(exact_top, built.visual, vector, K))
+        truth = {built.ids[int(built.image_rows[r])] for r in exact_top(built.visual, vector, K)}
+        started = time.perf_counter()
+        hits = index.search(name, vector, using=VISUAL, limit=K, exact=exact)
+        visual_index_ms.append((time.perf_counter() - started) * 1000.0)
+        visual_recall.append(len(truth & {h.id for h in hits}) / K)
+    kind = "exact" if exact else "HNSW"
+    report.add(f"{p}.numpy", f"{p} numpy exact k=10 (semantic)", "ms", numpy_ms)
+    report.add(f"{p}.index", f"{p} {kind} k=10 (semantic)", "ms", index_ms, baseline=f"{p}.numpy")
+    report.add(
+        f"{p}.fetch",
+        f"{p} {kind} k=31+vectors (service fetch)",
+        "ms",
+        fetch_ms,
+        baseline=f"{p}.index",
+    )
+    report.add(f"{p}.numpy_visual", f"{p} numpy exact k=10 (visual)", "ms", visual_ms)
+    report.add(
+        f"{p}.index_visual",
+        f"{p} {kind} k=10 (visual)",
+        "ms",
+        visual_index_ms,
+        baseline=f"{p}.numpy_visual",
+    )
+    report.add(f"{p}.recall", f"{p} recall@10 semantic (mean)", "", [float(np.mean(recall))])
+    report.add(
+        f"{p}.recall_visual", f"{p} recall@10 visual (mean)", "", [float(np.mean(visual_recall))]
+    )
+    details["recall_min"] = min(recall)
+    details["using"] = [SEMANTIC, VISUAL]
+
+
+def _http(
+    report: Report,
+    p: str,
+    settings: Settings,
+    pool: EncoderPool,
+    texts: tuple[list[str], list[str]],
+    image_ids: list[str],
+    details: dict[str, object],
+) -> None:
+    """HTTP round trips; each cold query is interleaved with a raw encoder call on another
+    text of the same kind, so the ratio holds however loaded the machine is."""
+    http_texts, encoder_texts = texts
+    encoder = pool.default
+    raw: list[float] = []
+    app = create_app(settings, encoders=pool)
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=120) as client:
+        first = timed_ms(_post, client, "an unusual first query to calibrate")
+        details["first_text_query_ms"] = round(first, 1)  # includes the calibration cut
+        for phase in ("cold", "warm"):
+            latencies, took = [], []
+            for text, other in zip(http_texts, encoder_texts, strict=True):
+                if phase == "cold":
+                    raw.append(timed_ms(encoder.encode_texts, [other], role=TextRole.QUERY))
+                started = time.perf_counter()
+                took.append(_post(client, text))
+                latencies.append((time.perf_counter() - started) * 1000.0)
+            if phase == "cold":
+                report.add(f"{p}.encoder_text", f"{p} raw encoder, 1 text", "ms", raw)
+            base = f"{p}.encoder_text" if phase == "cold" else f"{p}.fetch"
+            report.add(
+                f"{p}.http_{phase}", f"{p} HTTP text, cache {phase}", "ms", latencies, baseline=base
+            )
+            report.add(f"{p}.took_{phase}", f"{p} server took_ms, cache {phase}", "ms", took)
+        similar = []
+        for item_id in image_ids:
+            started = time.perf_counter()
+            response = client.get(f"/v1/items/{item_id}/similar", params={"limit": K})
+            response.raise_for_status()
+            similar.append((time.perf_counter() - started) * 1000.0)
+        report.add(
+            f"{p}.http_similar",
+            f"{p} HTTP image-by-id similar",
+            "ms",
+            similar,
+            baseline=f"{p}.index_visual",
+        )
+
+
+def _post(client: httpx.Client, text: str) -> float:
+    response = client.post("/v1/search", json={"text": text, "limit": K})
+    response.raise_for_status()
+    return float(response.json()["took_ms"])

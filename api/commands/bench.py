@@ -1,0 +1,212 @@
+"""``loupe bench {ingest,search,load,all}``: benchmarks as programs. Each prints a table and
+writes a JSON report (``--out``, default ``.bench/<name>-<timestamp>.json``); every figure stands
+beside a baseline measured in the same run. Logic lives in ``api.bench``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from search.settings import Settings
+
+OUT = click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON report path (default .bench/<name>-<timestamp>.json).",
+)
+
+
+def _settings() -> Settings:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return Settings.model_validate({})  # reads LOUPE_* from the environment
+
+
+def _redis_url(given: str | None) -> str:
+    return (
+        given
+        or os.environ.get("LOUPE_BROKER_URL")
+        or os.environ.get("LOUPE_TEST_REDIS_URL")
+        or "redis://127.0.0.1:6379/15"
+    )
+
+
+def _sizes(raw: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter("sizes are comma-separated integers") from None
+    if not sizes or min(sizes) < 100:
+        raise click.BadParameter("each size must be at least 100")
+    return sizes
+
+
+@click.group("bench")
+def command() -> None:
+    """Benchmarks: ingestion throughput, query latency/recall, load."""
+
+
+@command.command("ingest")
+@click.option("--images", type=click.IntRange(min=1), default=512, show_default=True)
+@click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--celery/--no-celery",
+    default=None,
+    help="Also measure one Celery worker (default: when Redis answers).",
+)
+@click.option("--redis-url", default=None, help="Redis for --celery (default broker/test URL).")
+@OUT
+def ingest_command(
+    images: int, runs: int, celery: bool | None, redis_url: str | None, out: Path | None
+) -> None:
+    """Raw encoder vs end-to-end ingestion (in-process runner, optionally Celery)."""
+    from api.bench.ingest import IngestParams, run_ingest
+
+    params = IngestParams(images=images, runs=runs, celery=celery, redis_url=_redis_url(redis_url))
+    report = run_ingest(_settings(), params)
+    report.print()
+    click.echo(f"wrote {report.write(out)}")
+
+
+@command.command("search")
+@click.option("--sizes", default="10000,100000", show_default=True)
+@click.option("--queries", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--sigma", type=click.FloatRange(min=0), default=0.5, show_default=True)
+@click.option(
+    "--max-optimize-s",
+    type=click.FloatRange(min=0),
+    default=600.0,
+    show_default=True,
+    help="Skip HNSW at a size whose optimize() is estimated longer.",
+)
+@click.option(
+    "--crops",
+    type=click.IntRange(min=0),
+    default=12,
+    show_default=True,
+    help="Augmented crops embedded per sample photo (the base vectors).",
+)
+@OUT
+def search_command(
+    sizes: str, queries: int, sigma: float, max_optimize_s: float, crops: int, out: Path | None
+) -> None:
+    """Query latency over HTTP and recall@10 vs exact search, per collection size."""
+    from api.bench.ingest import make_pool
+    from api.bench.search import SearchParams, run_search
+
+    settings = _settings()
+    params = SearchParams(
+        sizes=_sizes(sizes),
+        queries=queries,
+        sigma=sigma,
+        max_optimize_s=max_optimize_s,
+        crops=crops,
+    )
+    pool = make_pool(settings)
+    try:
+        report = run_search(settings, params, pool=pool)
+    finally:
+        pool.close()
+    report.print()
+    click.echo(f"wrote {report.write(out)}")
+
+
+@command.command("load")
+@click.option("--clients", type=click.IntRange(min=1, max=1000), default=50, show_default=True)
+@click.option(
+    "--seconds", type=click.FloatRange(min=0.1, max=3600), default=60.0, show_default=True
+)
+@click.option("--with-bulk-job", is_flag=True, help="Run a bulk ingestion job meanwhile.")
+@click.option("--url", default=None, help="A running server (loopback) instead of starting one.")
+@click.option("--pid", type=int, default=None, help="The --url server's pid, for its memory.")
+@click.option("--size", type=click.IntRange(min=100), default=10_000, show_default=True)
+@click.option("--bulk-images", type=click.IntRange(min=1), default=256, show_default=True)
+@OUT
+def load_command(
+    clients: int,
+    seconds: float,
+    with_bulk_job: bool,
+    url: str | None,
+    pid: int | None,
+    size: int,
+    bulk_images: int,
+    out: Path | None,
+) -> None:
+    """Concurrent mixed queries against a server: requests/s, p50/p95/p99, errors, memory."""
+    from api.bench.ingest import make_pool
+    from api.bench.load import LoadParams, run_load
+
+    if url is not None and not url.startswith(("http://127.", "http://localhost", "http://[::1]")):
+        raise click.BadParameter("the load test runs on loopback only", param_hint="--url")
+    settings = _settings()
+    params = LoadParams(
+        clients=clients,
+        seconds=seconds,
+        with_bulk_job=with_bulk_job,
+        url=url,
+        pid=pid,
+        size=size,
+        bulk_images=bulk_images,
+    )
+    pool = make_pool(settings) if url is None else None
+    try:
+        report = run_load(settings, params, pool=pool)
+    finally:
+        if pool is not None:
+            pool.close()
+    report.print()
+    click.echo(f"wrote {report.write(out)}")
+
+
+@command.command("all")
+@click.option("--images", type=click.IntRange(min=1), default=512, show_default=True)
+@click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--sizes", default="10000,100000", show_default=True)
+@click.option("--queries", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--load-seconds", type=click.FloatRange(min=0.1), default=15.0, show_default=True)
+@click.option("--clients", type=click.IntRange(min=1, max=1000), default=20, show_default=True)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the three JSON reports (default .bench/).",
+)
+def all_command(
+    images: int,
+    runs: int,
+    sizes: str,
+    queries: int,
+    load_seconds: float,
+    clients: int,
+    out_dir: Path | None,
+) -> None:
+    """ingest, then search, then a short load test, sharing one loaded encoder."""
+    from api.bench.ingest import IngestParams, make_pool, run_ingest
+    from api.bench.load import LoadParams, run_load
+    from api.bench.search import SearchParams, run_search
+
+    settings = _settings()
+    pool = make_pool(settings)
+    try:
+        reports = [
+            run_ingest(
+                settings,
+                IngestParams(images=images, runs=runs, redis_url=_redis_url(None)),
+                pool=pool,
+            ),
+            run_search(settings, SearchParams(sizes=_sizes(sizes), queries=queries), pool=pool),
+            run_load(
+                settings,
+                LoadParams(clients=clients, seconds=load_seconds, size=min(_sizes(sizes))),
+                pool=pool,
+            ),
+        ]
+    finally:
+        pool.close()
+    for report in reports:
+        report.print()
+        path = None if out_dir is None else out_dir / f"{report.name}.json"
+        click.echo(f"wrote {report.write(path)}")

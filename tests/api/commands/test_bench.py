@@ -1,0 +1,87 @@
+"""``loupe bench``: each subcommand runs on tiny sizes and writes a JSON report with the expected
+keys (behaviour only: no assertion on any timing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from api.commands.bench import command
+
+REPORT_KEYS = {
+    "bench",
+    "date",
+    "duration_s",
+    "machine",
+    "params",
+    "metrics",
+    "ratios",
+    "details",
+    "notes",
+}
+METRIC_KEYS = {"label", "unit", "median", "p95", "p99", "n", "baseline", "values"}
+
+
+def run(args: list[str], out: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(command, [*args, "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    report: dict[str, Any] = json.loads(out.read_text())
+    assert set(report) == REPORT_KEYS
+    for metric in report["metrics"].values():
+        assert set(metric) == METRIC_KEYS
+        assert metric["n"] >= 1
+    return report
+
+
+def test_group_has_the_four_benchmarks() -> None:
+    assert command.name == "bench"
+    assert set(command.commands) == {"ingest", "search", "load", "all"}
+
+
+def test_sizes_are_validated() -> None:
+    result = CliRunner().invoke(command, ["search", "--sizes", "10,x"])
+    assert result.exit_code == 2
+    assert "comma-separated integers" in result.output
+
+
+def test_load_refuses_a_remote_url() -> None:
+    result = CliRunner().invoke(command, ["load", "--url", "http://example.com"])
+    assert result.exit_code == 2
+    assert "loopback only" in result.output
+
+
+@pytest.mark.slow
+def test_ingest_in_process_and_celery(tmp_path: Path, redis_url: str) -> None:
+    args = ["ingest", "--images", "6", "--runs", "1", "--celery", "--redis-url", redis_url]
+    report = run(args, tmp_path / "ingest.json")
+    assert report["bench"] == "ingest"
+    assert set(report["metrics"]) == {"raw", "e2e", "celery"}
+    assert report["metrics"]["e2e"]["baseline"] == "raw"
+    assert set(report["ratios"]) == {"e2e", "celery"}
+    assert report["params"]["images"] == 6
+
+
+@pytest.mark.slow
+def test_search_on_a_tiny_collection(tmp_path: Path) -> None:
+    args = ["search", "--sizes", "300", "--queries", "3", "--crops", "0"]
+    report = run(args, tmp_path / "search.json")
+    metrics = report["metrics"]
+    for key in ("numpy", "index", "fetch", "recall", "encoder_text", "http_cold", "http_warm"):
+        assert f"300.{key}" in metrics
+    assert metrics["300.http_cold"]["n"] == 3
+    assert 0.0 <= metrics["300.recall"]["median"] <= 1.0
+    assert "optimize_s" in report["details"]["300"]
+
+
+@pytest.mark.slow
+def test_load_with_a_bulk_job(tmp_path: Path) -> None:
+    args = ["load", "--clients", "2", "--seconds", "1", "--size", "200", "--with-bulk-job"]
+    report = run([*args, "--bulk-images", "4"], tmp_path / "load.json")
+    assert {"rps", "all", "text", "rss_start", "rss_end"} <= set(report["metrics"])
+    assert sum(report["details"]["statuses"].values()) >= 1
+    assert report["details"]["bulk_job"]["total"] == 4
