@@ -49,7 +49,7 @@ def metrics(runtime: RuntimeDep, request: Request) -> Response:
     try:
         if runtime.dispatcher is not None:
             m.queue_depth.set(runtime.dispatcher.queue_depth())
-        m.observe_jobs(runtime.jobs.list(limit=JOBS_WATCHED))
+        m.observe_jobs(runtime.jobs.recent(limit=JOBS_WATCHED))
     except Unavailable:
         pass
     try:
