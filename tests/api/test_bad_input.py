@@ -334,7 +334,7 @@ def roots(svc: TestClient) -> Path:
 
 
 def jobs_count(client: TestClient) -> int:
-    return len(client.app.state.runtime.jobs.list(limit=500))  # type: ignore[attr-defined]
+    return len(client.app.state.runtime.jobs.recent(limit=500))  # type: ignore[attr-defined]
 
 
 def test_bulk_source_escapes_are_refused(

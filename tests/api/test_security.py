@@ -44,7 +44,7 @@ def state(client: TestClient) -> tuple[list[str], str | None, int]:
     """Collections, the live alias and the number of jobs: what an admin call could change."""
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
     names = sorted(c.name for c in runtime.index.list_collections())
-    return names, runtime.index.resolve_alias("loupe"), len(runtime.jobs.list(limit=500))
+    return names, runtime.index.resolve_alias("loupe"), len(runtime.jobs.recent(limit=500))
 
 
 @pytest.fixture(scope="module")
