@@ -1,11 +1,12 @@
 """Micro-batching of text-query embeddings.
 
 ``TextBatcher`` owns one daemon thread. Callers ``submit(encoder, text)`` and wait on the returned
-future. The thread takes the first waiting request, then keeps gathering for up to ``wait_ms``
-(counted from when it took the first one) or until ``max_batch`` requests, and runs one
-``encode_texts(..., role=QUERY)`` call per distinct encoder in the batch (identical texts are
-encoded once). Requests already queued when a batch starts are gathered without waiting, so
-concurrent queries that arrive while the encoder is busy share the next call.
+future. The thread takes the first waiting request plus every request already queued (up to
+``max_batch``) and runs one ``encode_texts(..., role=QUERY)`` call per distinct encoder in the
+batch (identical texts are encoded once). A lone query never waits: concurrent queries that
+arrive while the encoder is busy pile up and share the next call. Only when the queue shows
+concurrency (a second request was already waiting) does it wait up to ``wait_ms`` more for
+stragglers, since more are then likely on their way.
 
 An encoder error fails every future of its group with that error. ``close()`` stops the thread
 after the batch in progress; requests still queued then fail with ``RuntimeError``.
@@ -79,7 +80,7 @@ class TextBatcher:
 
     def _gather(self, first: _Request) -> tuple[list[_Request], bool]:
         batch = [first]
-        deadline = time.monotonic() + self._wait_s
+        deadline = time.monotonic() + (self._wait_s if self._queue.qsize() > 0 else 0.0)
         while len(batch) < self._max_batch:
             remaining = deadline - time.monotonic()
             try:
