@@ -6,7 +6,7 @@ task, and kept on the app object — not in a module global."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from celery import Celery, Task
 
@@ -15,14 +15,22 @@ from search.index import IndexUnavailable
 from search.settings import Settings
 from workers.celery_app import TASK_NAME
 
+if TYPE_CHECKING:
+    from workers.runtime import Runtime
+
 
 class _RuntimeHolder:
-    def __init__(self, settings: Settings) -> None:
+    """The worker's runtime, built on first use; or one the caller already holds, which the
+    holder then shares and never closes (e.g. a worker thread in a process that already owns
+    the embedded index)."""
+
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._runtime: Any = None
+        self._runtime = runtime
+        self._owned = runtime is None
 
-    def get(self) -> Any:
+    def get(self) -> Runtime:
         with self._lock:
             if self._runtime is None:
                 from workers.runtime import Runtime
@@ -32,13 +40,17 @@ class _RuntimeHolder:
 
     def close(self) -> None:
         with self._lock:
-            if self._runtime is not None:
+            if self._runtime is not None and self._owned:
                 self._runtime.close()
                 self._runtime = None
 
 
-def register_tasks(app: Celery, settings: Settings) -> _RuntimeHolder:
-    holder = _RuntimeHolder(settings)
+def register_tasks(
+    app: Celery, settings: Settings, *, runtime: Runtime | None = None
+) -> _RuntimeHolder:
+    """Register the tasks on ``app``. They use ``runtime`` when given (shared, not closed by
+    the holder), else a runtime built from ``settings`` on the first task."""
+    holder = _RuntimeHolder(settings, runtime)
 
     @app.task(  # type: ignore[untyped-decorator]
         name=TASK_NAME,
