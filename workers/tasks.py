@@ -54,6 +54,7 @@ def register_tasks(
 
     @app.task(  # type: ignore[untyped-decorator]
         name=TASK_NAME,
+        shared=False,  # bound to this app's holder: never lent to apps created later
         bind=True,
         autoretry_for=(Unavailable, IndexUnavailable),
         retry_backoff=True,
