@@ -63,9 +63,11 @@ def test_bulk_job_of_200_images(client: TestClient, settings: Settings) -> None:
     paths = write_jpegs(settings.ingest_roots[0] / "bulk200", 200)
     job = wait_job(client, bulk(client, "bulk200")["id"])
     assert (job["state"], job["total"], job["done"], job["failed"]) == ("succeeded", 200, 200, 0)
-    assert job["pending"] == 0 and job["errors"] == []
+    assert job["pending"] == 0
+    assert job["errors"] == []
     ids = indexed(client)
-    assert len(ids) == 200 and set(ids) == image_ids(paths)
+    assert len(ids) == 200
+    assert set(ids) == image_ids(paths)
 
 
 def test_corrupt_files_end_partial_and_retry_reruns_only_them(
@@ -110,7 +112,8 @@ def test_same_bytes_twice_is_one_point(client: TestClient, settings: Settings) -
     assert [i["status"] for i in first["items"]] == ["queued", "duplicate"]
     assert wait_job(client, first["job_id"])["state"] == "succeeded"
     second = send("a-again.jpg")
-    assert second["job_id"] is None and second["items"][0]["status"] == "duplicate"
+    assert second["job_id"] is None
+    assert second["items"][0]["status"] == "duplicate"
     assert indexed(client) == [first["items"][0]["id"]]
 
 
