@@ -21,6 +21,11 @@ TASK_NAME = "loupe.process_units"
 QUEUE = "celery"
 
 
+def restore_interval_s(visibility_timeout_s: int) -> int:
+    """Seconds between sweeps that put back the tasks of lost workers (1 to 10)."""
+    return max(1, min(10, visibility_timeout_s // 2))
+
+
 def make_celery(settings: Settings) -> Celery:
     if not settings.broker_url:
         raise ValueError("LOUPE_BROKER_URL is not set")
@@ -37,6 +42,11 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             "visibility_timeout": settings.task_visibility_timeout_s,
+            # kombu sweeps unacked messages every interval x throttle seconds (100 s by
+            # default): tie the sweep to the visibility timeout so a lost task comes back soon
+            # after it, not minutes later.
+            "unacked_restore_interval": restore_interval_s(settings.task_visibility_timeout_s),
+            "unacked_restore_throttle": 1,
             "socket_timeout": 5,
             "socket_connect_timeout": 2,
         },

@@ -63,7 +63,10 @@ class InProcessRunner:
             try:
                 self.pipeline.process(job_id, seqs)
             except TRANSIENT as exc:
-                if attempt + 1 < MAX_ATTEMPTS and not self._closed:
+                if self._closed:  # the units stay queued in the job store: resume() redoes them
+                    self._finish_one()
+                    continue
+                if attempt + 1 < MAX_ATTEMPTS:
                     delay = backoff_s(attempt)
                     log.warning("transient error (%s); retry in %.1fs", exc, delay)
                     timer = threading.Timer(
@@ -101,7 +104,16 @@ class InProcessRunner:
         return True
 
     def close(self) -> None:
+        """Stop after the batches in progress. Queued batches are dropped here, not lost: their
+        units are still queued in the job store and ``resume()`` picks them up next start."""
         self._closed = True
+        while True:
+            try:
+                dropped = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if dropped is not None:
+                self._finish_one()
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:

@@ -6,7 +6,7 @@ task, and kept on the app object — not in a module global."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from celery import Celery, Task
 
@@ -15,15 +15,22 @@ from search.index import IndexUnavailable
 from search.settings import Settings
 from workers.celery_app import TASK_NAME
 
+if TYPE_CHECKING:
+    from workers.runtime import Runtime
+
 
 class _RuntimeHolder:
-    def __init__(self, settings: Settings, runtime: Any = None) -> None:
+    """The worker's runtime, built on first use; or one the caller already holds, which the
+    holder then shares and never closes (e.g. a worker thread in a process that already owns
+    the embedded index)."""
+
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._runtime: Any = runtime
+        self._runtime = runtime
         self._owned = runtime is None
 
-    def get(self) -> Any:
+    def get(self) -> Runtime:
         with self._lock:
             if self._runtime is None:
                 from workers.runtime import Runtime
@@ -38,15 +45,16 @@ class _RuntimeHolder:
             self._runtime = None
 
 
-def register_tasks(app: Celery, settings: Settings, *, runtime: Any = None) -> _RuntimeHolder:
-    """Register the tasks on ``app``. They build their runtime on first use, unless ``runtime``
-    (a ``workers.runtime.Runtime`` the caller owns and closes) is given to share, e.g. by a
-    benchmark running a worker thread in the process that owns the embedded index."""
+def register_tasks(
+    app: Celery, settings: Settings, *, runtime: Runtime | None = None
+) -> _RuntimeHolder:
+    """Register the tasks on ``app``. They use ``runtime`` when given (shared, not closed by
+    the holder), else a runtime built from ``settings`` on the first task."""
     holder = _RuntimeHolder(settings, runtime)
 
     @app.task(  # type: ignore[untyped-decorator]
         name=TASK_NAME,
-        shared=False,  # bound to this app's holder, not added to every later Celery app
+        shared=False,  # bound to this app's holder: never lent to apps created later
         bind=True,
         autoretry_for=(Unavailable, IndexUnavailable),
         retry_backoff=True,
