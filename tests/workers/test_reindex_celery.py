@@ -1,0 +1,93 @@
+"""Reindex through a real Celery worker on real Redis: the same migration as the in-process
+test — searches never fail, uploads during the reindex land in the new collection, rollback."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from ingest.models import EncoderPool
+from search.settings import Settings
+from tests.api.conftest import ADMIN_TOKEN, search, top_stems
+from tests.workers.conftest import celery_worker, live_ids, make_settings, wait_job
+from workers.celery_app import CeleryDispatcher
+
+pytestmark = [pytest.mark.celery, pytest.mark.slow]
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, broker: str) -> Settings:
+    return make_settings(tmp_path / "data", broker_url=broker, encode_batch_size=4)
+
+
+@pytest.fixture
+def client(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
+    with (
+        TestClient(create_app(settings, encoders=encoders)) as test_client,
+        celery_worker(test_client.app.state.runtime),  # type: ignore[attr-defined]
+    ):
+        yield test_client
+
+
+def _upload(client: TestClient, *paths: Path) -> dict[str, object]:
+    files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in paths]
+    response = client.post("/v1/items", files=files)
+    assert response.status_code == 202, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_reindex_through_celery(client: TestClient, sample_dir: Path, tmp_path: Path) -> None:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    assert isinstance(runtime.dispatcher, CeleryDispatcher)
+    first = _upload(client, *sorted(sample_dir.glob("*.jpg")))
+    assert wait_job(client, str(first["job_id"]))["state"] == "succeeded"
+    alias = runtime.settings.collection_alias
+    old = runtime.index.resolve_alias(alias)
+
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def searcher() -> None:
+        while not stop.is_set():
+            response = client.post("/v1/search", json={"text": "a cat", "limit": 3})
+            if response.status_code != 200:
+                failures.append(response.text)
+
+    thread = threading.Thread(target=searcher)
+    thread.start()
+    try:
+        started = client.post("/v1/admin/reindex", json={"model": "bundled:en"}, headers=AUTH)
+        assert started.status_code == 202, started.text
+        from PIL import Image
+
+        late_path = tmp_path / "late.jpg"
+        Image.open(sample_dir / "rocket.jpg").rotate(4).save(late_path, quality=70)
+        late = _upload(client, late_path)
+        assert wait_job(client, str(late["job_id"]))["state"] == "succeeded"
+        job = wait_job(client, started.json()["id"], timeout_s=240)
+    finally:
+        stop.set()
+        thread.join()
+    assert job["state"] == "succeeded", job
+    assert failures == []
+    new = runtime.index.resolve_alias(alias)
+    assert new != old
+    assert runtime.index.collection_info(new).model_id == "bundled-effl0-mlm6-v1"
+    late_id = late["items"][0]["id"]  # type: ignore[index]
+    assert late_id in live_ids(runtime.index, alias)
+    assert len(live_ids(runtime.index, alias)) == 11
+    result = search(client, text="a cat", limit=3)
+    assert result["model_id"] in ("bundled-effl0-mlm6-v1", "bundled-effl0-e5s-v1")
+    assert top_stems(result) == ["cat"]
+
+    rolled = client.post("/v1/admin/rollback", headers=AUTH)
+    assert rolled.status_code == 200
+    assert runtime.index.resolve_alias(alias) == old
+    assert late_id in live_ids(runtime.index, alias)  # dual write reached the old one too
