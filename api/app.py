@@ -53,6 +53,7 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
         app.state.search = build_search(runtime, settings)
         runtime.live_encoder.load()
         app.state.search.embed_query_text("a photo")  # the first user query pays nothing
+        app.state.search.calibrator.warm(runtime.live_encoder)
         app.state.search.calibrator.reference(app.state.search.collection, runtime.live_encoder)
         app.state.watcher = AliasWatcher(runtime, app.state.search)
         log.info(

@@ -184,6 +184,10 @@ class Calibrator:
             self._refs[key] = value
         return value
 
+    def warm(self, encoder: Encoder) -> None:
+        """Embed the null queries of ``encoder`` now (at start-up), not in a user's request."""
+        self._null_vectors(encoder)
+
     def _null_vectors(self, encoder: Encoder) -> Vector:
         with self._lock:
             known = self._nulls.get(encoder.model_id)

@@ -55,4 +55,11 @@ def command(host: str | None, port: int | None, samples: bool) -> None:
     click.echo(f"Loupe on {url}/  (data in {settings.data_dir}, model {settings.model})")
     if samples:
         threading.Thread(target=_ingest_samples, args=(url, "samples"), daemon=True).start()
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        log_config=None,  # keep the logging `loupe` set up; the structured access log is ours
+    )
