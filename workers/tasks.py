@@ -5,15 +5,20 @@ task, and kept on the app object — not in a module global."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING
 
 from celery import Celery, Task
+from celery.exceptions import Reject
 
 from search.errors import Unavailable
-from search.index import IndexUnavailable
 from search.settings import Settings
 from workers.celery_app import TASK_NAME
+from workers.dispatch import TRANSIENT, backoff_s
+
+log = logging.getLogger(__name__)
+MAX_RETRIES = 20
 
 if TYPE_CHECKING:
     from workers.runtime import Runtime
@@ -56,16 +61,38 @@ def register_tasks(
         name=TASK_NAME,
         shared=False,  # bound to this app's holder: never lent to apps created later
         bind=True,
-        autoretry_for=(Unavailable, IndexUnavailable),
-        retry_backoff=True,
-        retry_backoff_max=60,
-        retry_jitter=True,
-        max_retries=20,
         acks_late=True,
         reject_on_worker_lost=True,
+        max_retries=MAX_RETRIES,
     )
     def process_units(self: Task, job_id: str, seqs: list[int]) -> int:
         runtime = holder.get()
-        return int(runtime.pipeline.process(job_id, seqs))
+        try:
+            return int(runtime.pipeline.process(job_id, seqs))
+        except TRANSIENT as exc:
+            attempt = int(self.request.retries or 0)
+            if attempt >= MAX_RETRIES:
+                _give_up(runtime, job_id, seqs, exc)
+                return 0
+            try:
+                raise self.retry(exc=exc, countdown=backoff_s(attempt, base=1.0, cap=60.0))
+            except Reject as rejected:
+                # Celery could not send the retry (the broker is down too) and would drop the
+                # message: keep it instead; it is requeued now, or redelivered after the
+                # visibility timeout if Redis cannot even take the reject.
+                raise Reject(rejected.reason, requeue=True) from exc
 
     return holder
+
+
+def _give_up(runtime: Runtime, job_id: str, seqs: list[int], exc: BaseException) -> None:
+    """Record the units as failed (the user may retry the job) once retries are spent."""
+    log.error(
+        "job %s: giving up on %d units after %d retries (%s)", job_id, len(seqs), MAX_RETRIES, exc
+    )
+    try:
+        runtime.jobs.mark(
+            job_id, failed=dict.fromkeys(seqs, "a store stayed unavailable; retry the job")
+        )
+    except Unavailable:
+        log.exception("could not record the failure of job %s", job_id)
