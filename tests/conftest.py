@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from ingest.models import EncoderPool
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -36,3 +38,12 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("samples")
     write_samples(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def encoders() -> Iterator[EncoderPool]:
+    """One pool of loaded models for the whole session (loading takes seconds)."""
+    pool = EncoderPool("bundled", device="cpu", batch_size=32, wait_ms=5)
+    pool.default.load()
+    yield pool
+    pool.close()

@@ -18,15 +18,6 @@ from search.settings import Settings
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
 
-@pytest.fixture(scope="session")
-def encoders() -> Iterator[EncoderPool]:
-    """One pool of loaded models for the whole session (loading takes seconds)."""
-    pool = EncoderPool("bundled", device="cpu", batch_size=32, wait_ms=5)
-    pool.default.load()
-    yield pool
-    pool.close()
-
-
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": data_dir,

@@ -24,12 +24,12 @@ from PIL import Image
 from ingest.blobs import content_key
 from ingest.items import Modality, item_id
 from search.index import IndexUnavailable, Point, VectorIndex
-from tests.api.conftest import encoders, make_settings, wait_job
+from tests.api.conftest import make_settings, wait_job
 from workers.celery_app import make_celery
 from workers.runtime import Runtime
 from workers.tasks import register_tasks
 
-__all__ = ["encoders", "make_settings", "wait_job"]
+__all__ = ["make_settings", "wait_job"]
 
 PORTS = range(6390, 6400)
 
