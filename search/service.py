@@ -86,7 +86,7 @@ class SearchService:
         negative_weight: float = 0.5,
         calibration_margin: float = 0.25,
         retry_after: float = 1.0,
-        max_candidates: int = 20_000,
+        max_candidates: int = 1_000,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be >= 1")
