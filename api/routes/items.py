@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from api.deps import RuntimeDep, SearchServiceDep, SettingsDep, ThumbsDep
 from api.schemas import (
@@ -47,7 +49,7 @@ async def _multipart(request: Request, runtime: Runtime, limit: int) -> list[Ite
     settings = runtime.settings
     try:
         form = await request.form(max_files=limit + 1, max_fields=200)
-    except Exception as exc:  # starlette raises its own MultiPartException / HTTPException
+    except (MultiPartException, StarletteHTTPException) as exc:
         if "too many files" in str(exc).lower():
             raise PayloadTooLarge(f"at most {limit} files per request") from exc
         raise InvalidInput("the multipart body is malformed or has too many parts") from exc
