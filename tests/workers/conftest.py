@@ -19,11 +19,15 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from celery.worker import WorkController
+from fastapi.testclient import TestClient
 from PIL import Image
 
+from api.app import create_app
 from ingest.blobs import content_key
 from ingest.items import Modality, item_id
+from ingest.models import EncoderPool
 from search.index import IndexUnavailable, Point, VectorIndex
+from search.settings import Settings
 from tests.api.conftest import make_settings, wait_job
 from workers.celery_app import make_celery
 from workers.runtime import Runtime
@@ -202,3 +206,17 @@ class FlakyIndex:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+@contextmanager
+def api_with_worker(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
+    with (
+        TestClient(create_app(settings, encoders=encoders)) as client,
+        celery_worker(client.app.state.runtime),  # type: ignore[attr-defined]
+    ):
+        yield client
+
+
+def indexed(client: TestClient) -> list[str]:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    return live_ids(runtime.index, runtime.settings.collection_alias)

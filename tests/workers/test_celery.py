@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from ingest.models import EncoderPool
 from search.settings import Settings
 from tests.workers.conftest import (
-    celery_worker,
+    api_with_worker,
     image_ids,
+    indexed,
     jpeg,
-    live_ids,
     make_settings,
     wait_job,
     write_jpegs,
@@ -34,16 +33,8 @@ def settings(tmp_path: Path, broker: str) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
-    with (
-        TestClient(create_app(settings, encoders=encoders)) as test_client,
-        celery_worker(test_client.app.state.runtime),  # type: ignore[attr-defined]
-    ):
+    with api_with_worker(settings, encoders) as test_client:
         yield test_client
-
-
-def indexed(client: TestClient) -> list[str]:
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    return live_ids(runtime.index, runtime.settings.collection_alias)
 
 
 def bulk(client: TestClient, path: str) -> dict[str, Any]:

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +29,9 @@ from search.settings import Settings
 from tests.workers.conftest import (
     FlakyIndex,
     RedisServer,
-    celery_worker,
+    api_with_worker,
     image_ids,
+    indexed,
     jpeg,
     live_ids,
     make_settings,
@@ -160,20 +160,6 @@ def restartable(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
-
-
-@contextmanager
-def api_with_worker(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
-    with (
-        TestClient(create_app(settings, encoders=encoders)) as client,
-        celery_worker(client.app.state.runtime),  # type: ignore[attr-defined]
-    ):
-        yield client
-
-
-def indexed(client: TestClient) -> list[str]:
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    return live_ids(runtime.index, runtime.settings.collection_alias)
 
 
 def progress(client: TestClient, job_id: str) -> dict[str, Any]:

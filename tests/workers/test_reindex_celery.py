@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from ingest.models import EncoderPool
 from search.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, search, top_stems
-from tests.workers.conftest import celery_worker, live_ids, make_settings, wait_job
+from tests.workers.conftest import api_with_worker, live_ids, make_settings, wait_job
 from workers.celery_app import CeleryDispatcher
 
 pytestmark = [pytest.mark.celery, pytest.mark.slow]
@@ -28,10 +27,7 @@ def settings(tmp_path: Path, broker: str) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
-    with (
-        TestClient(create_app(settings, encoders=encoders)) as test_client,
-        celery_worker(test_client.app.state.runtime),  # type: ignore[attr-defined]
-    ):
+    with api_with_worker(settings, encoders) as test_client:
         yield test_client
 
 
