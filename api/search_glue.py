@@ -13,7 +13,7 @@ from PIL import Image
 from pydantic import ValidationError
 
 from api.schemas import FilterModel, HitModel, RangeModel, SearchOptions, SearchResponse
-from ingest.validate import decode_image, inspect_image
+from ingest.validate import load_image
 from search.errors import InvalidInput
 from search.index import Filter, Hit, Range
 from search.query import ResultHit, SearchQuery, SearchResult
@@ -60,8 +60,7 @@ def filter_from_model(model: FilterModel | None) -> Filter | None:
 
 
 def decode_query_image(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
-    inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
-    return decode_image(data)
+    return load_image(data, max_bytes=max_bytes, max_pixels=max_pixels)[1]
 
 
 def b64_image(raw: str, *, max_bytes: int, max_pixels: int) -> Image.Image:

@@ -23,7 +23,7 @@ from PIL import Image
 from ingest.blobs import BlobStore
 from ingest.items import ItemSpec, Modality, item_id
 from ingest.sources import TEXT_EXTENSIONS
-from ingest.validate import clean_text, decode_image, inspect_image
+from ingest.validate import ImageInfo, clean_text, decode_image, load_image
 from search.errors import InvalidInput, NotFound, PayloadTooLarge
 
 
@@ -41,24 +41,16 @@ class Prepared:
     text: str | None = None
 
 
-def image_spec(
+def store_image(
     data: bytes,
+    info: ImageInfo,
     *,
     blobs: BlobStore,
-    limits: Limits,
     filename: str | None,
-    content_type: str | None = None,
     tags: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> ItemSpec:
-    """Validate image bytes, store them once and describe them."""
-    info = inspect_image(
-        data,
-        filename=filename,
-        content_type=content_type,
-        max_bytes=limits.max_bytes,
-        max_pixels=limits.max_pixels,
-    )
+    """Store image bytes already checked (``info``) once and describe them."""
     key = blobs.put(data)
     return ItemSpec(
         id=item_id(Modality.IMAGE, key),
@@ -135,10 +127,11 @@ def _from_bytes(
             data, blobs=blobs, limits=limits, filename=filename, tags=tags, metadata=metadata
         )
         return Prepared(spec=spec, text=text)
-    spec = image_spec(
-        data, blobs=blobs, limits=limits, filename=filename, tags=tags, metadata=metadata
+    info, image = load_image(
+        data, filename=filename, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels
     )
-    return Prepared(spec=spec, image=decode_image(data))
+    spec = store_image(data, info, blobs=blobs, filename=filename, tags=tags, metadata=metadata)
+    return Prepared(spec=spec, image=image)
 
 
 def materialize(ref: dict[str, Any], *, blobs: BlobStore, limits: Limits) -> Prepared:

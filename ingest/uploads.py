@@ -10,7 +10,8 @@ from typing import Any
 from ingest.items import ItemSpec
 from ingest.jobs import Job, JobKind, Unit
 from ingest.pipeline import Pipeline
-from ingest.units import image_spec, text_spec
+from ingest.units import store_image, text_spec
+from ingest.validate import inspect_image
 from search.errors import InvalidInput, LoupeError
 
 
@@ -47,31 +48,25 @@ def image_specs(
     metadata: dict[str, Any],
 ) -> list[ItemSpec]:
     """Validate all files before storing any: one bad file refuses the request."""
-    from ingest.validate import inspect_image
-
+    infos = []
     for number, upload in enumerate(files, start=1):
-        name = upload.filename or f"file {number}"
         try:
-            inspect_image(
-                upload.data,
-                filename=upload.filename,
-                content_type=upload.content_type,
-                max_bytes=pipeline.limits.max_bytes,
-                max_pixels=pipeline.limits.max_pixels,
+            infos.append(
+                inspect_image(
+                    upload.data,
+                    filename=upload.filename,
+                    content_type=upload.content_type,
+                    max_bytes=pipeline.limits.max_bytes,
+                    max_pixels=pipeline.limits.max_pixels,
+                )
             )
         except LoupeError as exc:
-            raise _prefixed(exc, name) from None
+            raise _prefixed(exc, upload.filename or f"file {number}") from None
     return [
-        image_spec(
-            f.data,
-            blobs=pipeline.blobs,
-            limits=pipeline.limits,
-            filename=f.filename,
-            content_type=f.content_type,
-            tags=tags,
-            metadata=metadata,
+        store_image(
+            f.data, info, blobs=pipeline.blobs, filename=f.filename, tags=tags, metadata=metadata
         )
-        for f in files
+        for f, info in zip(files, infos, strict=True)
     ]
 
 

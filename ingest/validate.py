@@ -59,6 +59,58 @@ def _claimed_format(filename: str | None, content_type: str | None) -> tuple[str
     return None, ""
 
 
+def _check_header(
+    img: Image.Image, *, filename: str | None, content_type: str | None, max_pixels: int
+) -> ImageInfo:
+    fmt = img.format or ""
+    width, height = img.size
+    if fmt not in FORMATS:
+        raise InvalidInput(f"image format {fmt or 'unknown'} is not supported")
+    if width < 1 or height < 1:
+        raise InvalidInput("the image has no pixels")
+    if width * height > max_pixels:
+        raise InvalidInput(f"the image is {width}x{height}: over the limit of {max_pixels} pixels")
+    claimed, by = _claimed_format(filename, content_type)
+    if claimed is not None and claimed != fmt:
+        raise InvalidInput(f"the file is {fmt} but its {by} says {claimed}")
+    return ImageInfo(mime=FORMATS[fmt], width=width, height=height)
+
+
+def _open_checked(
+    data: bytes,
+    *,
+    filename: str | None,
+    content_type: str | None,
+    max_bytes: int,
+    max_pixels: int,
+    draft_size: int | None,
+) -> tuple[ImageInfo, Image.Image]:
+    """Check the header, then decode the whole file once (truncated files fail here)."""
+    if not data:
+        raise InvalidInput("the file is empty")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+    try:
+        img = Image.open(io.BytesIO(data))
+        info = _check_header(
+            img, filename=filename, content_type=content_type, max_pixels=max_pixels
+        )
+        if draft_size and img.format == "JPEG":
+            img.draft("RGB", (draft_size, draft_size))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput(f"the image is over the limit of {max_pixels} pixels") from None
+    except UnidentifiedImageError:
+        raise InvalidInput(
+            "the file is not a supported image (JPEG, PNG, WebP, GIF, BMP, TIFF)"
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInput("the image is truncated or corrupt") from exc
+    return info, img
+
+
 def inspect_image(
     data: bytes,
     *,
@@ -69,37 +121,38 @@ def inspect_image(
 ) -> ImageInfo:
     """Check that ``data`` is a whole, supported, reasonably sized image whose name and type
     tell the truth. Decodes it fully once (truncated files fail here, not in a worker)."""
-    if not data:
-        raise InvalidInput("the file is empty")
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(f"the file is larger than the limit of {max_bytes} bytes")
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            fmt = img.format or ""
-            width, height = img.size
-            if fmt not in FORMATS:
-                raise InvalidInput(f"image format {fmt or 'unknown'} is not supported")
-            if width < 1 or height < 1:
-                raise InvalidInput("the image has no pixels")
-            if width * height > max_pixels:
-                raise InvalidInput(
-                    f"the image is {width}x{height}: over the limit of {max_pixels} pixels"
-                )
-            claimed, by = _claimed_format(filename, content_type)
-            if claimed is not None and claimed != fmt:
-                raise InvalidInput(f"the file is {fmt} but its {by} says {claimed}")
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                img.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidInput(f"the image is over the limit of {max_pixels} pixels") from None
-    except UnidentifiedImageError:
-        raise InvalidInput(
-            "the file is not a supported image (JPEG, PNG, WebP, GIF, BMP, TIFF)"
-        ) from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InvalidInput("the image is truncated or corrupt") from exc
-    return ImageInfo(mime=FORMATS[fmt], width=width, height=height)
+    info, img = _open_checked(
+        data,
+        filename=filename,
+        content_type=content_type,
+        max_bytes=max_bytes,
+        max_pixels=max_pixels,
+        draft_size=None,
+    )
+    img.close()
+    return info
+
+
+def load_image(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    max_bytes: int,
+    max_pixels: int,
+    draft_size: int | None = 448,
+) -> tuple[ImageInfo, Image.Image]:
+    """``inspect_image`` and ``decode_image`` in one decode: the checks, then the upright RGB
+    image (JPEGs at a reduced scale with ``draft_size``)."""
+    info, img = _open_checked(
+        data,
+        filename=filename,
+        content_type=content_type,
+        max_bytes=max_bytes,
+        max_pixels=max_pixels,
+        draft_size=draft_size,
+    )
+    return info, _upright_rgb(img)
 
 
 def decode_image(data: bytes, *, draft_size: int | None = 448) -> Image.Image:
@@ -109,6 +162,10 @@ def decode_image(data: bytes, *, draft_size: int | None = 448) -> Image.Image:
     opened = Image.open(io.BytesIO(data))
     if draft_size and opened.format == "JPEG":
         opened.draft("RGB", (draft_size, draft_size))
+    return _upright_rgb(opened)
+
+
+def _upright_rgb(opened: Image.Image) -> Image.Image:
     img: Image.Image = ImageOps.exif_transpose(opened) or opened
     if img.mode != "RGB":
         if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
