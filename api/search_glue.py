@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -187,13 +186,3 @@ def result_model(result: SearchResult) -> SearchResponse:
         next_offset=result.next_offset,
         no_good_match=result.no_good_match,
     )
-
-
-__all__ = [
-    "b64_image",
-    "build_query",
-    "decode_query_image",
-    "filter_from_model",
-    "form_options",
-    "io",
-]

@@ -22,7 +22,7 @@ from ingest.items import ItemSpec, Modality
 from ingest.jobs import Job, JobKind, JobState, Unit
 from ingest.pipeline import Pipeline
 from ingest.units import Prepared
-from search.errors import Conflict, InvalidInput, LoupeError, NotFound
+from search.errors import Conflict, LoupeError, NotFound
 from search.index import SEMANTIC, VISUAL, CollectionInfo, CollectionNotFound
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,3 @@ def droppable(pipeline: Pipeline, name: str) -> CollectionInfo:
         if info.name == name:
             return info
     raise NotFound("no collection of that name")
-
-
-__all__ = ["InvalidInput", "canary", "droppable", "finalize", "rollback", "start"]
