@@ -35,6 +35,7 @@ from search.index.base import (
 )
 from search.index.filters import point_id, point_ids, to_client_filter, to_hit
 from search.index.stamp import Stamp, check_stamp
+from search.index.tuning import HNSW_EF_CONSTRUCT, HNSW_M, OVERSAMPLING, QUANTILE, search_ef
 
 STAMP_KEY = "loupe"
 MEMORY = ":memory:"
@@ -98,6 +99,12 @@ class ClientIndex:
                 vectors_config=vectors,
                 shard_number=self._shards,
                 replication_factor=self._replicas,
+                hnsw_config=qm.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT),
+                quantization_config=qm.ScalarQuantization(
+                    scalar=qm.ScalarQuantizationConfig(
+                        type=qm.ScalarType.INT8, quantile=QUANTILE, always_ram=True
+                    )
+                ),
                 metadata={STAMP_KEY: wanted.to_json()},
             )
             if not self._local:  # local mode ignores payload indexes (and warns)
@@ -275,7 +282,7 @@ class ClientIndex:
                 with_payload=True,
                 with_vectors=with_vectors,
                 # local mode is always exact, and warns when given search params
-                search_params=None if self._local else qm.SearchParams(exact=exact),
+                search_params=None if self._local else _search_params(limit, offset, exact),
             )
         return [to_hit(p.id, p.score, p.payload, p.vector, with_vectors) for p in response.points]
 
@@ -285,3 +292,12 @@ class ClientIndex:
     def close(self) -> None:
         with self._lock:
             self._client.close()
+
+
+def _search_params(limit: int, offset: int, exact: bool) -> qm.SearchParams:
+    """The same breadth and rescoring as ``EdgeIndex`` (see ``search.index.tuning``)."""
+    return qm.SearchParams(
+        exact=exact,
+        hnsw_ef=search_ef(limit, offset),
+        quantization=qm.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING),
+    )

@@ -40,17 +40,17 @@ from search.index.base import (
 from search.index.edge_layout import EdgeLayout, check_name
 from search.index.filters import point_id, point_ids, to_edge_filter, to_hit
 from search.index.stamp import Stamp, check_stamp
+from search.index.tuning import (
+    HNSW_EF,
+    HNSW_EF_CONSTRUCT,
+    HNSW_M,
+    OVERSAMPLING,
+    QUANTILE,
+    search_ef,
+)
 
 # Segments under this size (KB) are searched exactly even when indexed: exact is as fast there.
 FULL_SCAN_KB = 1000
-# HNSW search breadth. Measured on 4k clustered 128-d vectors, recall@10 vs exact: engine
-# default 0.94, ef 128 0.97, ef 256 1.00 (m=16, ef_construct=100).
-HNSW_EF = 256
-# Graph build. On the 100k clustered bench set (`loupe bench search`), recall@10 vs exact went
-# from 0.857 (m=16, ef_construct=100) to 0.942 (m=32, ef_construct=200), for ~1.5x the build
-# time and ~1.5 ms more per query.
-HNSW_M = 32
-HNSW_EF_CONSTRUCT = 200
 
 
 @dataclass(slots=True)
@@ -125,6 +125,9 @@ class EdgeIndex:
                 wal_enabled=True,
                 hnsw_config=qe.HnswIndexConfig(
                     m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_KB
+                ),
+                quantization_config=qe.ScalarQuantizationConfig(
+                    type=qe.ScalarType.Int8, quantile=QUANTILE, memory=qe.Memory.Pinned
                 ),
                 optimizers=qe.EdgeOptimizersConfig(indexing_threshold=1),
             )
@@ -279,7 +282,11 @@ class EdgeIndex:
             score_threshold=score_threshold,
             with_vector=with_vectors,
             with_payload=True,
-            params=qe.SearchParams(exact=exact, hnsw_ef=max(self._hnsw_ef, limit + offset)),
+            params=qe.SearchParams(
+                exact=exact,
+                hnsw_ef=search_ef(limit, offset, floor=self._hnsw_ef),
+                quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING),
+            ),
         )
         with self._lock:
             points = self._get(collection)[1].shard.query(request)
