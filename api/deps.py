@@ -1,4 +1,8 @@
-"""Request dependencies as ``Annotated`` aliases, so routes stay a few lines."""
+"""Request dependencies as ``Annotated`` aliases, so routes stay a few lines.
+
+They are ``async``: none of them blocks, and FastAPI runs a plain ``def`` dependency in its
+thread pool, one hop per dependency per request (measurable on a text query).
+"""
 
 from __future__ import annotations
 
@@ -13,29 +17,29 @@ from search.settings import Settings
 from workers.runtime import Runtime
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_search(request: Request) -> Any:
+async def get_search(request: Request) -> Any:
     return request.app.state.search
 
 
-def get_thumbs(request: Request) -> Thumbnailer:
+async def get_thumbs(request: Request) -> Thumbnailer:
     thumbs: Thumbnailer = request.app.state.thumbs
     return thumbs
 
 
-def require_admin(request: Request) -> None:
+async def require_admin(request: Request) -> None:
     """``Authorization: Bearer <LOUPE_ADMIN_TOKEN>``, compared in constant time. With no token
     configured the admin routes are closed to everyone."""
-    settings = get_settings(request)
+    settings: Settings = request.app.state.settings
     if settings.admin_token is None:
         raise Forbidden("admin routes are closed: LOUPE_ADMIN_TOKEN is not configured")
     header = request.headers.get("authorization", "")

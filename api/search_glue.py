@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi import Response
 from PIL import Image
 from pydantic import ValidationError
 
@@ -176,6 +177,13 @@ def hit_model(hit: Hit | ResultHit, *, duplicates: list[str] | None = None) -> H
         duplicates=duplicates or [],
         vectors=vectors,
     )
+
+
+def result_response(result: SearchResult) -> Response:
+    """``result`` as a JSON response, serialised once. Returning the model itself would make
+    FastAPI dump it, validate it again against ``response_model`` and dump it once more."""
+    body = result_model(result).model_dump_json()
+    return Response(content=body, media_type="application/json")
 
 
 def result_model(result: SearchResult) -> SearchResponse:

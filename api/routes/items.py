@@ -21,7 +21,7 @@ from api.schemas import (
     TextItemsRequest,
     UploadResponse,
 )
-from api.search_glue import filter_from_model, hit_model, result_model
+from api.search_glue import filter_from_model, hit_model, result_response
 from ingest.items import ItemSpec, Modality
 from ingest.uploads import TextItem, UploadFile, image_specs, submit, text_specs
 from search.errors import InvalidInput, NotFound, PayloadTooLarge, Unavailable
@@ -157,9 +157,9 @@ def similar(
     limit: int = Query(20, ge=1, le=200),
     offset: int = Query(0, ge=0, le=10_000),
     modality: str | None = Query(None, pattern="^(image|text)$"),
-) -> SearchResponse:
+) -> Response:
     flt = filter_from_model(FilterModel(modality=modality)) if modality else None  # type: ignore[arg-type]
-    return result_model(search.similar(item_id, limit=limit, offset=offset, filter=flt))
+    return result_response(search.similar(item_id, limit=limit, offset=offset, filter=flt))
 
 
 @router.delete("/{item_id}", status_code=204)

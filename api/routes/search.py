@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from api.deps import SearchServiceDep, SettingsDep
 from api.schemas import SearchRequest, SearchResponse
@@ -13,7 +13,7 @@ from api.search_glue import (
     build_query,
     decode_query_image,
     form_options,
-    result_model,
+    result_response,
 )
 from search.errors import PayloadTooLarge
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/search", tags=["search"])
 
 
 @router.post("", response_model=SearchResponse)
-def search(body: SearchRequest, service: SearchServiceDep, settings: SettingsDep) -> SearchResponse:
+def search(body: SearchRequest, service: SearchServiceDep, settings: SettingsDep) -> Response:
     """Search by ``text``, ``image_id`` or base64 ``image`` (or a weighted mix of text and one
     image), with optional negatives, filter, paging and duplicate folding."""
     image = None
@@ -30,7 +30,7 @@ def search(body: SearchRequest, service: SearchServiceDep, settings: SettingsDep
             body.image, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels
         )
     query = build_query(body, text=body.text, image_id=body.image_id, image=image)
-    return result_model(service.search(query))
+    return result_response(service.search(query))
 
 
 @router.post("/image", response_model=SearchResponse)
@@ -53,7 +53,7 @@ def search_image(
     modality: Annotated[Literal["image", "text"] | None, Form()] = None,
     score_threshold: Annotated[float | None, Form(ge=-1, le=1)] = None,
     collapse_duplicates: Annotated[bool | None, Form()] = None,
-) -> SearchResponse:
+) -> Response:
     """Search by an uploaded photo (multipart ``file``), optionally mixed with ``text``. The
     optional fields come as ``options`` JSON, as plain form fields, or both (not the same field
     twice)."""
@@ -77,4 +77,4 @@ def search_image(
         data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels
     )
     query = build_query(parsed, text=text, image_id=None, image=image)
-    return result_model(service.search(query))
+    return result_response(service.search(query))
