@@ -1,8 +1,11 @@
 """One page of a ranking, with exact pagination whether duplicate folding is on or off.
 
 ``fetch_page`` always fetches candidates from rank 0: ``offset + 3·limit + 1`` at first with
-folding (``offset + limit + 1`` without), doubling while folding leaves fewer than
-``offset + limit + 1`` leaders and the index has more, up to ``max_candidates``. It returns the
+folding (``offset + limit + 1`` without), growing while folding leaves fewer than
+``offset + limit + 1`` leaders and the index has more, up to ``max_candidates``. Each step at
+least doubles the fetch, more when folding is heavy: it extrapolates the candidates needed from
+the leaders per candidate so far (x1.5), so in a collection full of near-copies a page takes
+two or three fetches instead of six (31, 62, ... 1000). It returns the
 candidates (for the best score) and the groups; the page is groups ``[offset, offset + limit)``
 and there is a next page when more groups than ``offset + limit`` were found. Leaders of a prefix
 are a prefix of the leaders (``search.dedupe``), so consecutive pages never repeat or skip.
@@ -13,6 +16,7 @@ With ``calibration_k`` the first fetch is at least that many candidates and carr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,7 +72,14 @@ def fetch_page(
             groups = [Group(hit) for hit in hits]
         if len(groups) >= wanted or len(hits) < size or size >= max_candidates:
             return hits, groups
-        size = min(size * 2, max_candidates)
+        size = min(next_size(size, len(groups), wanted), max_candidates)
+
+
+def next_size(size: int, leaders: int, wanted: int) -> int:
+    """The next fetch: double, or the candidates that ``wanted`` leaders would need at the fold
+    rate seen so far, with half again as margin (folding thins out further down a ranking)."""
+    estimate = math.ceil(size * wanted / max(1, leaders) * 1.5)
+    return max(size * 2, estimate)
 
 
 def result_hit(group: Group, with_vectors: bool) -> ResultHit:

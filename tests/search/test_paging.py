@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pytest
 
 from search.index.base import SEMANTIC, VISUAL, Point
 from search.index.memory_store import NumpyIndex
-from search.paging import PageRequest, fetch_page, result_hit
+from search.paging import PageRequest, fetch_page, next_size, result_hit
 
 
 def request(*, limit: int, offset: int, collapse: bool) -> PageRequest:
@@ -64,3 +67,47 @@ def test_fetch_grows_until_folding_leaves_a_full_page(index: NumpyIndex) -> None
         max_candidates=1000,
     )
     assert len(flat) == len(flat_groups) == 6
+
+
+def test_next_fetch_doubles_or_extrapolates_the_fold_rate() -> None:
+    assert next_size(31, leaders=9, wanted=11) == 62  # light folding: doubling is enough
+    # 31 candidates folded into 2 leaders; 11 wanted: 31 * 11 / 2 * 1.5 = 255.75
+    assert next_size(31, leaders=2, wanted=11) == 256
+    assert next_size(31, leaders=0, wanted=11) == 512  # no leader at all counts as one
+
+
+def test_a_flood_of_near_copies_takes_few_fetches(
+    index: NumpyIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index.create_collection("c", model_id="m", dim=2, visual_dim=2)
+    same = np.array([1, 0], dtype=np.float32)
+    copies = [
+        Point(f"dup{n:03d}", {SEMANTIC: np.array([1, 0.001 * n], np.float32), VISUAL: same}, {})
+        for n in range(300)
+    ]
+    others = [
+        Point(
+            f"other{n}",
+            {SEMANTIC: np.array([0.5, 1 + n], np.float32), VISUAL: np.array([-1, n], np.float32)},
+            {},
+        )
+        for n in range(3)
+    ]
+    index.upsert("c", copies + others)
+    sizes: list[int] = []
+    search = index.search
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        sizes.append(int(kwargs["limit"]))
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(index, "search", counting)
+    _, groups = fetch_page(
+        index,
+        "c",
+        request(limit=2, offset=0, collapse=True),
+        duplicate_threshold=0.95,
+        max_candidates=1000,
+    )
+    assert [g.leader.id for g in groups[:2]] == ["dup000", "other0"]
+    assert sizes == [7, 32, 144, 648]  # doubling: 7, 14, 28, 56, 112, 224, 448
