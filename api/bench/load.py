@@ -48,10 +48,14 @@ class LoadParams:
     max_requests: int = 200_000
 
 
+RSS_EVERY_S = 10.0
+
+
 @dataclass(slots=True)
 class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"text": [], "similar": []})
     statuses: Counter[str] = field(default_factory=Counter)
+    rss_trace: list[float] = field(default_factory=list)  # server RSS (MiB) while driven
 
 
 def rss_mb(pid: int) -> float | None:
@@ -167,19 +171,34 @@ async def _client_loop(
             await asyncio.sleep(0.05)
 
 
-async def drive(url: str, params: LoadParams, texts: list[str], image_ids: list[str]) -> Tally:
+async def _sample_rss(pid: int, stop: tuple[float, list[int]], trace: list[float]) -> None:
+    """The server's RSS every ``RSS_EVERY_S`` seconds while the clients run (does it level off?)."""
+    deadline, budget = stop
+    while time.monotonic() < deadline and budget[0] > 0:
+        await asyncio.sleep(min(RSS_EVERY_S, max(0.0, deadline - time.monotonic())))
+        rss = rss_mb(pid)
+        if rss is not None:
+            trace.append(round(rss, 1))
+
+
+async def drive(
+    url: str,
+    params: LoadParams,
+    texts: list[str],
+    image_ids: list[str],
+    *,
+    pid: int | None = None,
+) -> Tally:
     tally = Tally()
     limits = httpx.Limits(max_connections=params.clients, max_keepalive_connections=params.clients)
     stop = (time.monotonic() + params.seconds, [params.max_requests])
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-        await asyncio.gather(
-            *(
-                _client_loop(
-                    client, random.Random(i), texts, image_ids, params.text_share, stop, tally
-                )
-                for i in range(params.clients)
-            )
-        )
+        loops = [
+            _client_loop(client, random.Random(i), texts, image_ids, params.text_share, stop, tally)
+            for i in range(params.clients)
+        ]
+        sampler = [_sample_rss(pid, stop, tally.rss_trace)] if pid else []
+        await asyncio.gather(*loops, *sampler)
     return tally
 
 
@@ -232,7 +251,7 @@ def _measure(
             response.raise_for_status()
             job_id = response.json()["id"]
         started = time.perf_counter()
-        tally = asyncio.run(drive(url, params, texts, image_ids))
+        tally = asyncio.run(drive(url, params, texts, image_ids, pid=pid))
         elapsed = time.perf_counter() - started
         rss_end = rss_mb(pid) if pid else None
         if job_id is not None:
@@ -248,6 +267,8 @@ def _measure(
     if rss_start is not None and rss_end is not None:
         report.add("rss_start", "server RSS at start", "MiB", [rss_start])
         report.add("rss_end", "server RSS at end", "MiB", [rss_end], baseline="rss_start")
+    if tally.rss_trace:
+        report.details[f"rss_mib_every_{RSS_EVERY_S:g}s"] = tally.rss_trace
     report.details["statuses"] = dict(tally.statuses)
     report.details["seconds"] = round(elapsed, 1)
     report.details["p99_ms"] = report.metrics["all"].summary()["p99"]

@@ -85,3 +85,5 @@ def test_load_with_a_bulk_job(tmp_path: Path) -> None:
     assert {"rps", "all", "text", "rss_start", "rss_end"} <= set(report["metrics"])
     assert sum(report["details"]["statuses"].values()) >= 1
     assert report["details"]["bulk_job"]["total"] == 4
+    trace = report["details"]["rss_mib_every_10s"]  # sampled while driven: at the end here
+    assert len(trace) == 1 and trace[0] > 50
