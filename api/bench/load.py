@@ -11,15 +11,10 @@ separate process, so the clients' CPU time is not counted in the server's memory
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +23,7 @@ import httpx
 from api.bench.corpus import build, embed_corpus, query_texts
 from api.bench.images import write_photos
 from api.bench.report import Report
-from api.bench.server import free_port
+from api.bench.server import child_server
 from ingest.models import EncoderPool
 from search.index.edge_store import EdgeIndex
 from search.settings import Settings
@@ -91,41 +86,6 @@ def _prepare_data(base: Settings, pool: EncoderPool, data_dir: Path, size: int) 
     finally:
         index.close()
     return [built.ids[int(r)] for r in built.image_rows[:2000]]
-
-
-@contextmanager
-def child_server(data_dir: Path, roots: Path) -> Iterator[tuple[str, int]]:
-    """``loupe serve`` in a child process on a free port; yields (url, pid) once ready."""
-    port = free_port()
-    repo = Path(__file__).resolve().parents[2]
-    env = dict(os.environ, LOUPE_DATA_DIR=str(data_dir), LOUPE_PORT=str(port))
-    env.update(LOUPE_INGEST_ROOTS=str(roots), LOUPE_LOG_LEVEL="WARNING", HF_HUB_OFFLINE="1")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
-    env.pop("LOUPE_BROKER_URL", None)
-    code = "from api.cli import main; main()"
-    child = subprocess.Popen([sys.executable, "-c", code, "serve"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if child.poll() is not None:
-                raise RuntimeError(f"the server exited with {child.returncode}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not become ready within 300 s")
-            time.sleep(0.25)
-        yield url, child.pid
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 def discover_image_ids(client: httpx.Client, texts: list[str]) -> list[str]:

@@ -1,14 +1,20 @@
-"""The real API on a free loopback port: uvicorn in a thread (``serve_in_thread``), for
-benchmarks that drive it over HTTP."""
+"""The real API on a free loopback port, for benchmarks that drive it over HTTP: ``loupe serve``
+in a child process (``child_server``), or uvicorn in a thread (``serve_in_thread``)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -41,3 +47,51 @@ def serve_in_thread(
     finally:
         server.should_exit = True
         thread.join(timeout=60)
+
+
+@contextmanager
+def child_server(
+    data_dir: Path, roots: Path, *, log_level: str = "WARNING", log_path: Path | None = None
+) -> Iterator[tuple[str, int]]:
+    """``loupe serve`` in a child process on a free port; yields (url, pid) once ready.
+
+    A separate process, as clients are in real use: their CPU time and the benchmark's own
+    objects stay out of the server's GIL, garbage collector and memory. Its log goes to
+    ``log_path`` (default: this process's stderr).
+    """
+    port = free_port()
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, LOUPE_DATA_DIR=str(data_dir), LOUPE_PORT=str(port))
+    env.update(LOUPE_INGEST_ROOTS=str(roots), LOUPE_LOG_LEVEL=log_level, HF_HUB_OFFLINE="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
+    env.pop("LOUPE_BROKER_URL", None)
+    code = "from api.cli import main; main()"
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(log_path.open("ab")) if log_path is not None else None
+        child = subprocess.Popen([sys.executable, "-c", code, "serve"], env=env, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(child, url)
+            yield url, child.pid
+        finally:
+            child.terminate()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def _wait_ready(child: subprocess.Popen[bytes], url: str, timeout_s: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if child.poll() is not None:
+            raise RuntimeError(f"the server exited with {child.returncode}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not become ready within {timeout_s:.0f} s")
+        time.sleep(0.25)
