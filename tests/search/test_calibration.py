@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from search.calibration import (
-    NULL_QUERIES,
     Calibrator,
     Reference,
     count_bucket,
@@ -17,6 +16,7 @@ from search.calibration import (
 from search.encoders.base import TextRole
 from search.index.base import SEMANTIC, Point
 from search.index.memory_store import NumpyIndex
+from search.null_queries import NULL_QUERIES
 from tests.search.conftest import HashingEncoder
 
 CORPUS = ["red apple", "blue ocean waves", "green forest", "yellow sun", "black night sky"]

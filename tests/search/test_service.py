@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from search.calibration import NULL_QUERIES
 from search.errors import InvalidInput, NotFound, Overloaded, Unavailable
 from search.index.base import SEMANTIC, VISUAL, Filter, ModelMismatch, Point, Range
 from search.index.memory_store import NumpyIndex
+from search.null_queries import NULL_QUERIES
 from search.query import SearchQuery, SearchResult
 from search.service import SearchService
 from tests.search.conftest import HashingEncoder, photo
