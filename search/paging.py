@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from search.dedupe import DEFAULT_TEXT_THRESHOLD, Group, fold
-from search.index.base import Filter, Hit, VectorIndex
+from search.index.base import SEMANTIC, VISUAL, Filter, Hit, VectorIndex
 from search.query import ResultHit
 
 
@@ -53,7 +53,7 @@ def fetch_page(
     wanted = request.offset + request.limit + 1
     size = request.offset + 3 * request.limit + 1 if request.collapse else wanted
     size = min(max(size, request.calibration_k), max(max_candidates, wanted))
-    vectors = request.collapse or request.with_vectors or request.calibration_k > 0
+    vectors = vector_names(request)
     while True:
         hits = index.search(
             collection,
@@ -73,6 +73,20 @@ def fetch_page(
         if len(groups) >= wanted or len(hits) < size or size >= max_candidates:
             return hits, groups
         size = min(next_size(size, len(groups), wanted), max_candidates)
+
+
+def vector_names(request: PageRequest) -> bool | tuple[str, ...]:
+    """The vectors a page's candidates must carry: all when the caller wants them; else what
+    folding compares (``visual`` of images, ``semantic`` of texts; a ``visual`` search finds
+    only images) and calibration reads (``semantic``). Each 1,280-d vector fetched costs."""
+    if request.with_vectors:
+        return True
+    names: set[str] = set()
+    if request.collapse:
+        names |= {VISUAL} if request.using == VISUAL else {SEMANTIC, VISUAL}
+    if request.calibration_k > 0:
+        names.add(SEMANTIC)
+    return tuple(sorted(names)) or False
 
 
 def next_size(size: int, leaders: int, wanted: int) -> int:

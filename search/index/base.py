@@ -154,10 +154,11 @@ class VectorIndex(Protocol):
         limit: int = 10,
         offset: int = 0,
         score_threshold: float | None = None,
-        with_vectors: bool = False,
+        with_vectors: bool | tuple[str, ...] = False,
         exact: bool = False,
     ) -> list[Hit]:
-        """Nearest neighbours by dot product, best first."""
+        """Nearest neighbours by dot product, best first. ``with_vectors``: all of each hit's
+        named vectors (True), none (False), or only those named."""
 
     def optimize(self, collection: str) -> None:
         """Build/refresh the ANN structures (HNSW) now; a no-op where the store does it itself."""

@@ -267,7 +267,7 @@ class ClientIndex:
         limit: int = 10,
         offset: int = 0,
         score_threshold: float | None = None,
-        with_vectors: bool = False,
+        with_vectors: bool | tuple[str, ...] = False,
         exact: bool = False,
     ) -> list[Hit]:
         with self._guard(collection):
@@ -280,11 +280,14 @@ class ClientIndex:
                 offset=offset,
                 score_threshold=score_threshold,
                 with_payload=True,
-                with_vectors=with_vectors,
+                with_vectors=list(with_vectors)
+                if isinstance(with_vectors, tuple)
+                else with_vectors,
                 # local mode is always exact, and warns when given search params
                 search_params=None if self._local else _search_params(limit, offset, exact),
             )
-        return [to_hit(p.id, p.score, p.payload, p.vector, with_vectors) for p in response.points]
+        wanted = bool(with_vectors)
+        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in response.points]
 
     def optimize(self, collection: str) -> None:
         """No-op: the Qdrant server builds its HNSW indexes itself; local mode has none."""
@@ -292,6 +295,10 @@ class ClientIndex:
     def close(self) -> None:
         with self._lock:
             self._client.close()
+
+
+def _names(with_vectors: bool | tuple[str, ...]) -> bool | list[str]:
+    return list(with_vectors) if isinstance(with_vectors, tuple) else with_vectors
 
 
 def _search_params(limit: int, offset: int, exact: bool) -> qm.SearchParams:

@@ -271,7 +271,7 @@ class EdgeIndex:
         limit: int = 10,
         offset: int = 0,
         score_threshold: float | None = None,
-        with_vectors: bool = False,
+        with_vectors: bool | tuple[str, ...] = False,
         exact: bool = False,
     ) -> list[Hit]:
         request = qe.QueryRequest(
@@ -280,7 +280,7 @@ class EdgeIndex:
             query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=using),
             filter=to_edge_filter(flt),
             score_threshold=score_threshold,
-            with_vector=with_vectors,
+            with_vector=list(with_vectors) if isinstance(with_vectors, tuple) else with_vectors,
             with_payload=True,
             params=qe.SearchParams(
                 exact=exact,
@@ -290,7 +290,8 @@ class EdgeIndex:
         )
         with self._lock:
             points = self._get(collection)[1].shard.query(request)
-        return [to_hit(p.id, p.score, p.payload, p.vector, with_vectors) for p in points]
+        wanted = bool(with_vectors)
+        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points]
 
     # -- HNSW ------------------------------------------------------------------------------
 

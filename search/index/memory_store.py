@@ -198,8 +198,11 @@ class NumpyIndex:
             col.snapshot = None
 
     @staticmethod
-    def _hit(point: Point, score: float, with_vectors: bool) -> Hit:
-        vectors = {k: v.copy() for k, v in point.vectors.items()} if with_vectors else None
+    def _hit(point: Point, score: float, with_vectors: bool | tuple[str, ...]) -> Hit:
+        vectors = None
+        if with_vectors:
+            names = point.vectors.keys() if isinstance(with_vectors, bool) else with_vectors
+            vectors = {k: v.copy() for k, v in point.vectors.items() if k in names}
         return Hit(point.id, score, copy.deepcopy(point.payload), vectors)
 
     def retrieve(
@@ -249,7 +252,7 @@ class NumpyIndex:
         limit: int = 10,
         offset: int = 0,
         score_threshold: float | None = None,
-        with_vectors: bool = False,
+        with_vectors: bool | tuple[str, ...] = False,
         exact: bool = False,
     ) -> list[Hit]:
         with self._lock:

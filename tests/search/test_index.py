@@ -22,6 +22,7 @@ from search.index import (
 )
 from search.index.client_store import ClientIndex
 from search.index.edge_store import EdgeIndex
+from search.index.memory_store import NumpyIndex
 
 DIM, VISUAL_DIM = 16, 8
 
@@ -103,6 +104,39 @@ def test_named_vectors_text_points_have_no_visual(index: VectorIndex) -> None:
     assert set(text.vectors) == {SEMANTIC}
     assert image.vectors is not None
     assert set(image.vectors) == {SEMANTIC, VISUAL}
+
+
+@pytest.mark.parametrize("store", ["client", "edge", "numpy"])
+def test_search_returns_only_the_named_vectors(store: str, tmp_path: Path) -> None:
+    index: VectorIndex
+    if store == "client":
+        index = ClientIndex(":memory:")
+    elif store == "edge":
+        index = EdgeIndex(tmp_path)
+    else:
+        index = NumpyIndex()
+    points = fill(index)
+    query = points[4].vectors[SEMANTIC]
+    try:
+        for wanted, image_names, text_names in (
+            ((VISUAL,), {VISUAL}, set()),
+            ((SEMANTIC,), {SEMANTIC}, {SEMANTIC}),
+            ((SEMANTIC, VISUAL), {SEMANTIC, VISUAL}, {SEMANTIC}),
+            (True, {SEMANTIC, VISUAL}, {SEMANTIC}),
+        ):
+            hits = index.search("c1", query, limit=40, with_vectors=wanted)
+            assert len(hits) == 40
+            for hit in hits:
+                expected = image_names if hit.payload["modality"] == "image" else text_names
+                assert set(hit.vectors or {}) == expected, (wanted, hit.payload["modality"])
+            image = next(h for h in hits if h.id == points[4].id)
+            if VISUAL in image_names:
+                assert image.vectors is not None
+                np.testing.assert_allclose(
+                    image.vectors[VISUAL], points[4].vectors[VISUAL], atol=1e-5
+                )
+    finally:
+        index.close()
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 
 from search.index.base import SEMANTIC, VISUAL, Point
 from search.index.memory_store import NumpyIndex
-from search.paging import PageRequest, fetch_page, next_size, result_hit
+from search.paging import PageRequest, fetch_page, next_size, result_hit, vector_names
 
 
 def request(*, limit: int, offset: int, collapse: bool) -> PageRequest:
@@ -111,3 +112,14 @@ def test_a_flood_of_near_copies_takes_few_fetches(
     )
     assert [g.leader.id for g in groups[:2]] == ["dup000", "other0"]
     assert sizes == [7, 32, 144, 648]  # doubling: 7, 14, 28, 56, 112, 224, 448
+
+
+def test_candidates_carry_only_the_vectors_folding_and_calibration_read() -> None:
+    def names(**changes: Any) -> object:
+        return vector_names(replace(request(limit=10, offset=0, collapse=True), **changes))
+
+    assert names() == (SEMANTIC, VISUAL)  # a text query folds images (visual) and texts
+    assert names(using=VISUAL) == (VISUAL,)  # a visual search only finds images
+    assert names(collapse=False) is False
+    assert names(collapse=False, calibration_k=16) == (SEMANTIC,)
+    assert names(using=VISUAL, with_vectors=True) is True  # the caller asked for all of them
