@@ -134,9 +134,10 @@ class Observe:
             await self.app(scope, receive, observed_send)
         except Exception as exc:  # the app's last resort, here so the 500 is observed too
             if responded:
-                raise
+                raise  # too late for an error body; still recorded below
             await errors.unexpected(Request(scope), exc)(scope, receive, observed_send)
-        self._record(scope, state, request_id, status, time.perf_counter() - started)
+        finally:
+            self._record(scope, state, request_id, status, time.perf_counter() - started)
 
     def _record(
         self, scope: Scope, state: dict[str, object], request_id: str, status: int, elapsed: float

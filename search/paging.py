@@ -5,9 +5,9 @@ folding (``offset + limit + 1`` without), growing while folding leaves fewer tha
 ``offset + limit + 1`` leaders and the index has more, up to ``max_candidates``. Each step at
 least doubles the fetch, more when folding is heavy: it extrapolates the candidates needed from
 the leaders per candidate so far (x1.5), so in a collection full of near-copies a page takes
-two or three fetches instead of six (31, 62, ... 1000). It returns the
-candidates (for the best score) and the groups; the page is groups ``[offset, offset + limit)``
-and there is a next page when more groups than ``offset + limit`` were found. Leaders of a prefix
+two or three fetches instead of six (31, 62, ... 1000). It returns the candidates (for the best
+score) and the groups; the page is groups ``[offset, offset + limit)`` and there is a next page
+when more groups than ``offset + limit`` were found. Leaders of a prefix
 are a prefix of the leaders (``search.dedupe``), so consecutive pages never repeat or skip.
 A ``duplicates`` list holds the near-duplicates among the candidates fetched for that page.
 With ``calibration_k`` the first fetch is at least that many candidates and carries vectors, so
