@@ -33,7 +33,13 @@ from search.index.base import (
     IndexUnavailable,
     Point,
 )
-from search.index.filters import point_id, point_ids, to_client_filter, to_hit
+from search.index.filters import (
+    point_id,
+    point_ids,
+    to_client_filter,
+    to_hit,
+    vector_request,
+)
 from search.index.stamp import Stamp, check_stamp
 from search.index.tuning import HNSW_EF_CONSTRUCT, HNSW_M, OVERSAMPLING, QUANTILE, search_ef
 
@@ -280,9 +286,7 @@ class ClientIndex:
                 offset=offset,
                 score_threshold=score_threshold,
                 with_payload=True,
-                with_vectors=list(with_vectors)
-                if isinstance(with_vectors, tuple)
-                else with_vectors,
+                with_vectors=vector_request(with_vectors),
                 # local mode is always exact, and warns when given search params
                 search_params=None if self._local else _search_params(limit, offset, exact),
             )
@@ -295,10 +299,6 @@ class ClientIndex:
     def close(self) -> None:
         with self._lock:
             self._client.close()
-
-
-def _names(with_vectors: bool | tuple[str, ...]) -> bool | list[str]:
-    return list(with_vectors) if isinstance(with_vectors, tuple) else with_vectors
 
 
 def _search_params(limit: int, offset: int, exact: bool) -> qm.SearchParams:

@@ -38,7 +38,13 @@ from search.index.base import (
     Point,
 )
 from search.index.edge_layout import EdgeLayout, check_name
-from search.index.filters import point_id, point_ids, to_edge_filter, to_hit
+from search.index.filters import (
+    point_id,
+    point_ids,
+    to_edge_filter,
+    to_hit,
+    vector_request,
+)
 from search.index.stamp import Stamp, check_stamp
 from search.index.tuning import (
     HNSW_EF,
@@ -280,7 +286,7 @@ class EdgeIndex:
             query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=using),
             filter=to_edge_filter(flt),
             score_threshold=score_threshold,
-            with_vector=list(with_vectors) if isinstance(with_vectors, tuple) else with_vectors,
+            with_vector=vector_request(with_vectors),
             with_payload=True,
             params=qe.SearchParams(
                 exact=exact,

@@ -97,6 +97,11 @@ def _edge_any(values: list[str | int]) -> qe.MatchType:
     return qe.MatchAny(strings if strings else ints)
 
 
+def vector_request(with_vectors: bool | tuple[str, ...]) -> bool | list[str]:
+    """``with_vectors`` as both engines take it: all, none, or a list of names."""
+    return list(with_vectors) if isinstance(with_vectors, tuple) else with_vectors
+
+
 def to_hit(pid: object, score: float, payload: Any, vector: Any, with_vectors: bool) -> Hit:
     """Our ``Hit`` from a record or scored point of either engine (named vectors as dicts)."""
     vectors = None
