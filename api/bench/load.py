@@ -23,11 +23,9 @@ import httpx
 from api.bench.corpus import build, embed_corpus, query_texts
 from api.bench.images import write_photos
 from api.bench.report import Report
-from api.bench.server import child_server
+from api.bench.server import child_server, live_collection
 from ingest.models import EncoderPool
-from search.index.edge_store import EdgeIndex
 from search.settings import Settings
-from workers.runtime import collection_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +72,8 @@ def _prepare_data(base: Settings, pool: EncoderPool, data_dir: Path, size: int) 
     """A collection of ``size`` jittered real vectors (HNSW built); returns the image ids."""
     settings = base.model_copy(update={"data_dir": data_dir})
     encoder = pool.default
-    index = EdgeIndex(settings.index_dir, auto_optimize=False)
+    index, name = live_collection(settings, encoder)
     try:
-        name = collection_name(encoder.model_id)
-        index.create_collection(
-            name, model_id=encoder.model_id, dim=encoder.dim, visual_dim=encoder.visual_dim
-        )
-        index.set_alias(settings.collection_alias, name)
         built = build(index, name, embed_corpus(encoder, crops=4), size=size, sigma=0.5)
         index.optimize(name)
     finally:

@@ -23,13 +23,12 @@ import numpy as np
 
 from api.bench.corpus import Built, Corpus, build, embed_corpus, exact_top, query_texts
 from api.bench.report import Report
-from api.bench.server import child_server
+from api.bench.server import child_server, live_collection
 from ingest.models import EncoderPool
 from search.encoders import TextRole
 from search.index import SEMANTIC, VISUAL
 from search.index.edge_store import EdgeIndex
 from search.settings import Settings
-from workers.runtime import collection_name
 
 log = logging.getLogger(__name__)
 K = 10
@@ -107,12 +106,7 @@ def measure_size(
     texts = query_texts(params.queries * 2, seed=params.seed + size)
     http_texts, encoder_texts = texts[: params.queries], texts[params.queries :]
     query_vectors = encoder.encode_texts(http_texts, role=TextRole.QUERY)
-    index = EdgeIndex(settings.index_dir, auto_optimize=False)
-    name = collection_name(encoder.model_id)
-    index.create_collection(
-        name, model_id=encoder.model_id, dim=encoder.dim, visual_dim=encoder.visual_dim
-    )
-    index.set_alias(settings.collection_alias, name)
+    index, name = live_collection(settings, encoder)
     built = build(index, name, corpus, size=size, sigma=params.sigma, seed=params.seed)
     details: dict[str, object] = {"upsert_s": round(built.upsert_s, 2)}
     details["upsert_points_per_s"] = round(size / built.upsert_s)

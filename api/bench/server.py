@@ -15,6 +15,23 @@ from pathlib import Path
 
 import httpx
 
+from search.encoders import Encoder
+from search.index.edge_store import EdgeIndex
+from search.settings import Settings
+from workers.runtime import collection_name
+
+
+def live_collection(settings: Settings, encoder: Encoder) -> tuple[EdgeIndex, str]:
+    """The embedded store a ``child_server`` over ``settings.data_dir`` will serve: opened here
+    (close it before serving), with an empty collection for ``encoder`` behind the live alias."""
+    index = EdgeIndex(settings.index_dir, auto_optimize=False)
+    name = collection_name(encoder.model_id)
+    index.create_collection(
+        name, model_id=encoder.model_id, dim=encoder.dim, visual_dim=encoder.visual_dim
+    )
+    index.set_alias(settings.collection_alias, name)
+    return index, name
+
 
 def free_port() -> int:
     with socket.socket() as sock:
