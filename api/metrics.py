@@ -149,9 +149,14 @@ class Observe:
             kind = state.get("error_type") or f"http_{status}"
             self.metrics.errors.labels(str(kind)).inc()
         if route != "/metrics" and log.isEnabledFor(logging.INFO):
-            ms = round(elapsed * 1000, 2)
-            line = {"request_id": request_id, "method": method, "route": route}
-            log.info(json.dumps({**line, "status": status, "ms": ms}))
+            line = {
+                "request_id": request_id,
+                "method": method,
+                "route": route,
+                "status": status,
+                "ms": round(elapsed * 1000, 2),
+            }
+            log.info(json.dumps(line))
 
 
 def install(app: FastAPI, metrics: Metrics) -> None:
