@@ -11,15 +11,15 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
 
-from api import errors, metrics
-from api.routes import admin, health, items, jobs, search
-from api.watcher import AliasWatcher
-from ingest.models import EncoderPool
-from ingest.thumbs import Thumbnailer
-from search.encoders import EncoderUnavailable
-from search.service import SearchService
-from search.settings import Settings
-from workers.runtime import Runtime
+from loupe.api import errors, metrics
+from loupe.api.routes import admin, health, items, jobs, search
+from loupe.api.watcher import AliasWatcher
+from loupe.ingest.models import EncoderPool
+from loupe.ingest.thumbs import Thumbnailer
+from loupe.search.encoders import EncoderUnavailable
+from loupe.search.service import SearchService
+from loupe.search.settings import Settings
+from loupe.workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

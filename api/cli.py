@@ -10,14 +10,14 @@ import click
 
 COMMANDS = ("serve", "worker", "ingest", "jobs", "search", "reindex", "bench", "eval")
 _MODULES = {
-    "serve": "api.commands.serve",
-    "worker": "api.commands.worker",
-    "ingest": "api.commands.client",
-    "jobs": "api.commands.client",
-    "search": "api.commands.client",
-    "reindex": "api.commands.admin",
-    "bench": "api.commands.bench",
-    "eval": "api.commands.eval",
+    "serve": "loupe.api.commands.serve",
+    "worker": "loupe.api.commands.worker",
+    "ingest": "loupe.api.commands.client",
+    "jobs": "loupe.api.commands.client",
+    "search": "loupe.api.commands.client",
+    "reindex": "loupe.api.commands.admin",
+    "bench": "loupe.api.commands.bench",
+    "eval": "loupe.api.commands.eval",
 }
 
 
@@ -44,7 +44,7 @@ class LazyGroup(click.Group):
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default LOUPE_LOG_LEVEL).")
 def main(log_level: str | None) -> None:
     """Loupe: cross-modal semantic search over your photos and texts."""
-    from search.settings import Settings
+    from loupe.search.settings import Settings
 
     level = log_level or Settings().log_level
     logging.basicConfig(

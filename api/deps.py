@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from ingest.thumbs import Thumbnailer
-from search.errors import Forbidden, Unauthorized
-from search.settings import Settings
-from workers.runtime import Runtime
+from loupe.ingest.thumbs import Thumbnailer
+from loupe.search.errors import Forbidden, Unauthorized
+from loupe.search.settings import Settings
+from loupe.workers.runtime import Runtime
 
 
 async def get_settings(request: Request) -> Settings:

@@ -13,8 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from search.encoders import EncoderUnavailable
-from search.errors import (
+from loupe.search.encoders import EncoderUnavailable
+from loupe.search.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -25,7 +25,7 @@ from search.errors import (
     Unauthorized,
     Unavailable,
 )
-from search.index import CollectionNotFound, IndexUnavailable, ModelMismatch
+from loupe.search.index import CollectionNotFound, IndexUnavailable, ModelMismatch
 
 log = logging.getLogger(__name__)
 

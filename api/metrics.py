@@ -18,8 +18,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
-from ingest.jobs import Job
+from loupe.api import errors
+from loupe.ingest.jobs import Job
 
 log = logging.getLogger("loupe.access")
 _SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")

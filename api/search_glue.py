@@ -12,11 +12,11 @@ from fastapi import Response
 from PIL import Image
 from pydantic import ValidationError
 
-from api.schemas import FilterModel, HitModel, RangeModel, SearchOptions, SearchResponse
-from ingest.validate import load_image
-from search.errors import InvalidInput
-from search.index import Filter, Hit, Range
-from search.query import ResultHit, SearchQuery, SearchResult
+from loupe.api.schemas import FilterModel, HitModel, RangeModel, SearchOptions, SearchResponse
+from loupe.ingest.validate import load_image
+from loupe.search.errors import InvalidInput
+from loupe.search.index import Filter, Hit, Range
+from loupe.search.query import ResultHit, SearchQuery, SearchResult
 
 
 def _epoch(value: str | float | None) -> float | None:

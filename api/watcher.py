@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from search.index import IndexUnavailable
-from search.service import SearchService
-from workers.runtime import Runtime
+from loupe.search.index import IndexUnavailable
+from loupe.search.service import SearchService
+from loupe.workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

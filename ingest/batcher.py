@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from search.encoders import Encoder, ImageVectors
+from loupe.search.encoders import Encoder, ImageVectors
 
 
 def concat_prepared(parts: list[Any]) -> Any:

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from search.errors import InvalidInput, NotFound
-from search.settings import Settings
+from loupe.search.errors import InvalidInput, NotFound
+from loupe.search.settings import Settings
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
@@ -92,7 +92,7 @@ def open_blob_store(settings: Settings) -> BlobStore:
     if settings.blob_url:
         if not settings.blob_url.startswith("s3://"):
             raise ValueError("LOUPE_BLOB_URL must start with s3://")
-        from ingest.blobs_s3 import S3BlobStore
+        from loupe.ingest.blobs_s3 import S3BlobStore
 
         return S3BlobStore.from_url(settings.blob_url, endpoint_url=settings.s3_endpoint_url)
     return LocalBlobStore(settings.blob_dir)

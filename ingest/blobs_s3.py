@@ -15,8 +15,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ingest.blobs import check_key, content_key
-from search.errors import NotFound, Unavailable
+from loupe.ingest.blobs import check_key, content_key
+from loupe.search.errors import NotFound, Unavailable
 
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 

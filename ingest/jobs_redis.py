@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import redis
 from redis.typing import EncodableT, FieldT
 
-from ingest.jobs import (
+from loupe.ingest.jobs import (
     FINAL_STATES,
     MAX_ERRORS_SHOWN,
     Job,
@@ -21,7 +21,7 @@ from ingest.jobs import (
     derive_state,
     new_job_id,
 )
-from search.errors import NotFound, Unavailable
+from loupe.search.errors import NotFound, Unavailable
 
 T = TypeVar("T")
 _PREFIX = "loupe:job:"

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.jobs import (
+from loupe.ingest.jobs import (
     FINAL_STATES,
     MAX_ERRORS_SHOWN,
     Job,
@@ -22,7 +22,7 @@ from ingest.jobs import (
     derive_state,
     new_job_id,
 )
-from search.errors import NotFound, Unavailable
+from loupe.search.errors import NotFound, Unavailable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

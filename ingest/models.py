@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from ingest.batcher import EmbedBatcher
-from search.encoders import Encoder, EncoderUnavailable, make_encoder
+from loupe.ingest.batcher import EmbedBatcher
+from loupe.search.encoders import Encoder, EncoderUnavailable, make_encoder
 
 
 class EncoderPool:

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.blobs import BlobStore
-from ingest.jobs import JobKind, JobState, JobStore
-from ingest.models import EncoderPool
-from ingest.units import Limits, Prepared, materialize
-from search.encoders import TextRole
-from search.errors import LoupeError
-from search.index import SEMANTIC, VISUAL, Point, VectorIndex
+from loupe.ingest.blobs import BlobStore
+from loupe.ingest.jobs import JobKind, JobState, JobStore
+from loupe.ingest.models import EncoderPool
+from loupe.ingest.units import Limits, Prepared, materialize
+from loupe.search.encoders import TextRole
+from loupe.search.errors import LoupeError
+from loupe.search.index import SEMANTIC, VISUAL, Point, VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class Pipeline:
                 self.index.upsert(target.collection, self.points(prepared, target.model_id))
         self.jobs.mark(job_id, done=[seq for seq, _ in prepared], failed=failed)
         if job.kind is JobKind.REINDEX and not self.jobs.queued(job_id):
-            from ingest.reindex import finalize
+            from loupe.ingest.reindex import finalize
 
             finalize(self, job_id)
         return len(prepared)

@@ -18,12 +18,12 @@ import logging
 import random
 from dataclasses import dataclass
 
-from ingest.items import ItemSpec, Modality
-from ingest.jobs import Job, JobKind, JobState, Unit
-from ingest.pipeline import Pipeline
-from ingest.units import Prepared
-from search.errors import Conflict, LoupeError, NotFound
-from search.index import SEMANTIC, VISUAL, CollectionInfo, CollectionNotFound
+from loupe.ingest.items import ItemSpec, Modality
+from loupe.ingest.jobs import Job, JobKind, JobState, Unit
+from loupe.ingest.pipeline import Pipeline
+from loupe.ingest.units import Prepared
+from loupe.search.errors import Conflict, LoupeError, NotFound
+from loupe.search.index import SEMANTIC, VISUAL, CollectionInfo, CollectionNotFound
 
 log = logging.getLogger(__name__)
 CANARY_SIZE = 5
@@ -96,7 +96,7 @@ def _catch_up(pipeline: Pipeline, source: str, target: str, model_id: str) -> in
 
 
 def _load(pipeline: Pipeline, spec: ItemSpec) -> Prepared:
-    from ingest.units import materialize
+    from loupe.ingest.units import materialize
 
     return materialize(
         {"kind": "blob", "spec": spec.to_json()}, blobs=pipeline.blobs, limits=pipeline.limits

@@ -12,10 +12,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ingest.blobs import BlobStore
-from ingest.jobs import Unit
-from ingest.validate import IMAGE_EXTENSIONS
-from search.errors import Forbidden, InvalidInput, NotFound
+from loupe.ingest.blobs import BlobStore
+from loupe.ingest.jobs import Unit
+from loupe.ingest.validate import IMAGE_EXTENSIONS
+from loupe.search.errors import Forbidden, InvalidInput, NotFound
 
 TEXT_EXTENSIONS = frozenset({".txt", ".md"})
 MAX_UNITS = 2_000_000

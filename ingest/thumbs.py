@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from ingest.blobs import BlobStore, check_key
-from ingest.validate import decode_image
+from loupe.ingest.blobs import BlobStore, check_key
+from loupe.ingest.validate import decode_image
 
 
 class Thumbnailer:

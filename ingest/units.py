@@ -20,11 +20,11 @@ from typing import Any
 
 from PIL import Image
 
-from ingest.blobs import BlobStore
-from ingest.items import ItemSpec, Modality, item_id
-from ingest.sources import TEXT_EXTENSIONS
-from ingest.validate import ImageInfo, clean_text, decode_image, load_image
-from search.errors import InvalidInput, NotFound, PayloadTooLarge
+from loupe.ingest.blobs import BlobStore
+from loupe.ingest.items import ItemSpec, Modality, item_id
+from loupe.ingest.sources import TEXT_EXTENSIONS
+from loupe.ingest.validate import ImageInfo, clean_text, decode_image, load_image
+from loupe.search.errors import InvalidInput, NotFound, PayloadTooLarge
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.items import ItemSpec
-from ingest.jobs import Job, JobKind, Unit
-from ingest.pipeline import Pipeline
-from ingest.units import store_image, text_spec
-from ingest.validate import inspect_image
-from search.errors import InvalidInput, LoupeError
+from loupe.ingest.items import ItemSpec
+from loupe.ingest.jobs import Job, JobKind, Unit
+from loupe.ingest.pipeline import Pipeline
+from loupe.ingest.units import store_image, text_spec
+from loupe.ingest.validate import inspect_image
+from loupe.search.errors import InvalidInput, LoupeError
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from pathlib import PurePath
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from search.errors import InvalidInput, PayloadTooLarge
+from loupe.search.errors import InvalidInput, PayloadTooLarge
 
 # Formats Loupe accepts, by Pillow's format name → mime type.
 FORMATS: dict[str, str] = {

@@ -13,8 +13,8 @@ import uuid
 
 import numpy as np
 
-from search.index.base import SEMANTIC, VISUAL, Point
-from search.index.edge_store import EdgeIndex
+from loupe.search.index.base import SEMANTIC, VISUAL, Point
+from loupe.search.index.edge_store import EdgeIndex
 
 
 def main() -> None:

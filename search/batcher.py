@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from search.encoders.base import Encoder, TextRole
+from loupe.search.encoders.base import Encoder, TextRole
 
 
 @dataclass(frozen=True, slots=True)

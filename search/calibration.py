@@ -66,9 +66,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from search.encoders.base import Encoder, TextRole
-from search.index.base import SEMANTIC, VectorIndex
-from search.null_queries import NULL_QUERIES
+from loupe.search.encoders.base import Encoder, TextRole
+from loupe.search.index.base import SEMANTIC, VectorIndex
+from loupe.search.null_queries import NULL_QUERIES
 
 Vector = NDArray[np.float32]
 TOP_K = 16

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from search.index.base import SEMANTIC, VISUAL, Hit
+from loupe.search.index.base import SEMANTIC, VISUAL, Hit
 
 DEFAULT_THRESHOLD = 0.80
 DEFAULT_TEXT_THRESHOLD = 0.98

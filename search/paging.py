@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from search.dedupe import DEFAULT_TEXT_THRESHOLD, Group, fold
-from search.index.base import SEMANTIC, VISUAL, Filter, Hit, VectorIndex
-from search.query import ResultHit
+from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, Group, fold
+from loupe.search.index.base import SEMANTIC, VISUAL, Filter, Hit, VectorIndex
+from loupe.search.query import ResultHit
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from search.errors import InvalidInput
-from search.index.base import Filter
+from loupe.search.errors import InvalidInput
+from loupe.search.index.base import Filter
 
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000

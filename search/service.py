@@ -30,13 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from search.batcher import TextBatcher
-from search.cache import QueryCache
-from search.calibration import Calibrator
-from search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
-from search.encoders.base import Encoder
-from search.errors import NotFound, Overloaded, Unavailable
-from search.index.base import (
+from loupe.search.batcher import TextBatcher
+from loupe.search.cache import QueryCache
+from loupe.search.calibration import Calibrator
+from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
+from loupe.search.encoders.base import Encoder
+from loupe.search.errors import NotFound, Overloaded, Unavailable
+from loupe.search.index.base import (
     SEMANTIC,
     VISUAL,
     CollectionNotFound,
@@ -45,8 +45,8 @@ from search.index.base import (
     ModelMismatch,
     VectorIndex,
 )
-from search.paging import PageRequest, fetch_page, result_hit
-from search.query import (
+from loupe.search.paging import PageRequest, fetch_page, result_hit
+from loupe.search.query import (
     SearchQuery,
     SearchResult,
     check_page,

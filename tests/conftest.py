@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from ingest.models import EncoderPool
+from loupe.ingest.models import EncoderPool
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -33,7 +33,7 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ingest.samples import write_samples
+    from loupe.ingest.samples import write_samples
 
     folder = tmp_path_factory.mktemp("samples")
     write_samples(folder)

@@ -7,8 +7,8 @@ import random
 from collections.abc import Sequence
 from typing import Protocol
 
-from search.errors import Unavailable
-from search.index import IndexUnavailable
+from loupe.search.errors import Unavailable
+from loupe.search.index import IndexUnavailable
 
 TRANSIENT: tuple[type[BaseException], ...] = (Unavailable, IndexUnavailable)
 MAX_ATTEMPTS = 8

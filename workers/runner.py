@@ -10,8 +10,8 @@ import threading
 import time
 from collections.abc import Sequence
 
-from ingest.pipeline import Pipeline
-from workers.dispatch import MAX_ATTEMPTS, TRANSIENT, backoff_s, chunks
+from loupe.ingest.pipeline import Pipeline
+from loupe.workers.dispatch import MAX_ATTEMPTS, TRANSIENT, backoff_s, chunks
 
 log = logging.getLogger(__name__)
 

@@ -9,15 +9,15 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from ingest.blobs import BlobStore, open_blob_store
-from ingest.jobs import JobStore
-from ingest.models import EncoderPool
-from ingest.pipeline import Pipeline
-from ingest.units import Limits
-from search.encoders import Encoder
-from search.index import VectorIndex, open_index
-from search.settings import Settings
-from workers.dispatch import Dispatcher
+from loupe.ingest.blobs import BlobStore, open_blob_store
+from loupe.ingest.jobs import JobStore
+from loupe.ingest.models import EncoderPool
+from loupe.ingest.pipeline import Pipeline
+from loupe.ingest.units import Limits
+from loupe.search.encoders import Encoder
+from loupe.search.index import VectorIndex, open_index
+from loupe.search.settings import Settings
+from loupe.workers.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,10 @@ def collection_name(model_id: str, *, now: float | None = None) -> str:
 
 def open_jobs(settings: Settings) -> JobStore:
     if settings.broker_url:
-        from ingest.jobs_redis import RedisJobStore
+        from loupe.ingest.jobs_redis import RedisJobStore
 
         return RedisJobStore(settings.broker_url)
-    from ingest.jobs_sqlite import SqliteJobStore
+    from loupe.ingest.jobs_sqlite import SqliteJobStore
 
     return SqliteJobStore(settings.jobs_db)
 
@@ -128,14 +128,14 @@ class Runtime:
     @staticmethod
     def _dispatcher(settings: Settings, pipeline: Pipeline) -> Dispatcher:
         if settings.broker_url:
-            from workers.celery_app import CeleryDispatcher, make_celery
+            from loupe.workers.celery_app import CeleryDispatcher, make_celery
 
             return CeleryDispatcher(
                 make_celery(settings),
                 chunk_size=settings.encode_batch_size,
                 broker_url=settings.broker_url,
             )
-        from workers.runner import InProcessRunner
+        from loupe.workers.runner import InProcessRunner
 
         runner = InProcessRunner(pipeline, threads=3, chunk_size=settings.encode_batch_size)
         runner.resume()

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 from celery import Celery, Task
 from celery.exceptions import Reject
 
-from search.errors import Unavailable
-from search.settings import Settings
-from workers.celery_app import TASK_NAME
-from workers.dispatch import TRANSIENT, backoff_s
+from loupe.search.errors import Unavailable
+from loupe.search.settings import Settings
+from loupe.workers.celery_app import TASK_NAME
+from loupe.workers.dispatch import TRANSIENT, backoff_s
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 20
 
 if TYPE_CHECKING:
-    from workers.runtime import Runtime
+    from loupe.workers.runtime import Runtime
 
 
 class _RuntimeHolder:
@@ -38,7 +38,7 @@ class _RuntimeHolder:
     def get(self) -> Runtime:
         with self._lock:
             if self._runtime is None:
-                from workers.runtime import Runtime
+                from loupe.workers.runtime import Runtime
 
                 self._runtime = Runtime.build(self.settings, role="worker")
             return self._runtime

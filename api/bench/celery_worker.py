@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from workers.dispatch import Dispatcher
-from workers.runtime import Runtime
+from loupe.workers.dispatch import Dispatcher
+from loupe.workers.runtime import Runtime
 
 
 @contextmanager
@@ -16,8 +16,8 @@ def celery_dispatcher(runtime: Runtime) -> Iterator[Dispatcher]:
     stops (after its tasks) when the context exits."""
     from celery.contrib.testing.worker import start_worker
 
-    from workers.celery_app import CeleryDispatcher, make_celery
-    from workers.tasks import register_tasks
+    from loupe.workers.celery_app import CeleryDispatcher, make_celery
+    from loupe.workers.tasks import register_tasks
 
     settings = runtime.settings
     if not settings.broker_url:

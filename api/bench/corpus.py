@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from api.bench.images import augment, sample_photos
-from search.encoders import Encoder, TextRole, l2_normalise
-from search.index import SEMANTIC, VISUAL, Point, VectorIndex
+from loupe.api.bench.images import augment, sample_photos
+from loupe.search.encoders import Encoder, TextRole, l2_normalise
+from loupe.search.index import SEMANTIC, VISUAL, Point, VectorIndex
 
 F32 = NDArray[np.float32]
 TEMPLATES = (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance, ImageOps
 
-from ingest.samples import SAMPLES, _load
+from loupe.ingest.samples import SAMPLES, _load
 
 SIZES = ((640, 480), (480, 640), (560, 560))  # about 0.3 megapixels each
 

@@ -15,15 +15,15 @@ from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.bench.images import write_photos
-from api.bench.report import Report
-from ingest.jobs import FINAL_STATES, JobKind
-from ingest.models import EncoderPool
-from ingest.sources import plan_source
-from ingest.validate import decode_image
-from search.settings import Settings
-from workers.dispatch import Dispatcher
-from workers.runtime import Runtime
+from loupe.api.bench.images import write_photos
+from loupe.api.bench.report import Report
+from loupe.ingest.jobs import FINAL_STATES, JobKind
+from loupe.ingest.models import EncoderPool
+from loupe.ingest.sources import plan_source
+from loupe.ingest.validate import decode_image
+from loupe.search.settings import Settings
+from loupe.workers.dispatch import Dispatcher
+from loupe.workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def end_to_end_rate(
 
 def in_process(threads: int) -> Callable[[Runtime], AbstractContextManager[Dispatcher]]:
     def make(runtime: Runtime) -> AbstractContextManager[Dispatcher]:
-        from workers.runner import InProcessRunner
+        from loupe.workers.runner import InProcessRunner
 
         runner = InProcessRunner(
             runtime.pipeline, threads=threads, chunk_size=runtime.settings.encode_batch_size
@@ -127,7 +127,7 @@ def redis_answers(url: str) -> bool:
 
 def run_ingest(base: Settings, params: IngestParams, *, pool: EncoderPool | None = None) -> Report:
     """Measure raw vs end-to-end ingestion ``params.runs`` times; see the module docstring."""
-    from api.bench.celery_worker import celery_dispatcher
+    from loupe.api.bench.celery_worker import celery_dispatcher
 
     use_celery = params.celery
     if use_celery is None:

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import httpx
 
-from api.bench.corpus import build, embed_corpus, query_texts
-from api.bench.images import write_photos
-from api.bench.report import Report
-from api.bench.server import child_server, live_collection
-from ingest.models import EncoderPool
-from search.settings import Settings
+from loupe.api.bench.corpus import build, embed_corpus, query_texts
+from loupe.api.bench.images import write_photos
+from loupe.api.bench.report import Report
+from loupe.api.bench.server import child_server, live_collection
+from loupe.ingest.models import EncoderPool
+from loupe.search.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

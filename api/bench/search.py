@@ -21,14 +21,14 @@ from typing import Any
 import httpx
 import numpy as np
 
-from api.bench.corpus import Built, Corpus, build, embed_corpus, exact_top, query_texts
-from api.bench.report import Report
-from api.bench.server import child_server, live_collection
-from ingest.models import EncoderPool
-from search.encoders import TextRole
-from search.index import SEMANTIC, VISUAL
-from search.index.edge_store import EdgeIndex
-from search.settings import Settings
+from loupe.api.bench.corpus import Built, Corpus, build, embed_corpus, exact_top, query_texts
+from loupe.api.bench.report import Report
+from loupe.api.bench.server import child_server, live_collection
+from loupe.ingest.models import EncoderPool
+from loupe.search.encoders import TextRole
+from loupe.search.index import SEMANTIC, VISUAL
+from loupe.search.index.edge_store import EdgeIndex
+from loupe.search.settings import Settings
 
 log = logging.getLogger(__name__)
 K = 10

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from search.encoders import Encoder
-from search.index.edge_store import EdgeIndex
-from search.settings import Settings
-from workers.runtime import collection_name
+from loupe.search.encoders import Encoder
+from loupe.search.index.edge_store import EdgeIndex
+from loupe.search.settings import Settings
+from loupe.workers.runtime import collection_name
 
 
 def live_collection(settings: Settings, encoder: Encoder) -> tuple[EdgeIndex, str]:
@@ -55,7 +55,7 @@ def child_server(
     env.update(LOUPE_INGEST_ROOTS=str(roots), LOUPE_LOG_LEVEL=log_level, HF_HUB_OFFLINE="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     env.pop("LOUPE_BROKER_URL", None)
-    code = "from api.cli import main; main()"
+    code = "from loupe.api.cli import main; main()"
     with contextlib.ExitStack() as stack:
         log = stack.enter_context(log_path.open("ab")) if log_path is not None else None
         child = subprocess.Popen([sys.executable, "-c", code, "serve"], env=env, stderr=log)

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from api.client import ApiError, LoupeClient
+from loupe.api.client import ApiError, LoupeClient
 
 console = Console()
 

@@ -8,11 +8,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from search.encoders import EncoderUnavailable, make_encoder
-from search.errors import LoupeError
-from search.evaluation.datasets import load_dataset
-from search.evaluation.run import EvalReport, evaluate_dataset
-from search.settings import Settings
+from loupe.search.encoders import EncoderUnavailable, make_encoder
+from loupe.search.errors import LoupeError
+from loupe.search.evaluation.datasets import load_dataset
+from loupe.search.evaluation.run import EvalReport, evaluate_dataset
+from loupe.search.settings import Settings
 
 
 def _table(report: EvalReport) -> Table:

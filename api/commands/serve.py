@@ -9,13 +9,13 @@ import time
 import click
 import httpx
 
-from search.settings import Settings
+from loupe.search.settings import Settings
 
 
 def _ingest_samples(url: str, folder_name: str) -> None:
     """Upload the sample gallery once the server answers (duplicates are skipped)."""
-    from api.client import LoupeClient
-    from ingest.samples import write_samples
+    from loupe.api.client import LoupeClient
+    from loupe.ingest.samples import write_samples
 
     settings = Settings()
     folder = settings.data_dir / folder_name
@@ -43,7 +43,7 @@ def command(host: str | None, port: int | None, samples: bool) -> None:
     """Start the HTTP API and the search page."""
     import uvicorn
 
-    from api.app import create_app
+    from loupe.api.app import create_app
 
     settings = Settings()
     host = host or settings.host

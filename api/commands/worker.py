@@ -6,7 +6,7 @@ import os
 
 import click
 
-from search.settings import Settings
+from loupe.search.settings import Settings
 
 
 @click.command("worker")
@@ -14,8 +14,8 @@ from search.settings import Settings
 @click.option("--hostname", default=None, help="Celery node name.")
 def command(concurrency: int | None, hostname: str | None) -> None:
     """Process ingestion tasks (needs LOUPE_BROKER_URL)."""
-    from workers.celery_app import make_celery
-    from workers.tasks import register_tasks
+    from loupe.workers.celery_app import make_celery
+    from loupe.workers.tasks import register_tasks
 
     settings = Settings()
     if not settings.broker_url:

@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import Field, StrictInt, StrictStr
 
-from api.deps import AdminDep, RuntimeDep
-from api.routes.jobs import job_model
-from api.schemas import JobModel, Strict
-from ingest import reindex
-from search.encoders import EncoderUnavailable
-from search.errors import InvalidInput, Unavailable
-from workers.runtime import collection_name
+from loupe.api.deps import AdminDep, RuntimeDep
+from loupe.api.routes.jobs import job_model
+from loupe.api.schemas import JobModel, Strict
+from loupe.ingest import reindex
+from loupe.search.encoders import EncoderUnavailable
+from loupe.search.errors import InvalidInput, Unavailable
+from loupe.workers.runtime import collection_name
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

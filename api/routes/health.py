@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import RuntimeDep
-from search.errors import Unavailable
-from search.index import IndexUnavailable
+from loupe.api.deps import RuntimeDep
+from loupe.search.errors import Unavailable
+from loupe.search.index import IndexUnavailable
 
 router = APIRouter(tags=["health"])
 JOBS_WATCHED = 500  # the newest jobs whose progress feeds loupe_items_ingested_total

@@ -12,8 +12,8 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from api.deps import RuntimeDep, SearchServiceDep, SettingsDep, ThumbsDep
-from api.schemas import (
+from loupe.api.deps import RuntimeDep, SearchServiceDep, SettingsDep, ThumbsDep
+from loupe.api.schemas import (
     AcceptedModel,
     FilterModel,
     ItemModel,
@@ -21,12 +21,12 @@ from api.schemas import (
     TextItemsRequest,
     UploadResponse,
 )
-from api.search_glue import filter_from_model, hit_model, result_response
-from ingest.items import ItemSpec, Modality
-from ingest.uploads import TextItem, UploadFile, image_specs, submit, text_specs
-from search.errors import InvalidInput, NotFound, PayloadTooLarge, Unavailable
-from search.index import Hit
-from workers.runtime import Runtime
+from loupe.api.search_glue import filter_from_model, hit_model, result_response
+from loupe.ingest.items import ItemSpec, Modality
+from loupe.ingest.uploads import TextItem, UploadFile, image_specs, submit, text_specs
+from loupe.search.errors import InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from loupe.search.index import Hit
+from loupe.workers.runtime import Runtime
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 NOSNIFF = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=86400"}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from api.deps import RuntimeDep, SettingsDep
-from api.schemas import JobErrorModel, JobList, JobModel, JobRequest
-from ingest.jobs import FINAL_STATES, Job, JobKind, JobState
-from ingest.sources import plan_source
-from search.errors import Conflict, Unavailable
+from loupe.api.deps import RuntimeDep, SettingsDep
+from loupe.api.schemas import JobErrorModel, JobList, JobModel, JobRequest
+from loupe.ingest.jobs import FINAL_STATES, Job, JobKind, JobState
+from loupe.ingest.sources import plan_source
+from loupe.search.errors import Conflict, Unavailable
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

@@ -6,16 +6,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from api.deps import SearchServiceDep, SettingsDep
-from api.schemas import SearchRequest, SearchResponse
-from api.search_glue import (
+from loupe.api.deps import SearchServiceDep, SettingsDep
+from loupe.api.schemas import SearchRequest, SearchResponse
+from loupe.api.search_glue import (
     b64_image,
     build_query,
     decode_query_image,
     form_options,
     result_response,
 )
-from search.errors import PayloadTooLarge
+from loupe.search.errors import PayloadTooLarge
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search.encoders.base import (
+from loupe.search.encoders.base import (
     Encoder,
     EncoderUnavailable,
     ImageVectors,
@@ -34,14 +34,14 @@ def make_encoder(
 ) -> Encoder:
     """Build (not load) the encoder named by ``LOUPE_MODEL``: ``bundled`` or ``clip:<x>``."""
     if spec == "bundled" or spec.startswith("bundled:"):
-        from search.encoders.bundled import BundledEncoder
+        from loupe.search.encoders.bundled import BundledEncoder
 
         variant = spec.partition(":")[2] or None
         return BundledEncoder(
             variant=variant, device=device, batch_size=batch_size, threads=threads
         )
     if spec.startswith("clip:"):
-        from search.encoders.clip import ClipEncoder
+        from loupe.search.encoders.clip import ClipEncoder
 
         return ClipEncoder(
             spec.removeprefix("clip:"),

@@ -19,8 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from search.encoders import effnet
-from search.encoders.base import (
+from loupe.search.encoders import effnet
+from loupe.search.encoders.base import (
     EncoderUnavailable,
     ImageVectors,
     TextRole,
@@ -29,9 +29,9 @@ from search.encoders.base import (
     l2_normalise,
     pick_device,
 )
-from search.encoders.conse import conse
-from search.encoders.imagenet_texts import ClassTextRecipe, cached_class_vectors
-from search.encoders.text_towers import TEXT_DIM, TextTower, make_text_tower
+from loupe.search.encoders.conse import conse
+from loupe.search.encoders.imagenet_texts import ClassTextRecipe, cached_class_vectors
+from loupe.search.encoders.text_towers import TEXT_DIM, TextTower, make_text_tower
 
 DEFAULT_VARIANT = "multi"
 TOP_K = 10

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from search.encoders.base import (
+from loupe.search.encoders.base import (
     EncoderUnavailable,
     ImageVectors,
     TextRole,

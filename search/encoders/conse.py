@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from search.encoders.base import Vectors, l2_normalise
+from loupe.search.encoders.base import Vectors, l2_normalise
 
 
 def softmax(logits: NDArray[np.float32]) -> NDArray[np.float32]:

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from search.encoders.base import EncoderUnavailable
+from loupe.search.encoders.base import EncoderUnavailable
 
 IMAGE_SIZE = 224
 FEATURE_DIM = 1280

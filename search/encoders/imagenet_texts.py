@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from search.encoders.base import Vectors, l2_normalise
+from loupe.search.encoders.base import Vectors, l2_normalise
 
 TEMPLATES: tuple[str, ...] = (
     "a photo of a {}.",

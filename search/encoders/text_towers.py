@@ -23,7 +23,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from search.encoders.base import EncoderUnavailable, TextRole, Vectors, empty_vectors, l2_normalise
+from loupe.search.encoders.base import (
+    EncoderUnavailable,
+    TextRole,
+    Vectors,
+    empty_vectors,
+    l2_normalise,
+)
 
 TEXT_DIM = 384
 GOMP_SPINCOUNT = "10000"

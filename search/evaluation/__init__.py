@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from search.evaluation.datasets import DATASET_NAMES, DatasetUnavailable, EvalDataset, load_dataset
-from search.evaluation.run import EvalReport, evaluate, evaluate_dataset
+from loupe.search.evaluation.datasets import (
+    DATASET_NAMES,
+    DatasetUnavailable,
+    EvalDataset,
+    load_dataset,
+)
+from loupe.search.evaluation.run import EvalReport, evaluate, evaluate_dataset
 
 __all__ = [
     "DATASET_NAMES",

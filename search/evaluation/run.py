@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from search.encoders.base import Encoder, TextRole, Vectors
-from search.evaluation.datasets import EvalDataset, load_dataset
-from search.evaluation.metrics import image_to_image, text_to_image, zero_shot_accuracy
+from loupe.search.encoders.base import Encoder, TextRole, Vectors
+from loupe.search.evaluation.datasets import EvalDataset, load_dataset
+from loupe.search.evaluation.metrics import image_to_image, text_to_image, zero_shot_accuracy
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search.index.base import (
+from loupe.search.index.base import (
     SEMANTIC,
     VISUAL,
     CollectionInfo,
@@ -42,11 +42,11 @@ def open_index(
 ) -> VectorIndex:
     """A server (``url``), ``:memory:`` (``url=':memory:'``), or the embedded store at ``path``."""
     if url:
-        from search.index.client_store import ClientIndex
+        from loupe.search.index.client_store import ClientIndex
 
         return ClientIndex(url=url, api_key=api_key, shards=shards, replicas=replicas)
     if path is None:
         raise ValueError("open_index needs a url or a path")
-    from search.index.edge_store import EdgeIndex
+    from loupe.search.index.edge_store import EdgeIndex
 
     return EdgeIndex(path)

@@ -21,7 +21,7 @@ from qdrant_client import QdrantClient
 from qdrant_client.http import models as qm
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from search.index.base import (
+from loupe.search.index.base import (
     KEYWORD_FIELDS,
     NUMERIC_FIELDS,
     SEMANTIC,
@@ -33,15 +33,15 @@ from search.index.base import (
     IndexUnavailable,
     Point,
 )
-from search.index.filters import (
+from loupe.search.index.filters import (
     point_id,
     point_ids,
     to_client_filter,
     to_hit,
     vector_request,
 )
-from search.index.stamp import Stamp, check_stamp
-from search.index.tuning import HNSW_EF_CONSTRUCT, HNSW_M, OVERSAMPLING, QUANTILE, search_ef
+from loupe.search.index.stamp import Stamp, check_stamp
+from loupe.search.index.tuning import HNSW_EF_CONSTRUCT, HNSW_M, OVERSAMPLING, QUANTILE, search_ef
 
 STAMP_KEY = "loupe"
 MEMORY = ":memory:"

@@ -20,8 +20,8 @@ import uuid
 from pathlib import Path
 from typing import IO, Any
 
-from search.index.base import CollectionNotFound, IndexUnavailable
-from search.index.stamp import Stamp
+from loupe.search.index.base import CollectionNotFound, IndexUnavailable
+from loupe.search.index.stamp import Stamp
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 

@@ -26,7 +26,7 @@ import numpy as np
 import qdrant_edge as qe
 from numpy.typing import NDArray
 
-from search.index.base import (
+from loupe.search.index.base import (
     KEYWORD_FIELDS,
     NUMERIC_FIELDS,
     SEMANTIC,
@@ -37,16 +37,16 @@ from search.index.base import (
     Hit,
     Point,
 )
-from search.index.edge_layout import EdgeLayout, check_name
-from search.index.filters import (
+from loupe.search.index.edge_layout import EdgeLayout, check_name
+from loupe.search.index.filters import (
     point_id,
     point_ids,
     to_edge_filter,
     to_hit,
     vector_request,
 )
-from search.index.stamp import Stamp, check_stamp
-from search.index.tuning import (
+from loupe.search.index.stamp import Stamp, check_stamp
+from loupe.search.index.tuning import (
     HNSW_EF,
     HNSW_EF_CONSTRUCT,
     HNSW_M,

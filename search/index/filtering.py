@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from search.index.base import Filter
+from loupe.search.index.base import Filter
 
 _MISSING = object()
 

@@ -15,7 +15,7 @@ import numpy as np
 import qdrant_edge as qe
 from qdrant_client.http import models as qm
 
-from search.index.base import Filter, Hit
+from loupe.search.index.base import Filter, Hit
 
 TAGS_FIELD = "tags"
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from search.index.base import (
+from loupe.search.index.base import (
     SEMANTIC,
     VISUAL,
     CollectionInfo,
@@ -37,7 +37,7 @@ from search.index.base import (
     ModelMismatch,
     Point,
 )
-from search.index.filtering import matches
+from loupe.search.index.filtering import matches
 
 
 @dataclass(frozen=True, slots=True)

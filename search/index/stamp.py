@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from search.index.base import ModelMismatch
+from loupe.search.index.base import ModelMismatch
 
 
 @dataclass(frozen=True, slots=True)

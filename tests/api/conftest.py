@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ingest.models import EncoderPool
-from search.settings import Settings
+from loupe.api.app import create_app
+from loupe.ingest.models import EncoderPool
+from loupe.search.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 

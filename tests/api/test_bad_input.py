@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from api.app import create_app
-from ingest.models import EncoderPool
+from loupe.api.app import create_app
+from loupe.ingest.models import EncoderPool
 from tests.api.conftest import make_settings, wait_job
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"

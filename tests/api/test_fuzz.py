@@ -19,9 +19,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.schemas import BaseSchema
 from starlette.types import Receive, Scope, Send
 
-from api.app import create_app
-from ingest.models import EncoderPool
-from search.settings import Settings
+from loupe.api.app import create_app
+from loupe.ingest.models import EncoderPool
+from loupe.search.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, make_settings, wait_job
 
 pytestmark = pytest.mark.slow

@@ -22,8 +22,8 @@ import uvicorn
 from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
-from api.app import create_app
-from ingest.models import EncoderPool
+from loupe.api.app import create_app
+from loupe.ingest.models import EncoderPool
 from tests.api.conftest import ADMIN_TOKEN, make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

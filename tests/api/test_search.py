@@ -19,8 +19,8 @@ import skimage.data
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from api.app import create_app
-from ingest.models import EncoderPool
+from loupe.api.app import create_app
+from loupe.ingest.models import EncoderPool
 from tests.api.conftest import make_settings, search, top_stems, wait_job
 
 pytestmark = pytest.mark.slow

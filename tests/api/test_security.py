@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from api.app import create_app
-from ingest.models import EncoderPool
-from search.settings import Settings
+from loupe.api.app import create_app
+from loupe.ingest.models import EncoderPool
+from loupe.search.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, make_settings, wait_job
 
 ADMIN_ROUTES = [

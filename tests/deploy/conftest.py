@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from search.settings import Settings
+from loupe.search.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"
@@ -28,7 +28,7 @@ KNOWN_SUBCOMMANDS = frozenset(
 
 def loupe_subcommands() -> frozenset[str]:
     try:
-        from api.cli import main
+        from loupe.api.cli import main
     except ImportError:
         return KNOWN_SUBCOMMANDS
     commands = getattr(main, "commands", None)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.jobs import JobKind, JobState, JobStore, Unit
-from ingest.jobs_redis import RedisJobStore
-from ingest.jobs_sqlite import SqliteJobStore
-from search.errors import NotFound
+from loupe.ingest.jobs import JobKind, JobState, JobStore, Unit
+from loupe.ingest.jobs_redis import RedisJobStore
+from loupe.ingest.jobs_sqlite import SqliteJobStore
+from loupe.search.errors import NotFound
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ingest.blobs import LocalBlobStore
-from ingest.sources import plan_source
-from search.errors import Forbidden, InvalidInput
+from loupe.ingest.blobs import LocalBlobStore
+from loupe.ingest.sources import plan_source
+from loupe.search.errors import Forbidden, InvalidInput
 
 
 def _jpeg() -> bytes:

@@ -7,8 +7,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from ingest.validate import clean_text, decode_image, inspect_image
-from search.errors import InvalidInput, PayloadTooLarge
+from loupe.ingest.validate import clean_text, decode_image, inspect_image
+from loupe.search.errors import InvalidInput, PayloadTooLarge
 
 LIMITS = {"max_bytes": 5_000_000, "max_pixels": 40_000_000}
 

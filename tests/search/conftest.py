@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from search.encoders.base import ImageVectors, TextRole, Vectors, l2_normalise
-from search.index.memory_store import NumpyIndex
+from loupe.search.encoders.base import ImageVectors, TextRole, Vectors, l2_normalise
+from loupe.search.index.memory_store import NumpyIndex
 
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 30),

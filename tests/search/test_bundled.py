@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from search.encoders import Encoder, EncoderUnavailable, TextRole, effnet, make_encoder
-from search.encoders.bundled import BundledEncoder
+from loupe.search.encoders import Encoder, EncoderUnavailable, TextRole, effnet, make_encoder
+from loupe.search.encoders.bundled import BundledEncoder
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.cache import QueryCache
+from loupe.search.cache import QueryCache
 
 
 def test_lru_eviction_and_model_keys() -> None:

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from search.calibration import (
+from loupe.search.calibration import (
     Calibrator,
     Reference,
     count_bucket,
@@ -13,10 +13,10 @@ from search.calibration import (
     null_cut,
     relevance,
 )
-from search.encoders.base import TextRole
-from search.index.base import SEMANTIC, Point
-from search.index.memory_store import NumpyIndex
-from search.null_queries import NULL_QUERIES
+from loupe.search.encoders.base import TextRole
+from loupe.search.index.base import SEMANTIC, Point
+from loupe.search.index.memory_store import NumpyIndex
+from loupe.search.null_queries import NULL_QUERIES
 from tests.search.conftest import HashingEncoder
 
 CORPUS = ["red apple", "blue ocean waves", "green forest", "yellow sun", "black night sky"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from search.encoders import EncoderUnavailable, ImageVectors, TextRole, make_encoder
-from search.encoders.clip import ClipEncoder
+from loupe.search.encoders import EncoderUnavailable, ImageVectors, TextRole, make_encoder
+from loupe.search.encoders.clip import ClipEncoder
 from tests.search.tiny_clip import save_tiny_clip
 
 DIM = 24

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.encoders.conse import conse, softmax
+from loupe.search.encoders.conse import conse, softmax
 
 
 def test_softmax_rows_sum_to_one() -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.dedupe import fold
-from search.index.base import SEMANTIC, VISUAL, Hit
+from loupe.search.dedupe import fold
+from loupe.search.index.base import SEMANTIC, VISUAL, Hit
 
 
 def hit(pid: str, **vectors: list[float]) -> Hit:

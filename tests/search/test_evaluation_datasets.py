@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from search.errors import InvalidInput
-from search.evaluation.datasets import (
+from loupe.search.errors import InvalidInput
+from loupe.search.evaluation.datasets import (
     ANIMAL_MNIST_LABELS,
     FASHION_MNIST_DIR,
     FASHION_MNIST_LABELS,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from search.encoders.base import Encoder, ImageVectors, TextRole, Vectors, l2_normalise
-from search.evaluation.run import EvalReport, evaluate
+from loupe.search.encoders.base import Encoder, ImageVectors, TextRole, Vectors, l2_normalise
+from loupe.search.evaluation.run import EvalReport, evaluate
 
 COLOURS = ("red", "green", "blue")
 
@@ -134,8 +134,7 @@ def test_report_json_and_rows(colour_folder: Path) -> None:
 
 @pytest.mark.slow
 def test_bundled_encoder_on_samples_beats_chance() -> None:
-    pytest.importorskip("search.encoders.bundled", reason="bundled encoder not merged yet")
-    from search.encoders import make_encoder
+    from loupe.search.encoders import make_encoder
 
     report = evaluate(make_encoder("bundled", device="cpu"), "samples")
     assert isinstance(report, EvalReport)

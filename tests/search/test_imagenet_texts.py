@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.encoders.base import Vectors, l2_normalise
-from search.encoders.imagenet_texts import (
+from loupe.search.encoders.base import Vectors, l2_normalise
+from loupe.search.encoders.imagenet_texts import (
     ClassTextRecipe,
     cached_class_vectors,
     class_vectors_name,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from search.index import (
+from loupe.search.index import (
     SEMANTIC,
     VISUAL,
     CollectionNotFound,
@@ -20,9 +20,9 @@ from search.index import (
     Range,
     VectorIndex,
 )
-from search.index.client_store import ClientIndex
-from search.index.edge_store import EdgeIndex
-from search.index.memory_store import NumpyIndex
+from loupe.search.index.client_store import ClientIndex
+from loupe.search.index.edge_store import EdgeIndex
+from loupe.search.index.memory_store import NumpyIndex
 
 DIM, VISUAL_DIM = 16, 8
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from qdrant_client.http import models as qm
 
-from search.index import IndexUnavailable
-from search.index.base import KEYWORD_FIELDS, NUMERIC_FIELDS
-from search.index.client_store import ClientIndex
+from loupe.search.index import IndexUnavailable
+from loupe.search.index.base import KEYWORD_FIELDS, NUMERIC_FIELDS
+from loupe.search.index.client_store import ClientIndex
 
 
 class Recorder(BaseHTTPRequestHandler):

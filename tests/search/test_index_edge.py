@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from search.index import SEMANTIC, IndexUnavailable, Point
-from search.index.edge_store import EdgeIndex
+from loupe.search.index import SEMANTIC, IndexUnavailable, Point
+from loupe.search.index.edge_store import EdgeIndex
 from tests.search.test_index import DIM, VISUAL_DIM, make_points, pid
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def test_second_opener_is_refused_while_the_first_is_open(tmp_path: Path) -> Non
 
 CHILD = """
 import sys, time
-from search.index.edge_store import EdgeIndex
+from loupe.search.index.edge_store import EdgeIndex
 from tests.search.test_index import DIM, VISUAL_DIM, make_points
 index = EdgeIndex(sys.argv[1], auto_optimize=False)
 index.create_collection("c1", model_id="m1", dim=DIM, visual_dim=VISUAL_DIM)

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from search.index.base import (
+from loupe.search.index.base import (
     SEMANTIC,
     VISUAL,
     CollectionNotFound,
@@ -15,7 +15,7 @@ from search.index.base import (
     Point,
     Range,
 )
-from search.index.memory_store import NumpyIndex
+from loupe.search.index.memory_store import NumpyIndex
 
 
 def unit(*values: float) -> np.ndarray:

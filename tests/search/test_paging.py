@@ -6,9 +6,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from search.index.base import SEMANTIC, VISUAL, Point
-from search.index.memory_store import NumpyIndex
-from search.paging import PageRequest, fetch_page, next_size, result_hit, vector_names
+from loupe.search.index.base import SEMANTIC, VISUAL, Point
+from loupe.search.index.memory_store import NumpyIndex
+from loupe.search.paging import PageRequest, fetch_page, next_size, result_hit, vector_names
 
 
 def request(*, limit: int, offset: int, collapse: bool) -> PageRequest:

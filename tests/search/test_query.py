@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.errors import InvalidInput
-from search.index.base import Filter
-from search.query import SearchQuery, combine, excluding, part_weights, validate
+from loupe.search.errors import InvalidInput
+from loupe.search.index.base import Filter
+from loupe.search.query import SearchQuery, combine, excluding, part_weights, validate
 from tests.search.conftest import photo
 
 

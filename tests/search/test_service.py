@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from search.errors import InvalidInput, NotFound, Overloaded, Unavailable
-from search.index.base import SEMANTIC, VISUAL, Filter, ModelMismatch, Point, Range
-from search.index.memory_store import NumpyIndex
-from search.null_queries import NULL_QUERIES
-from search.query import SearchQuery, SearchResult
-from search.service import SearchService
+from loupe.search.errors import InvalidInput, NotFound, Overloaded, Unavailable
+from loupe.search.index.base import SEMANTIC, VISUAL, Filter, ModelMismatch, Point, Range
+from loupe.search.index.memory_store import NumpyIndex
+from loupe.search.null_queries import NULL_QUERIES
+from loupe.search.query import SearchQuery, SearchResult
+from loupe.search.service import SearchService
 from tests.search.conftest import HashingEncoder, photo
 
 TEXTS = {

@@ -22,16 +22,16 @@ from celery.worker import WorkController
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from api.app import create_app
-from ingest.blobs import content_key
-from ingest.items import Modality, item_id
-from ingest.models import EncoderPool
-from search.index import IndexUnavailable, Point, VectorIndex
-from search.settings import Settings
+from loupe.api.app import create_app
+from loupe.ingest.blobs import content_key
+from loupe.ingest.items import Modality, item_id
+from loupe.ingest.models import EncoderPool
+from loupe.search.index import IndexUnavailable, Point, VectorIndex
+from loupe.search.settings import Settings
+from loupe.workers.celery_app import make_celery
+from loupe.workers.runtime import Runtime
+from loupe.workers.tasks import register_tasks
 from tests.api.conftest import make_settings, wait_job
-from workers.celery_app import make_celery
-from workers.runtime import Runtime
-from workers.tasks import register_tasks
 
 __all__ = ["make_settings", "wait_job"]
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.models import EncoderPool
-from search.settings import Settings
+from loupe.ingest.models import EncoderPool
+from loupe.search.settings import Settings
+from loupe.workers.celery_app import CeleryDispatcher
 from tests.workers.conftest import (
     api_with_worker,
     image_ids,
@@ -21,7 +22,6 @@ from tests.workers.conftest import (
     wait_job,
     write_jpegs,
 )
-from workers.celery_app import CeleryDispatcher
 
 pytestmark = pytest.mark.celery
 

@@ -17,15 +17,16 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ingest.blobs import open_blob_store
-from ingest.jobs import FINAL_STATES, Job, JobKind
-from ingest.jobs_redis import RedisJobStore
-from ingest.jobs_sqlite import SqliteJobStore
-from ingest.models import EncoderPool
-from ingest.sources import plan_source
-from search.index import open_index
-from search.settings import Settings
+from loupe.api.app import create_app
+from loupe.ingest.blobs import open_blob_store
+from loupe.ingest.jobs import FINAL_STATES, Job, JobKind
+from loupe.ingest.jobs_redis import RedisJobStore
+from loupe.ingest.jobs_sqlite import SqliteJobStore
+from loupe.ingest.models import EncoderPool
+from loupe.ingest.sources import plan_source
+from loupe.search.index import open_index
+from loupe.search.settings import Settings
+from loupe.workers.celery_app import CeleryDispatcher, make_celery
 from tests.workers.conftest import (
     FlakyIndex,
     RedisServer,
@@ -38,7 +39,6 @@ from tests.workers.conftest import (
     wait_job,
     write_jpegs,
 )
-from workers.celery_app import CeleryDispatcher, make_celery
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,7 +64,7 @@ def worker_process(settings: Settings, log: Path, name: str) -> subprocess.Popen
     head = (
         [str(loupe)]
         if loupe.exists()
-        else [sys.executable, "-c", "from api.cli import main; main()"]
+        else [sys.executable, "-c", "from loupe.api.cli import main; main()"]
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOUPE_")}
     env.update(

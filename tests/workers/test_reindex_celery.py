@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.models import EncoderPool
-from search.settings import Settings
+from loupe.ingest.models import EncoderPool
+from loupe.search.settings import Settings
+from loupe.workers.celery_app import CeleryDispatcher
 from tests.api.conftest import ADMIN_TOKEN, search, top_stems
 from tests.workers.conftest import api_with_worker, live_ids, make_settings, wait_job
-from workers.celery_app import CeleryDispatcher
 
 pytestmark = [pytest.mark.celery, pytest.mark.slow]
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

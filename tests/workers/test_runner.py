@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from ingest.jobs import Job, JobKind, JobState
-from ingest.models import EncoderPool
-from ingest.sources import plan_source
-from search.index import Point, VectorIndex
-from search.settings import Settings
+from loupe.ingest.jobs import Job, JobKind, JobState
+from loupe.ingest.models import EncoderPool
+from loupe.ingest.sources import plan_source
+from loupe.search.index import Point, VectorIndex
+from loupe.search.settings import Settings
+from loupe.workers.runner import InProcessRunner
+from loupe.workers.runtime import Runtime
 from tests.workers.conftest import FlakyIndex, image_ids, live_ids, make_settings, write_jpegs
-from workers.runner import InProcessRunner
-from workers.runtime import Runtime
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from api.commands.bench import command
+from loupe.api.commands.bench import command
 
 REPORT_KEYS = {
     "bench",

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from PIL import Image
 from rich.console import Console
 
-from api.commands.eval import _table, command
-from search.evaluation.run import EvalReport
-from search.settings import Settings
+from loupe.api.commands.eval import _table, command
+from loupe.search.evaluation.run import EvalReport
+from loupe.search.settings import Settings
 
 
 @pytest.fixture
@@ -69,7 +69,6 @@ def test_table_lists_every_metric() -> None:
 
 @pytest.mark.slow
 def test_real_run_writes_json(tmp_path: Path) -> None:
-    pytest.importorskip("search.encoders.bundled", reason="bundled encoder not merged yet")
     out = tmp_path / "report.json"
     result = CliRunner().invoke(
         command, ["samples", "--limit", "4", "--model", "bundled", "--json", "--out", str(out)]

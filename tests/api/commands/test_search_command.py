@@ -13,10 +13,10 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from api.app import create_app
-from api.cli import main
-from api.client import LoupeClient
-from ingest.models import EncoderPool
+from loupe.api.app import create_app
+from loupe.api.cli import main
+from loupe.api.client import LoupeClient
+from loupe.ingest.models import EncoderPool
 from tests.api.conftest import make_settings
 
 pytestmark = pytest.mark.slow
