@@ -171,6 +171,10 @@ def onnx_session(path: Path, *, threads: int | None = None) -> Any:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
         options.intra_op_num_threads = threads
+    # Idle intra-op threads would otherwise spin on the cores queries need (see
+    # ingest.child_embedder); a forward pass of a batch is long enough not to notice the wake-up.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
