@@ -11,11 +11,22 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from loupe.search.encoders import effnet
-from loupe.search.evaluation.samples import load_sample, sample_labels
 
 PROVENANCE: dict[str, Any] = json.loads(effnet.shipped_file("effnet-lite0.json").read_text("utf-8"))
+
+
+def _sample_photos() -> list[Image.Image]:
+    """Nine real photos that scikit-image and scikit-learn ship."""
+    from sklearn.datasets import load_sample_image
+
+    data: Any = pytest.importorskip("skimage.data")
+    arrays = [data.chelsea(), data.coffee(), data.astronaut(), data.rocket(), data.camera()]
+    arrays += [data.hubble_deep_field(), data.stereo_motorcycle()[0]]
+    arrays += [load_sample_image("china.jpg"), load_sample_image("flower.jpg")]
+    return [Image.fromarray(pixels).convert("RGB") for pixels in arrays]
 
 
 def _sha256(data: bytes) -> str:
@@ -53,7 +64,7 @@ def test_source_weights_are_the_recorded_ones(torch_tower: Any) -> None:
 
 @pytest.mark.slow
 def test_onnx_agrees_with_torch_on_the_sample_photos(torch_tower: Any) -> None:
-    batch = effnet.prepare_batch([load_sample(label) for label in sample_labels()])
+    batch = effnet.prepare_batch(_sample_photos())
     shipped = effnet.onnx_forward(effnet.onnx_session(threads=2), batch)
     reference = torch_tower.torch_forward(torch_tower.build_torch_model(), batch, device="cpu")
     np.testing.assert_allclose(shipped.logits, reference.logits, rtol=0, atol=1e-4)
