@@ -180,11 +180,12 @@ def hit_model(hit: Hit | ResultHit, *, duplicates: list[str] | None = None) -> H
     )
 
 
-def _match(hit: Hit | ResultHit) -> Literal["strong", "weak", "none"] | None:
-    value = hit.match if isinstance(hit, ResultHit) else None
-    if value == "strong" or value == "weak" or value == "none":
-        return value
-    return None
+MatchName = Literal["strong", "weak", "none"]
+_MATCHES: dict[str, MatchName] = {"strong": "strong", "weak": "weak", "none": "none"}
+
+
+def _match(hit: Hit | ResultHit) -> MatchName | None:
+    return _MATCHES.get(hit.match or "") if isinstance(hit, ResultHit) else None
 
 
 def result_response(result: SearchResult) -> Response:
