@@ -73,7 +73,7 @@ def test_blob_writes_on_full_and_read_only_disks(tmp_path: Path) -> None:
         (fs / "ballast.bin").unlink()
         read_only(fs, on=True)
         try:
-            with pytest.raises(StorageUnavailable, match='"blobs".*read-only'):
+            with pytest.raises(StorageUnavailable, match=r'"blobs".*read-only'):
                 blobs.put(b"y")
             assert blobs.get(key) == b"kept"  # reads still work
         finally:
