@@ -19,7 +19,7 @@ from loupe.ingest.jobs import Unit
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.units import Limits, Prepared, materialize
 from loupe.search.encoders import TextRole
-from loupe.search.errors import LoupeError
+from loupe.search.errors import LoupeError, Unavailable
 from loupe.search.index import SEMANTIC, VISUAL, Point
 
 
@@ -79,6 +79,8 @@ def embed_units(
     for unit in units:
         try:
             prepared.append((unit.seq, materialize(unit.ref, blobs=blobs, limits=limits)))
+        except Unavailable:
+            raise  # a store is down or full: the whole batch is retried later
         except LoupeError as exc:
             out.failed[unit.seq] = exc.message
     if prepared:

@@ -16,6 +16,7 @@ from loupe.ingest.blobs import BlobStore
 from loupe.ingest.embedding import Embedder, InlineEmbedder, points_for
 from loupe.ingest.jobs import JobKind, JobState, JobStore
 from loupe.ingest.models import EncoderPool
+from loupe.ingest.storage import DiskGuard
 from loupe.ingest.units import Limits, Prepared
 from loupe.search.index import Point, VectorIndex
 
@@ -40,10 +41,12 @@ class Pipeline:
         encoders: EncoderPool,
         limits: Limits,
         alias: str,
+        storage: DiskGuard | None = None,
         embedder: Embedder | None = None,
     ) -> None:
         """``embedder`` does the CPU work (default: in this process; the API server passes a
         ``ChildEmbedder``)."""
+        self.storage = storage
         self.blobs = blobs
         self.index = index
         self.jobs = jobs
@@ -51,6 +54,11 @@ class Pipeline:
         self.limits = limits
         self.alias = alias
         self.embedder = embedder or InlineEmbedder(blobs=blobs, encoders=encoders, limits=limits)
+
+    def check_space(self, incoming: int = 0) -> None:
+        """StorageFull (507) when new writes would cross the disk's flood watermark."""
+        if self.storage is not None:
+            self.storage.check_write(incoming)
 
     @property
     def next_alias(self) -> str:
@@ -76,6 +84,8 @@ class Pipeline:
         job = self.jobs.get(job_id)
         if job.state is JobState.CANCELLED:
             return 0
+        if job.kind is not JobKind.UPLOAD:  # uploads were accepted with their blobs stored
+            self.check_space()
         self.jobs.mark_started(job_id)
         targets = self._targets_for(job.kind, job.meta)
         units = self.jobs.units(job_id, seqs)
