@@ -19,6 +19,7 @@ from loupe.api.watcher import AliasWatcher
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.thumbs import Thumbnailer
 from loupe.search.encoders import EncoderUnavailable
+from loupe.search.errors import LoupeError
 from loupe.search.service import SearchService
 from loupe.search.settings import Settings
 from loupe.workers.runtime import Runtime
@@ -47,6 +48,9 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
             runtime = Runtime.build(settings, role="api", encoders=encoders)
         except EncoderUnavailable as exc:
             log.error("cannot start: %s", exc)
+            raise
+        except LoupeError as exc:
+            log.error("%s", exc.message)
             raise
         app.state.runtime = runtime
         app.state.access = Access(open_key_store(settings), admin_token=settings.admin_token)

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+_SPACE = r"(?i)^\s*\d+(\.\d+)?\s*(%|[KMGT]?B)?\s*$"
 WEAK_TOKENS = frozenset({"changeme", "change-me", "admin", "secret", "password", "token", ""})
 
 
@@ -117,6 +118,20 @@ class Settings(BaseSettings):
     query_cache_size: int = Field(2048, ge=0, description="Text query embeddings kept (LRU).")
     thumbnail_px: int = Field(256, ge=32, le=2048, description="Longest side of thumbnails.")
     log_level: str = Field("INFO", description="Python logging level.")
+    disk_low_free: str = Field(
+        "2GB",
+        pattern=_SPACE,
+        description="Free space under which /readyz reports storage: low (e.g. 2GB or 10%).",
+    )
+    disk_flood_free: str = Field(
+        "512MB",
+        pattern=_SPACE,
+        description="Free space under which new writes are refused with 507 and Loupe will not "
+        "start (e.g. 512MB or 5%); keep it well above the index's 32 MB mmap chunks.",
+    )
+    disk_check_interval_s: float = Field(
+        1.0, ge=0, le=60, description="Seconds a free-space measurement is reused."
+    )
 
     @field_validator("ingest_roots", "cors_origins", mode="before")
     @classmethod

@@ -62,8 +62,13 @@ def command(host: str | None, port: int | None, samples: bool) -> None:
     import uvicorn
 
     from loupe.api.app import create_app
+    from loupe.ingest.storage import Level
+    from loupe.workers.runtime import disk_guard
 
     settings = Settings()
+    state = disk_guard(settings).state()
+    if state.level is Level.FULL:
+        raise click.ClickException(f"cannot start: {state.sentence()}")
     host = host or settings.host
     port = port or settings.port
     _refuse_open_bind(settings, host)

@@ -45,6 +45,7 @@ def create_job(
     if dispatcher is None:
         raise Unavailable("this process does not dispatch work")
     dispatcher.ping()
+    runtime.pipeline.check_space()
     path, units = plan_source(
         body.source.path,
         roots=settings.ingest_roots,
