@@ -14,6 +14,7 @@ from loupe.api.schemas import JobModel, Strict
 from loupe.ingest import reindex
 from loupe.search.encoders import EncoderUnavailable
 from loupe.search.errors import InvalidInput, Unavailable
+from loupe.search.index import IndexState
 from loupe.workers.runtime import collection_name
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -26,6 +27,15 @@ class ReindexRequest(Strict):
     batch_size: StrictInt | None = Field(None, ge=1, le=1024)
 
 
+class IndexStateModel(Strict):
+    indexed: int = Field(description="Points in built (HNSW) index structures.")
+    pending: int = Field(description="Points searched exactly until the next build merges them.")
+    build_running: bool
+    build_phase: str | None = Field(None, description="copy, merge or optimize.")
+    build_progress: float | None = Field(None, description="0..1 while a build runs.")
+    last_build_s: float | None = Field(None, description="Duration of the last build.")
+
+
 class CollectionModel(Strict):
     name: str
     model_id: str
@@ -34,7 +44,8 @@ class CollectionModel(Strict):
     points: int
     created_at: float
     live: bool
-    building: bool
+    building: bool = Field(description="The target of a reindex in progress.")
+    index: IndexStateModel
 
 
 class RollbackResponse(Strict):
@@ -94,6 +105,7 @@ def collections(_: LibraryAdminDep, runtime: RuntimeDep) -> list[CollectionModel
             created_at=c.created_at,
             live=c.name == live,
             building=c.name == building,
+            index=_index_state(runtime.index.index_state(c.name)),
         )
         for c in sorted(runtime.index.list_collections(), key=lambda c: c.created_at)
     ]
@@ -107,3 +119,14 @@ def drop_collection(
     runtime.index.drop_collection(name)
     audit.request_done(request, "collection.drop", ids=[], collection=name)
     return Response(status_code=204)
+
+
+def _index_state(state: IndexState) -> IndexStateModel:
+    return IndexStateModel(
+        indexed=state.indexed,
+        pending=state.pending,
+        build_running=state.building,
+        build_phase=state.build_phase,
+        build_progress=state.build_progress,
+        last_build_s=state.last_build_s,
+    )

@@ -47,7 +47,7 @@ def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
 @router.get("/metrics")
 def metrics(runtime: RuntimeDep, request: Request) -> Response:
     """Prometheus text: request latency by route, errors by type, queue depth, items ingested,
-    points in the live collection, encoder batch sizes."""
+    points in the live collection and its index state, encoder batch sizes."""
     m = request.app.state.metrics
     try:
         if runtime.dispatcher is not None:
@@ -59,6 +59,7 @@ def metrics(runtime: RuntimeDep, request: Request) -> Response:
         live = runtime.index.resolve_alias(runtime.settings.collection_alias)
         if live:
             m.points.set(runtime.index.count(live))
+            m.observe_index(runtime.index.index_state(live))
     except IndexUnavailable:
         pass
     for batcher in runtime.encoders.batchers():

@@ -5,7 +5,7 @@
     <root>/.lock                       flock held by the one owning process
     <root>/aliases.json                {"alias": "collection"}, replaced atomically
     <root>/collections/<name>/meta.json  the model stamp, written last (no meta = incomplete)
-    <root>/collections/<name>/shard/   the qdrant-edge shard (segments, WAL)
+    <root>/collections/<name>/...      its layers: qdrant-edge shards (see edge_layers)
 """
 
 from __future__ import annotations
@@ -81,9 +81,6 @@ class EdgeLayout:
 
     def folder(self, name: str) -> Path:
         return self.collections_dir / check_name(name)
-
-    def shard_path(self, name: str) -> Path:
-        return self.folder(name) / "shard"
 
     def read_meta(self, name: str) -> Stamp:
         meta = self.folder(name) / "meta.json"
