@@ -14,6 +14,7 @@ from PIL import Image, ImageEnhance, ImageOps
 from loupe.ingest.samples import SAMPLES, _load
 
 SIZES = ((640, 480), (480, 640), (560, 560))  # about 0.3 megapixels each
+CAMERA = ((1600, 1200), (1200, 1600))  # 1.9 megapixels, as phones export them
 
 
 def sample_photos() -> dict[str, Image.Image]:
@@ -60,8 +61,11 @@ def _photos() -> dict[str, Image.Image]:
     return sample_photos()
 
 
-def write_photos(folder: Path, count: int, *, seed: int = 0) -> list[Path]:
-    """Write ``count`` distinct photo-like JPEGs (~0.3 MP) into ``folder``; returns their paths."""
+def write_photos(
+    folder: Path, count: int, *, seed: int = 0, sizes: tuple[tuple[int, int], ...] = SIZES
+) -> list[Path]:
+    """Write ``count`` distinct photo-like JPEGs (``sizes``: ~0.3 MP by default) into
+    ``folder``; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     photos = sample_photos()
     stems = sorted(photos)
@@ -70,7 +74,7 @@ def write_photos(folder: Path, count: int, *, seed: int = 0) -> list[Path]:
     paths: list[Path] = []
     while len(paths) < count:
         stem = stems[len(paths) % len(stems)]
-        image = augment(photos[stem], rng, rng.choice(SIZES))
+        image = augment(photos[stem], rng, rng.choice(sizes))
         data = jpeg_bytes(image, quality=rng.randint(82, 92))
         digest = hashlib.sha256(data).hexdigest()
         if digest in seen:

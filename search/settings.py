@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     )
     index_build_after: int = Field(
         10_000,
-        ge=100,
+        ge=1,
         le=10_000_000,
         description="Embedded index: new points searched exactly before a child process "
         "builds them into the HNSW base.",
