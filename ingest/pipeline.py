@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loupe.ingest.blobs import BlobStore
+from loupe.ingest.enrich.runner import ENRICH_KEY, Enrichers
 from loupe.ingest.jobs import JobKind, JobState, JobStore
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.units import Limits, Prepared, materialize
@@ -43,8 +44,10 @@ class Pipeline:
         encoders: EncoderPool,
         limits: Limits,
         alias: str,
+        enrichers: Enrichers | None = None,
     ) -> None:
         self.blobs = blobs
+        self.enrichers = enrichers or Enrichers([])
         self.index = index
         self.jobs = jobs
         self.encoders = encoders
@@ -86,8 +89,11 @@ class Pipeline:
             except LoupeError as exc:
                 failed[unit.seq] = exc.message
         if prepared:
+            enriched = self.enrich(prepared)
             for target in self._targets_for(job.kind, job.meta):
-                self.index.upsert(target.collection, self.points(prepared, target.model_id))
+                self.index.upsert(
+                    target.collection, self.points(prepared, target.model_id, enriched=enriched)
+                )
         self.jobs.mark(job_id, done=[seq for seq, _ in prepared], failed=failed)
         if job.kind is JobKind.REINDEX and not self.jobs.queued(job_id):
             from loupe.ingest.reindex import finalize
@@ -95,8 +101,21 @@ class Pipeline:
             finalize(self, job_id)
         return len(prepared)
 
-    def points(self, prepared: Sequence[tuple[int, Prepared]], model_id: str) -> list[Point]:
-        """Vectors for the items, with the model of ``model_id``."""
+    def enrich(self, prepared: Sequence[tuple[int, Prepared]]) -> dict[str, dict[str, object]]:
+        """The enrichers' payload fields of each image item, by item id."""
+        return {p.spec.id: self.enrichers.run(p.image) for _, p in prepared if p.image is not None}
+
+    def points(
+        self,
+        prepared: Sequence[tuple[int, Prepared]],
+        model_id: str,
+        *,
+        enriched: dict[str, dict[str, object]] | None = None,
+    ) -> list[Point]:
+        """Vectors for the items, with the model of ``model_id``; image payloads carry the
+        enrichers' fields (``enriched``, computed here when not given)."""
+        if enriched is None:
+            enriched = self.enrich(prepared)
         encoder = self.encoders.get(model_id)
         images = [p for _, p in prepared if p.image is not None]
         texts = [p for _, p in prepared if p.text is not None]
@@ -109,7 +128,9 @@ class Pipeline:
                 named = {SEMANTIC: vectors.semantic[row]}
                 if vectors.visual is not None:
                     named[VISUAL] = vectors.visual[row]
-                points.append(Point(item.spec.id, named, item.spec.payload(model_id=model_id)))
+                payload = item.spec.payload(model_id=model_id)
+                payload[ENRICH_KEY] = enriched.get(item.spec.id) or self.enrichers.empty()
+                points.append(Point(item.spec.id, named, payload))
         if texts:
             embedded = encoder.encode_texts([p.text or "" for p in texts], role=TextRole.PASSAGE)
             for row, item in enumerate(texts):

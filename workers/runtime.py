@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from loupe.ingest.blobs import BlobStore, open_blob_store
+from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import JobStore
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.pipeline import Pipeline
@@ -119,6 +120,7 @@ class Runtime:
             encoders=pool,
             limits=limits,
             alias=settings.collection_alias,
+            enrichers=build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score),
         )
         dispatcher: Dispatcher | None = None
         if role == "api":
