@@ -72,7 +72,9 @@ class OcrEnricher:
             return [], False
         height, width = bgr.shape[:2]
         lines: list[dict[str, Any]] = []
-        for text, score, quad in zip(result.txts or (), result.scores or (), result.boxes):
+        for text, score, quad in zip(
+            result.txts or (), result.scores or (), result.boxes, strict=False
+        ):
             text = str(text).strip()
             if float(score) < self.min_score or not _readable(text):
                 continue
