@@ -93,7 +93,7 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
 
 
 def _static(app: FastAPI) -> None:
-    static = resources.files("api") / "static"
+    static = resources.files("loupe.api") / "static"
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     def index() -> HTMLResponse:

@@ -1,6 +1,6 @@
 """``loupe bench {ingest,search,load,all}``: benchmarks as programs. Each prints a table and
 writes a JSON report (``--out``, default ``.bench/<name>-<timestamp>.json``); every figure stands
-beside a baseline measured in the same run. Logic lives in ``api.bench``."""
+beside a baseline measured in the same run. Logic lives in ``loupe.bench`` (``bench/``)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def ingest_command(
     images: int, runs: int, celery: bool | None, redis_url: str | None, out: Path | None
 ) -> None:
     """Raw encoder vs end-to-end ingestion (in-process runner, optionally Celery)."""
-    from loupe.api.bench.ingest import IngestParams, run_ingest
+    from loupe.bench.ingest import IngestParams, run_ingest
 
     params = IngestParams(images=images, runs=runs, celery=celery, redis_url=_redis_url(redis_url))
     report = run_ingest(_settings(), params)
@@ -98,8 +98,8 @@ def search_command(
     sizes: str, queries: int, sigma: float, max_optimize_s: float, crops: int, out: Path | None
 ) -> None:
     """Query latency over HTTP and recall@10 vs exact search, per collection size."""
-    from loupe.api.bench.ingest import make_pool
-    from loupe.api.bench.search import SearchParams, run_search
+    from loupe.bench.ingest import make_pool
+    from loupe.bench.search import SearchParams, run_search
 
     settings = _settings()
     params = SearchParams(
@@ -140,8 +140,8 @@ def load_command(
     out: Path | None,
 ) -> None:
     """Concurrent mixed queries against a server: requests/s, p50/p95/p99, errors, memory."""
-    from loupe.api.bench.ingest import make_pool
-    from loupe.api.bench.load import LoadParams, run_load
+    from loupe.bench.ingest import make_pool
+    from loupe.bench.load import LoadParams, run_load
 
     if url is not None and not url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise click.BadParameter("the load test runs on loopback only", param_hint="--url")
@@ -188,9 +188,9 @@ def all_command(
     out_dir: Path | None,
 ) -> None:
     """ingest, then search, then a short load test, sharing one loaded encoder."""
-    from loupe.api.bench.ingest import IngestParams, make_pool, run_ingest
-    from loupe.api.bench.load import LoadParams, run_load
-    from loupe.api.bench.search import SearchParams, run_search
+    from loupe.bench.ingest import IngestParams, make_pool, run_ingest
+    from loupe.bench.load import LoadParams, run_load
+    from loupe.bench.search import SearchParams, run_search
 
     settings = _settings()
     pool = make_pool(settings)

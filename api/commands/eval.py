@@ -8,10 +8,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from loupe.bench.evaluation.datasets import load_dataset
+from loupe.bench.evaluation.run import EvalReport, evaluate_dataset
 from loupe.search.encoders import EncoderUnavailable, make_encoder
 from loupe.search.errors import LoupeError
-from loupe.search.evaluation.datasets import load_dataset
-from loupe.search.evaluation.run import EvalReport, evaluate_dataset
 from loupe.search.settings import Settings
 
 

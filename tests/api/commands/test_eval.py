@@ -11,7 +11,7 @@ from PIL import Image
 from rich.console import Console
 
 from loupe.api.commands.eval import _table, command
-from loupe.search.evaluation.run import EvalReport
+from loupe.bench.evaluation.run import EvalReport
 from loupe.search.settings import Settings
 
 

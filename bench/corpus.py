@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from loupe.api.bench.images import augment, sample_photos
+from loupe.bench.images import augment, sample_photos
 from loupe.search.encoders import Encoder, TextRole, l2_normalise
 from loupe.search.index import SEMANTIC, VISUAL, Point, VectorIndex
 
@@ -36,7 +36,7 @@ TEMPLATES = (
 
 
 def class_names() -> list[str]:
-    text = (resources.files("search") / "data" / "imagenet_classes.json").read_text("utf-8")
+    text = (resources.files("loupe.search") / "data" / "imagenet_classes.json").read_text("utf-8")
     return [str(c["name"]) for c in json.loads(text)["classes"]]
 
 

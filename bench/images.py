@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import random
@@ -42,6 +43,21 @@ def jpeg_bytes(image: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+def photo_jpeg(index: int, size: tuple[int, int], *, seed: int = 0) -> bytes:
+    """The ``index``-th photo-like JPEG of ``size`` (width, height), the same for the same
+    arguments: an augmented sample photo, as ``write_photos`` makes them."""
+    photos = _photos()
+    stems = sorted(photos)
+    rng = random.Random(seed * 1_000_003 + index)
+    image = augment(photos[stems[index % len(stems)]], rng, size)
+    return jpeg_bytes(image, quality=rng.randint(82, 92))
+
+
+@functools.cache
+def _photos() -> dict[str, Image.Image]:
+    return sample_photos()
 
 
 def write_photos(folder: Path, count: int, *, seed: int = 0) -> list[Path]:

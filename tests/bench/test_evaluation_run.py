@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from loupe.bench.evaluation.run import EvalReport, evaluate
 from loupe.search.encoders.base import Encoder, ImageVectors, TextRole, Vectors, l2_normalise
-from loupe.search.evaluation.run import EvalReport, evaluate
 
 COLOURS = ("red", "green", "blue")
 

@@ -30,8 +30,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from loupe.bench.evaluation.samples import load_sample, sample_labels, sample_texts
 from loupe.search.errors import InvalidInput, NotFound
-from loupe.search.evaluation.samples import load_sample, sample_labels, sample_texts
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_LABELS = (

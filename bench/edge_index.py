@@ -1,6 +1,6 @@
 """Measure EdgeIndex: upsert points/s, search p50 exact vs HNSW, optimize time (prints JSON).
 
-Usage: PYTHONPATH=. python scripts/bench_edge_index.py [n] [dim] [visual_dim]
+Usage: PYTHONPATH=. python -m loupe.bench.edge_index [n] [dim] [visual_dim]
 """
 
 from __future__ import annotations

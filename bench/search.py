@@ -1,6 +1,6 @@
 """``loupe bench search``: query latency and recall at scale, over HTTP against the real API.
 
-Per size: build an EdgeIndex collection from jittered real embeddings (``api.bench.corpus``),
+Per size: build an EdgeIndex collection from jittered real embeddings (``bench.corpus``),
 time ``optimize()`` (HNSW; it freezes the process), measure direct index searches against an
 exact float32 numpy search over the same vectors (latency and recall@10), then serve the real
 app (``loupe serve`` in a child process, access log on, as deployed) and time text queries (cache
@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import numpy as np
 
-from loupe.api.bench.corpus import Built, Corpus, build, embed_corpus, exact_top, query_texts
-from loupe.api.bench.report import Report
-from loupe.api.bench.server import child_server, live_collection
+from loupe.bench.corpus import Built, Corpus, build, embed_corpus, exact_top, query_texts
+from loupe.bench.report import Report
+from loupe.bench.server import child_server, live_collection
 from loupe.ingest.models import EncoderPool
 from loupe.search.encoders import TextRole
 from loupe.search.index import SEMANTIC, VISUAL

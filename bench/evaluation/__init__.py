@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from loupe.search.evaluation.datasets import (
+from loupe.bench.evaluation.datasets import (
     DATASET_NAMES,
     DatasetUnavailable,
     EvalDataset,
     load_dataset,
 )
-from loupe.search.evaluation.run import EvalReport, evaluate, evaluate_dataset
+from loupe.bench.evaluation.run import EvalReport, evaluate, evaluate_dataset
 
 __all__ = [
     "DATASET_NAMES",

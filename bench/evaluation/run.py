@@ -1,6 +1,6 @@
 """``evaluate``: encode a labelled dataset with an encoder and measure retrieval quality.
 
-What is measured (definitions in :mod:`search.evaluation.metrics`):
+What is measured (definitions in :mod:`bench.evaluation.metrics`):
 
 - ``zero_shot``: each image is classified by its best-scoring label text (``top@1``, and
   ``top@5`` when there are more than 5 labels).
@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from loupe.bench.evaluation.datasets import EvalDataset, load_dataset
+from loupe.bench.evaluation.metrics import image_to_image, text_to_image, zero_shot_accuracy
 from loupe.search.encoders.base import Encoder, TextRole, Vectors
-from loupe.search.evaluation.datasets import EvalDataset, load_dataset
-from loupe.search.evaluation.metrics import image_to_image, text_to_image, zero_shot_accuracy
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +129,7 @@ def evaluate(
     """Load ``dataset_name`` (a name ``loupe eval`` takes) and measure ``encoder`` on it.
 
     ``limit`` / ``per_class`` take a deterministic class-balanced slice (see
-    :func:`search.evaluation.datasets.select_indices`); ``batch_size`` images go to
+    :func:`bench.evaluation.datasets.select_indices`); ``batch_size`` images go to
     ``encoder.encode_images`` at a time.
     """
     dataset = load_dataset(dataset_name, limit=limit, per_class=per_class, seed=seed)

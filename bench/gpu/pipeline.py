@@ -2,11 +2,13 @@
 
 Two preprocessing paths:
 
-* ``fast``: ``Image.draft`` (JPEG DCT-domain downscale while decoding), one bicubic resize of the
-  short side, a centre crop, uint8 HWC written straight into a pinned ring buffer (threads) or
-  returned (processes); the uint8 batch is copied to the device and normalised there.
-* ``hf``: full decode and transformers' CLIP image processor (float32 CHW on the CPU), which is
-  what ``ClipEncoder.prepare_images`` does through sentence-transformers.
+* ``fast``: Loupe's ingest decode (``ingest.validate.decode_image``: ``Image.draft``, a JPEG
+  DCT-domain downscale while decoding), one bicubic resize of the short side, a centre crop,
+  uint8 HWC written straight into a pinned ring buffer (threads) or returned (processes); the
+  uint8 batch is copied to the device and normalised there.
+* ``hf``: Loupe's full decode (``ingest.validate.decode_image``) and transformers' CLIP image
+  processor (float32 CHW on the CPU), which is what ``ClipEncoder.prepare_images`` does through
+  sentence-transformers.
 
 Decoding for batch i+k overlaps the forward pass of batch i: every decode task is submitted up
 front, at most ``ring`` batches are in flight, and the GPU work is queued asynchronously.
@@ -14,7 +16,6 @@ front, at most ``ring`` batches are in flight, and the GPU work is queued asynch
 
 from __future__ import annotations
 
-import io
 import multiprocessing
 import time
 from collections.abc import Callable, Sequence
@@ -24,34 +25,17 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from loupe.bench.images import photo_jpeg
+from loupe.ingest.validate import decode_image
+
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
-def synth_jpeg(seed: int, width: int = 640, height: int = 480, quality: int = 90) -> bytes:
-    """A photo-like JPEG (smooth gradients, blobs, mild noise) of width x height pixels."""
-    rng = np.random.default_rng(seed)
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    image = np.empty((height, width, 3), dtype=np.float32)
-    for channel in range(3):
-        fx, fy = rng.uniform(0.002, 0.02, 2)
-        phase = rng.uniform(0, 6.28)
-        image[..., channel] = 128 + 90 * np.sin(xs * fx + ys * fy + phase)
-    for _ in range(4):
-        cx, cy, radius = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(20, 120)
-        mask = (xs - cx) ** 2 + (ys - cy) ** 2 < radius**2
-        image[mask] = rng.uniform(0, 255, 3)
-    image += rng.normal(0, 6, image.shape)
-    buffer = io.BytesIO()
-    Image.fromarray(image.clip(0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=quality)
-    return buffer.getvalue()
-
-
 def decode_fast(data: bytes, size: int) -> np.ndarray:
-    """JPEG → uint8 (size, size, 3): draft-decode, bicubic short-side resize, centre crop."""
-    source = Image.open(io.BytesIO(data))
-    source.draft("RGB", (size, size))
-    image = source.convert("RGB")
+    """JPEG → uint8 (size, size, 3): Loupe's ingest decode (draft, upright RGB), bicubic short-side
+    resize, centre crop."""
+    image = decode_image(data, draft_size=size)
     width, height = image.size
     scale = size / min(width, height)
     new_w, new_h = max(size, round(width * scale)), max(size, round(height * scale))
@@ -73,7 +57,7 @@ def decode_hf(data: bytes, size: int) -> np.ndarray:
         cls: Any = getattr(transformers, "CLIPImageProcessorPil", transformers.CLIPImageProcessor)
         processor = cls(size={"shortest_edge": size}, crop_size={"height": size, "width": size})
         _HF_PROCESSORS[size] = processor
-    image = Image.open(io.BytesIO(data)).convert("RGB")
+    image = decode_image(data, draft_size=None)
     out = processor(images=[image], return_tensors="np")["pixel_values"][0]
     return np.asarray(out, dtype=np.float32)
 
@@ -182,10 +166,9 @@ def start_pool(kind: str, workers: int) -> Executor:
 
 
 def make_jpegs(count: int, width: int, height: int, workers: int) -> list[bytes]:
+    """``count`` photo-like JPEGs of width x height from ``loupe bench``'s own generator."""
     with start_pool("process", workers) as pool:
-        return list(
-            pool.map(synth_jpeg, range(count), [width] * count, [height] * count, chunksize=16)
-        )
+        return list(pool.map(photo_jpeg, range(count), [(width, height)] * count, chunksize=16))
 
 
 def decode_only(jpegs: Sequence[bytes], size: int, workers: int, preprocess: str) -> float:

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import httpx
 
-from loupe.api.bench.corpus import build, embed_corpus, query_texts
-from loupe.api.bench.images import write_photos
-from loupe.api.bench.report import Report
-from loupe.api.bench.server import child_server, live_collection
+from loupe.bench.corpus import build, embed_corpus, query_texts
+from loupe.bench.images import write_photos
+from loupe.bench.report import Report
+from loupe.bench.server import child_server, live_collection
 from loupe.ingest.models import EncoderPool
 from loupe.search.settings import Settings
 

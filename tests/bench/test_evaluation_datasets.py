@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from loupe.search.errors import InvalidInput
-from loupe.search.evaluation.datasets import (
+from loupe.bench.evaluation.datasets import (
     ANIMAL_MNIST_LABELS,
     FASHION_MNIST_DIR,
     FASHION_MNIST_LABELS,
@@ -22,6 +21,7 @@ from loupe.search.evaluation.datasets import (
     photo_prompt,
     select_indices,
 )
+from loupe.search.errors import InvalidInput
 
 needs_fashion = pytest.mark.skipif(
     not (FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file(),

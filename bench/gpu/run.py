@@ -1,13 +1,14 @@
 """CLIP image-encoder throughput on one GPU: forward-only img/s and end-to-end img/s from JPEGs.
 
-Standalone: needs only torch, transformers, numpy and Pillow (no network, no weights: the models
-are randomly initialised at ViT-B/32 and ViT-L/14 sizes, which costs the same FLOPs as trained
-ones). Prints a markdown table and writes JSON to ``--out``, else ``$OUT/gpu-bench.json`` when
-``$OUT`` is set, else ``./gpu-bench.json``. ``--smoke`` runs tiny sizes on whatever device there
-is (CPU included) in a few seconds, to check the program itself.
+Runs Loupe's own decode and test photos (``loupe.bench.gpu.pipeline``), so it needs Loupe
+importable: installed, or the repo root on ``PYTHONPATH`` (``deploy/gpu/bench.sh`` does that). No
+network, no weights: the models are randomly initialised at ViT-B/32 and ViT-L/14 sizes, which
+cost the same FLOPs as trained ones. Prints a markdown table and writes JSON to ``--out``, else
+``$OUT/gpu-bench.json`` when ``$OUT`` is set, else ``./gpu-bench.json``. ``--smoke`` runs tiny
+sizes on whatever device there is (CPU included) in a few seconds, to check the program itself.
 
-    python3 deploy/gpu/gpu_bench.py            # full run (GPU)
-    python3 deploy/gpu/gpu_bench.py --smoke    # seconds, CPU is fine
+    deploy/gpu/bench.sh            # full run (GPU); = python3 -m loupe.bench.gpu.run
+    deploy/gpu/bench.sh --smoke    # seconds, CPU is fine
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_e2e import decode_only, make_jpegs, run_pipeline, start_pool
+from loupe.bench.gpu.pipeline import decode_only, make_jpegs, run_pipeline, start_pool
 
 MODELS: dict[str, dict[str, int]] = {
     "ViT-B/32": {"hidden": 768, "layers": 12, "heads": 12, "mlp": 3072, "patch": 32, "proj": 512},

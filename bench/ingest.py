@@ -15,8 +15,8 @@ from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from loupe.api.bench.images import write_photos
-from loupe.api.bench.report import Report
+from loupe.bench.images import write_photos
+from loupe.bench.report import Report
 from loupe.ingest.jobs import FINAL_STATES, JobKind
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.sources import plan_source
@@ -127,7 +127,7 @@ def redis_answers(url: str) -> bool:
 
 def run_ingest(base: Settings, params: IngestParams, *, pool: EncoderPool | None = None) -> Report:
     """Measure raw vs end-to-end ingestion ``params.runs`` times; see the module docstring."""
-    from loupe.api.bench.celery_worker import celery_dispatcher
+    from loupe.bench.celery_worker import celery_dispatcher
 
     use_celery = params.celery
     if use_celery is None:

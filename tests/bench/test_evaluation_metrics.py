@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from loupe.search.evaluation.metrics import (
+from loupe.bench.evaluation.metrics import (
     image_to_image,
     ranking_metrics,
     text_to_image,

@@ -1,6 +1,0 @@
-"""``loupe bench``: benchmarks as programs. Each prints a table and writes a JSON report in which
-every figure stands beside a baseline measured in the same run, so ratios hold on a noisy machine.
-
-Modules: ``report`` (statistics, table, JSON), ``images`` (photo-like test JPEGs), ``server``
-(the real API on a free loopback port), ``ingest``, ``search``, ``load``.
-"""
