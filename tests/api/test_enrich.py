@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import skimage.data
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -18,7 +17,7 @@ from loupe.api.app import create_app
 from loupe.ingest.enrich.objects import objects_available
 from loupe.ingest.models import EncoderPool
 from tests.api.conftest import make_settings, wait_job
-from tests.ingest.test_enrich import sign_photo
+from tests.ingest.test_enrich import photo, sign_photo
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +33,8 @@ def _gallery() -> dict[str, bytes]:
     blue[:] = (30, 70, 210)
     return {
         "sign.jpg": _jpeg(sign_photo()),
-        "cat.jpg": _jpeg(Image.fromarray(skimage.data.chelsea())),
-        "astronaut.jpg": _jpeg(Image.fromarray(skimage.data.astronaut())),
+        "cat.jpg": _jpeg(photo("chelsea")),
+        "astronaut.jpg": _jpeg(photo("astronaut")),
         "blue.jpg": _jpeg(Image.fromarray(blue)),
         "tiny.png": _png(Image.new("RGB", (4, 4), (200, 10, 10))),
     }

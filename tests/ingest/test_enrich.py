@@ -16,12 +16,18 @@ from loupe.ingest.enrich.ocr import OcrEnricher
 from loupe.ingest.enrich.runner import Enrichers, build_enrichers
 from loupe.search.errors import InvalidInput
 
+
+def photo(name: str) -> Image.Image:
+    """One of scikit-image's sample photos."""
+    return Image.fromarray(getattr(skimage.data, name)())
+
+
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 
 
 def sign_photo(size: tuple[int, int] = (1600, 1200)) -> Image.Image:
     """The cat photo with a white sign reading 'RE16 TGK' over '中山路出口'."""
-    image = Image.fromarray(skimage.data.chelsea()).resize(size)
+    image = photo("chelsea").resize(size)
     draw = ImageDraw.Draw(image)
     font = ImageFont.truetype(str(CJK_FONT), size[0] // 18)
     w, h = size
@@ -59,21 +65,21 @@ def test_ocr_reads_a_turned_photo(ocr: OcrEnricher, angle: int) -> None:
 @pytest.mark.parametrize("name", ["chelsea", "coins", "retina"])
 def test_ocr_reads_nothing_on_a_photo_without_text(ocr: OcrEnricher, name: str) -> None:
     """On coins and a retina the model 'reads' an 'O' at ~0.2; the threshold drops it."""
-    image = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+    image = photo(name).convert("RGB")
     assert ocr(Frame.of(image)) == ocr.empty()
 
 
 def test_ocr_keeps_only_confident_lines(ocr: OcrEnricher) -> None:
     """skimage's scanned page: a clear heading, and smudged lines read as gibberish below 0.8."""
-    fields = ocr(Frame.of(Image.fromarray(skimage.data.page()).convert("RGB")))
+    fields = ocr(Frame.of(photo("page").convert("RGB")))
     assert "Region-based segmentation" in [line["text"] for line in fields["text_lines"]]
     assert all(line["score"] >= 0.8 for line in fields["text_lines"])
 
 
 def test_faces_are_counted() -> None:
     faces = FaceEnricher()
-    assert faces(Frame.of(Image.fromarray(skimage.data.astronaut())))["faces"] == 1
-    assert faces(Frame.of(Image.fromarray(skimage.data.chelsea())))["faces"] == 0
+    assert faces(Frame.of(photo("astronaut")))["faces"] == 1
+    assert faces(Frame.of(photo("chelsea")))["faces"] == 0
 
 
 def test_colours_brightness_night_and_black_and_white() -> None:
@@ -82,12 +88,12 @@ def test_colours_brightness_night_and_black_and_white() -> None:
     fields = colour(Frame.of(blue))
     assert fields["colours"] == ["blue"] and fields["colours_zh"] == ["蓝色"]
     assert fields["night"] is False and fields["bw"] is False
-    gray = Image.fromarray(skimage.data.camera()).convert("RGB")
+    gray = photo("camera").convert("RGB")
     assert colour(Frame.of(gray))["bw"] is True
-    dark = Image.fromarray((skimage.data.chelsea() // 8).astype(np.uint8))
+    dark = Image.fromarray((np.asarray(photo("chelsea")) // 8).astype(np.uint8))
     dark_fields = colour(Frame.of(dark))
     assert dark_fields["night"] is True and dark_fields["brightness"] < 0.1
-    cat = colour(Frame.of(Image.fromarray(skimage.data.chelsea())))
+    cat = colour(Frame.of(photo("chelsea")))
     assert cat["bw"] is False and "orange" in cat["colours"]
 
 
@@ -97,7 +103,7 @@ def test_the_runner_gathers_fields_and_alt_text() -> None:
     assert fields["ran"] == ["ocr", "faces", "colour"]
     assert fields["people"] == 0
     assert "RE16 TGK" in fields["alt"]["en"] and "中山路出口" in fields["alt"]["zh"]
-    person = enrichers.run(Image.fromarray(skimage.data.astronaut()))
+    person = enrichers.run(photo("astronaut"))
     assert person["people"] == 1
     assert person["alt"]["en"].startswith("A photo of a person.")
     assert person["alt"]["zh"].startswith("一张照片，有一个人。")
