@@ -130,6 +130,11 @@ class HitModel(BaseModel):
     alt: dict[str, str] | None = Field(
         None, description="A short description built from what the enrichers saw: {en, zh}."
     )
+    match: Literal["strong", "weak", "none"] | None = Field(
+        None,
+        description="Calibrated match to a text query (docs/relevance.md); null for image and "
+        "similar queries. Matching hits come first.",
+    )
 
 
 class SearchResponse(BaseModel):
@@ -138,6 +143,12 @@ class SearchResponse(BaseModel):
     model_id: str
     next_offset: int | None
     no_good_match: bool
+    total_matches: int | None = Field(
+        None, description="Hits that match (strong or weak); null when the query is not judged."
+    )
+    matches_capped: bool = Field(
+        False, description="More matches may exist beyond total_matches (judged window full)."
+    )
 
 
 class TextItemModel(Strict):

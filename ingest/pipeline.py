@@ -18,9 +18,10 @@ from loupe.ingest.blobs import BlobStore
 from loupe.ingest.enrich.runner import ENRICH_KEY, Enrichers
 from loupe.ingest.jobs import JobKind, JobState, JobStore
 from loupe.ingest.models import EncoderPool
+from loupe.ingest.storage import DiskGuard
 from loupe.ingest.units import Limits, Prepared, materialize
 from loupe.search.encoders import TextRole
-from loupe.search.errors import LoupeError
+from loupe.search.errors import LoupeError, Unavailable
 from loupe.search.index import SEMANTIC, VISUAL, Point, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,9 @@ class Pipeline:
         limits: Limits,
         alias: str,
         enrichers: Enrichers | None = None,
+        storage: DiskGuard | None = None,
     ) -> None:
+        self.storage = storage
         self.blobs = blobs
         self.enrichers = enrichers or Enrichers([])
         self.index = index
@@ -53,6 +56,11 @@ class Pipeline:
         self.encoders = encoders
         self.limits = limits
         self.alias = alias
+
+    def check_space(self, incoming: int = 0) -> None:
+        """StorageFull (507) when new writes would cross the disk's flood watermark."""
+        if self.storage is not None:
+            self.storage.check_write(incoming)
 
     @property
     def next_alias(self) -> str:
@@ -78,6 +86,8 @@ class Pipeline:
         job = self.jobs.get(job_id)
         if job.state is JobState.CANCELLED:
             return 0
+        if job.kind is not JobKind.UPLOAD:  # uploads were accepted with their blobs stored
+            self.check_space()
         self.jobs.mark_started(job_id)
         prepared: list[tuple[int, Prepared]] = []
         failed: dict[int, str] = {}
@@ -86,6 +96,8 @@ class Pipeline:
                 prepared.append(
                     (unit.seq, materialize(unit.ref, blobs=self.blobs, limits=self.limits))
                 )
+            except Unavailable:
+                raise  # a store is down or full: the whole batch is retried later
             except LoupeError as exc:
                 failed[unit.seq] = exc.message
         if prepared:
