@@ -16,7 +16,7 @@ from PIL import Image
 from loupe.api.app import create_app
 from loupe.ingest.enrich.objects import objects_available
 from loupe.ingest.models import EncoderPool
-from tests.api.conftest import make_settings, wait_job
+from tests.api.conftest import AUTH, make_settings, wait_job
 from tests.ingest.test_enrich import photo, sign_photo
 
 pytestmark = pytest.mark.slow
@@ -50,7 +50,7 @@ def _open(
     tmp: Path, encoders: EncoderPool, enrichers: str
 ) -> Iterator[tuple[TestClient, dict[str, str]]]:
     settings = make_settings(tmp / "data", enrichers=enrichers)
-    with TestClient(create_app(settings, encoders=encoders)) as client:
+    with TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client:
         files = [
             ("files", (name, data, "image/png" if name.endswith(".png") else "image/jpeg"))
             for name, data in _gallery().items()
