@@ -4,12 +4,15 @@ the settings at the entry point and closed at exit."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
 from typing import Literal
 
 from loupe.ingest.blobs import BlobStore, open_blob_store
+from loupe.ingest.child_embedder import ChildEmbedder
+from loupe.ingest.embedding import Embedder
 from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import JobStore
 from loupe.ingest.models import EncoderPool
@@ -137,6 +140,14 @@ class Runtime:
             max_pixels=settings.max_pixels,
             max_text_chars=settings.max_text_chars,
         )
+        embedder: Embedder | None = None
+        if role == "api" and not settings.broker_url:
+            embedder = ChildEmbedder(
+                settings,
+                limits,
+                processes=settings.ingest_processes or os.cpu_count() or 1,
+                nice=settings.ingest_nice,
+            )
         pipeline = Pipeline(
             blobs=blobs,
             index=index,
@@ -144,8 +155,9 @@ class Runtime:
             encoders=pool,
             limits=limits,
             alias=settings.collection_alias,
-            enrichers=build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score),
+            embedder=embedder,
             storage=storage,
+            enrichers=build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score),
         )
         dispatcher: Dispatcher | None = None
         if role == "api":
@@ -171,6 +183,7 @@ class Runtime:
     def close(self) -> None:
         if self.dispatcher is not None:
             self.dispatcher.close()
+        self.pipeline.embedder.close()
         self.encoders.close()
         self.jobs.close()
         self.index.close()
