@@ -87,7 +87,17 @@ class Settings(BaseSettings):
         description="Comma-separated folders that bulk jobs may read; empty = bulk jobs refused.",
     )
     admin_token: SecretStr | None = Field(
-        None, description="Bearer token for /v1/admin/*; unset = admin routes closed."
+        None, description="An admin API key given in the environment; unset = only stored keys."
+    )
+    allow_open: bool = Field(
+        False,
+        description="Serve with no API keys on a non-loopback address (anyone may read and write).",
+    )
+    key_requests_per_s: float = Field(
+        0.0, ge=0, description="Requests per second per API key unless the key says; 0 = no limit."
+    )
+    key_upload_bytes_per_hour: int = Field(
+        0, ge=0, description="Upload bytes per hour per API key unless the key says; 0 = no limit."
     )
     host: str = Field("127.0.0.1", description="Address `loupe serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `loupe serve` binds.")
@@ -127,6 +137,11 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _safe_admin_token(self) -> Settings:
