@@ -17,7 +17,7 @@ from loupe.api.app import create_app
 from loupe.ingest.models import EncoderPool
 from loupe.search.errors import Conflict
 from loupe.search.settings import Settings
-from tests.api.conftest import make_settings, wait_job
+from tests.api.conftest import AUTH, make_settings, wait_job
 
 QUERIES = ["a cat", "a dog", "a red car", "mountains", "food on a plate"]
 
@@ -41,7 +41,7 @@ def _fill(client: TestClient, sample_dir: Path) -> dict[str, Any]:
 
 
 def _app(settings: Settings, encoders: EncoderPool) -> TestClient:
-    return TestClient(create_app(settings, encoders=encoders))
+    return TestClient(create_app(settings, encoders=encoders), headers=AUTH)
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_lost_aliases_keep_the_library(
     damage: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with TestClient(create_app(settings, encoders=encoders)) as client:
+    with _app(settings, encoders) as client:
         body = _fill(client, sample_dir)
         before = _top(client)
     aliases = settings.index_dir / "aliases.json"
@@ -67,7 +67,7 @@ def test_lost_aliases_keep_the_library(
         aliases.write_bytes(b"")
     with (
         caplog.at_level(logging.WARNING),
-        TestClient(create_app(settings, encoders=encoders)) as client,
+        _app(settings, encoders) as client,
     ):
         assert client.get("/readyz").status_code == 200
         assert _top(client) == before
@@ -80,7 +80,7 @@ def test_lost_aliases_keep_the_library(
 def test_old_stamps_adopt_a_lone_collection_and_refuse_two(
     settings: Settings, encoders: EncoderPool, sample_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with TestClient(create_app(settings, encoders=encoders)) as client:
+    with _app(settings, encoders) as client:
         _fill(client, sample_dir)
         before = _top(client)
     collections = settings.index_dir / "collections"
@@ -92,7 +92,7 @@ def test_old_stamps_adopt_a_lone_collection_and_refuse_two(
     (settings.index_dir / "aliases.json").unlink()
     with (
         caplog.at_level(logging.WARNING),
-        TestClient(create_app(settings, encoders=encoders)) as client,
+        _app(settings, encoders) as client,
     ):
         assert _top(client) == before
     assert f"{live} (" in caplog.text and "the only one, is live again" in caplog.text
@@ -116,7 +116,7 @@ def test_old_stamps_adopt_a_lone_collection_and_refuse_two(
 def test_truncated_job_database_is_set_aside_and_the_app_starts(
     settings: Settings, encoders: EncoderPool, sample_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with TestClient(create_app(settings, encoders=encoders)) as client:
+    with _app(settings, encoders) as client:
         body = _fill(client, sample_dir)
         before = _top(client)
     db = settings.jobs_db
@@ -124,7 +124,7 @@ def test_truncated_job_database_is_set_aside_and_the_app_starts(
         fh.truncate(db.stat().st_size // 2)
     with (
         caplog.at_level(logging.WARNING),
-        TestClient(create_app(settings, encoders=encoders)) as client,
+        _app(settings, encoders) as client,
     ):
         assert client.get("/readyz").status_code == 200
         gone = client.get(f"/v1/jobs/{body['job_id']}")
