@@ -44,8 +44,10 @@ def command(host: str | None, port: int | None, samples: bool) -> None:
     import uvicorn
 
     from loupe.api.app import create_app
+    from loupe.api.commands.startup import check_model
 
     settings = Settings()
+    check_model(settings)
     host = host or settings.host
     port = port or settings.port
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
