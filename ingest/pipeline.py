@@ -17,9 +17,10 @@ import numpy as np
 from loupe.ingest.blobs import BlobStore
 from loupe.ingest.jobs import JobKind, JobState, JobStore
 from loupe.ingest.models import EncoderPool
+from loupe.ingest.storage import DiskGuard
 from loupe.ingest.units import Limits, Prepared, materialize
 from loupe.search.encoders import TextRole
-from loupe.search.errors import LoupeError
+from loupe.search.errors import LoupeError, Unavailable
 from loupe.search.index import SEMANTIC, VISUAL, Point, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -43,13 +44,20 @@ class Pipeline:
         encoders: EncoderPool,
         limits: Limits,
         alias: str,
+        storage: DiskGuard | None = None,
     ) -> None:
+        self.storage = storage
         self.blobs = blobs
         self.index = index
         self.jobs = jobs
         self.encoders = encoders
         self.limits = limits
         self.alias = alias
+
+    def check_space(self, incoming: int = 0) -> None:
+        """StorageFull (507) when new writes would cross the disk's flood watermark."""
+        if self.storage is not None:
+            self.storage.check_write(incoming)
 
     @property
     def next_alias(self) -> str:
@@ -75,6 +83,8 @@ class Pipeline:
         job = self.jobs.get(job_id)
         if job.state is JobState.CANCELLED:
             return 0
+        if job.kind is not JobKind.UPLOAD:  # uploads were accepted with their blobs stored
+            self.check_space()
         self.jobs.mark_started(job_id)
         prepared: list[tuple[int, Prepared]] = []
         failed: dict[int, str] = {}
@@ -83,6 +93,8 @@ class Pipeline:
                 prepared.append(
                     (unit.seq, materialize(unit.ref, blobs=self.blobs, limits=self.limits))
                 )
+            except Unavailable:
+                raise  # a store is down or full: the whole batch is retried later
             except LoupeError as exc:
                 failed[unit.seq] = exc.message
         if prepared:

@@ -17,8 +17,10 @@ The statistic (``relevance``) of a query vector ``q`` with candidate vectors ``x
 2. Debias by projecting out the axis and re-normalising: ``q' = unit(q - (q.u_q) u_q)``,
    ``x_i' = unit(x_i - (x_i.u_x) u_x)``. Projection (rather than subtracting the mean) is scale
    free, so combined and negative-steered query vectors are debiased correctly too.
-3. ``relevance = max_i q'.x_i'`` over the ``TOP_K`` = 16 best candidates by raw score (the
-   candidates the query fetched anyway, after its filter; ranking is never changed).
+3. ``relevance = max_i q'.x_i'`` over the ``TOP_K`` = 64 best candidates by raw score (the
+   candidates the query fetched anyway, after its filter). Each candidate's own ``q'.x_i'`` is
+   its *match*: ``strong`` above ``Reference.strong``, ``weak`` above the cut, else ``none``
+   (``Match``, ``Reference.match``); candidates beyond the window are ``none``.
 
 The cut (``Calibrator.reference``), per collection:
 
@@ -28,8 +30,9 @@ The cut (``Calibrator.reference``), per collection:
    debias itself away.
 5. ``cut = q95 + margin x (q95 - q50)`` over those 50 values (``q95``/``q50``: 95th percentile
    and median; ``margin`` defaults to 0.25). Scaling the margin by the spread of the null values
-   keeps it free of the encoder's scale.
-6. A query has **no good match** when its relevance is at or below the cut, or it has no hits.
+   keeps it free of the encoder's scale. ``strong = cut + (q95 - q50)``: one more spread above.
+6. A query has **no good match** when its relevance is at or below the cut, or it has no hits:
+   exactly when none of its candidates is a match.
    The hits are still returned with ``no_good_match: true`` (the UI dims them). Queries with an
    image part, and ``similar``, are flagged only when they have no hits (the null queries are
    texts, so their cut says nothing about image-to-image scores).
@@ -38,8 +41,8 @@ The cut (``Calibrator.reference``), per collection:
    The point count is re-read every ``recount_every`` requests (default 64). An empty collection
    has an infinite cut.
 
-Cost: building a reference embeds 50 texts, runs 50 top-16 searches and scrolls 2048 vectors
-(once per bucket); judging a query is one (16 x dim) product on candidates already fetched.
+Cost: building a reference embeds 50 texts, runs 50 top-64 searches and scrolls 2048 vectors
+(once per bucket); judging a query is one (64 x dim) product on candidates already fetched.
 
 Measured with the bundled encoder (multilingual-e5-small space, ConSE image vectors):
 
@@ -62,6 +65,7 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,21 +75,36 @@ from loupe.search.index.base import SEMANTIC, VectorIndex
 from loupe.search.null_queries import NULL_QUERIES
 
 Vector = NDArray[np.float32]
-TOP_K = 16
+TOP_K = 64
 SAMPLE_POINTS = 2048
 MIN_AXIS_POINTS = 8
 SMALL_BUCKET = 6  # collections under 2**6 points are recounted on every request
 
 
+class Match(StrEnum):
+    """How well one candidate matches a query, on the calibrated relevance scale."""
+
+    STRONG = "strong"
+    WEAK = "weak"
+    NONE = "none"
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     """A collection's calibration: the two debiasing axes (unit vectors, or None when unused),
-    the cut, and the null queries' relevance values it was computed from."""
+    the cut, the strong-match line, and the null queries' relevance values."""
 
     query_axis: Vector | None
     item_axis: Vector | None
     cut: float
     null_values: tuple[float, ...] = ()
+    strong: float = math.inf
+
+    def match(self, value: float) -> Match:
+        """``strong`` above ``strong``, ``weak`` above ``cut``, else ``none``."""
+        if value > self.strong:
+            return Match.STRONG
+        return Match.WEAK if value > self.cut else Match.NONE
 
 
 EMPTY = Reference(None, None, math.inf)
@@ -112,14 +131,29 @@ def debias(vectors: NDArray[np.floating], axis: Vector | None) -> Vector:
     return _unit(out)
 
 
-def relevance(query: Vector, candidates: Sequence[Vector] | Vector, reference: Reference) -> float:
-    """``max_i debias(q, query_axis) . debias(x_i, item_axis)`` (-inf without candidates)."""
+def relevances(
+    query: Vector, candidates: Sequence[Vector] | Vector, reference: Reference
+) -> list[float]:
+    """``debias(q, query_axis) . debias(x_i, item_axis)`` for each candidate."""
     matrix = np.asarray(candidates, dtype=np.float32)
     if matrix.size == 0:
-        return -math.inf
+        return []
     q = debias(query.reshape(-1), reference.query_axis)
     x = debias(matrix.reshape(-1, q.shape[0]), reference.item_axis)
-    return float(np.max(x @ q))
+    return [float(v) for v in x @ q]
+
+
+def relevance(query: Vector, candidates: Sequence[Vector] | Vector, reference: Reference) -> float:
+    """``max_i debias(q, query_axis) . debias(x_i, item_axis)`` (-inf without candidates)."""
+    return max(relevances(query, candidates, reference), default=-math.inf)
+
+
+def spread(values: Sequence[float]) -> float:
+    """``q95 - q50`` of the null queries' relevance values (0 if none)."""
+    if not values:
+        return 0.0
+    q95, q50 = np.percentile(np.asarray(values, dtype=np.float64), [95, 50])
+    return float(q95 - q50)
 
 
 def null_cut(values: Sequence[float], *, margin: float) -> float:
@@ -156,7 +190,7 @@ class Calibrator:
 
     @property
     def top_k(self) -> int:
-        """How many best candidates (with their ``semantic`` vectors) ``is_weak`` wants."""
+        """How many best candidates (with their ``semantic`` vectors) a query is judged on."""
         return self._top_k
 
     def _bucket(self, collection: str) -> int:
@@ -242,11 +276,13 @@ class Calibrator:
             held_out = Reference(_unit(others), item_axis, math.inf)
             if found:
                 values.append(relevance(vector, found, held_out))
+        cut = null_cut(values, margin=self._margin)
         return Reference(
             query_axis=_unit(total / len(nulls)),
             item_axis=item_axis,
-            cut=null_cut(values, margin=self._margin),
+            cut=cut,
             null_values=tuple(values),
+            strong=cut + spread(values),
         )
 
     def forget(self, collection: str | None = None) -> None:

@@ -13,8 +13,10 @@ from loupe.ingest.blobs import BlobStore, open_blob_store
 from loupe.ingest.jobs import JobStore
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.pipeline import Pipeline
+from loupe.ingest.storage import DiskGuard, Level
 from loupe.ingest.units import Limits
 from loupe.search.encoders import Encoder
+from loupe.search.errors import StorageFull
 from loupe.search.index import VectorIndex, open_index
 from loupe.search.settings import Settings
 from loupe.workers.dispatch import Dispatcher
@@ -37,6 +39,22 @@ def open_jobs(settings: Settings) -> JobStore:
     from loupe.ingest.jobs_sqlite import SqliteJobStore
 
     return SqliteJobStore(settings.jobs_db)
+
+
+def disk_guard(settings: Settings) -> DiskGuard:
+    """The watermark check over every local folder that receives writes."""
+    folders = {"data": settings.data_dir}
+    if not settings.blob_url:
+        folders["blobs"] = settings.blob_dir
+    if not settings.qdrant_url:
+        folders["index"] = settings.index_dir
+    return DiskGuard(
+        folders,
+        data_dir=settings.data_dir,
+        low=settings.disk_low_free,
+        flood=settings.disk_flood_free,
+        interval_s=settings.disk_check_interval_s,
+    )
 
 
 def ensure_live_collection(index: VectorIndex, pool: EncoderPool, alias: str) -> Encoder:
@@ -77,6 +95,7 @@ class Runtime:
     pipeline: Pipeline
     dispatcher: Dispatcher | None
     live_encoder: Encoder
+    storage: DiskGuard | None = None
 
     @classmethod
     def build(
@@ -89,6 +108,11 @@ class Runtime:
         """Open everything. ``encoders`` lets a caller share loaded models across runtimes
         (tests, benchmarks); by default a new pool is built from the settings."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        storage = disk_guard(settings)
+        state = storage.state(fresh=True)
+        if role != "cli" and state.level is Level.FULL:
+            # The engine grows mmap files; opening or writing them on a full disk dies of SIGBUS.
+            raise StorageFull(f"cannot start: {state.sentence()}")
         blobs = open_blob_store(settings)
         index = open_index(
             url=settings.qdrant_url,
@@ -119,11 +143,12 @@ class Runtime:
             encoders=pool,
             limits=limits,
             alias=settings.collection_alias,
+            storage=storage,
         )
         dispatcher: Dispatcher | None = None
         if role == "api":
             dispatcher = cls._dispatcher(settings, pipeline)
-        return cls(settings, blobs, index, jobs, pool, pipeline, dispatcher, live)
+        return cls(settings, blobs, index, jobs, pool, pipeline, dispatcher, live, storage)
 
     @staticmethod
     def _dispatcher(settings: Settings, pipeline: Pipeline) -> Dispatcher:
