@@ -56,12 +56,12 @@ def _run_app(data_dir: Path) -> dict[str, Any]:
     from loupe.api.app import create_app
     from loupe.ingest.samples import write_samples
     from loupe.search.settings import Settings
-    from tests.api.conftest import ADMIN_TOKEN, make_settings, top_stems, wait_job
+    from tests.api.conftest import AUTH, make_settings, top_stems, wait_job
 
     settings: Settings = make_settings(data_dir, device="auto")
     paths = write_samples(data_dir / "samples")
     files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in paths]
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=AUTH) as client:
         upload = client.post("/v1/items", files=files).json()
         job = wait_job(client, upload["job_id"])
         tops = {
@@ -71,7 +71,6 @@ def _run_app(data_dir: Path) -> dict[str, Any]:
         reindex = client.post(
             "/v1/admin/reindex",
             json={"model": "clip:clip-ViT-B-32"},
-            headers={"authorization": f"Bearer {ADMIN_TOKEN}"},
         )
         model_id = client.get("/readyz").json()
     return {
