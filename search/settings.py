@@ -54,6 +54,19 @@ class Settings(BaseSettings):
     cpu_threads: int | None = Field(
         None, ge=1, le=256, description="Threads of the CPU image tower (unset = all cores)."
     )
+    ingest_processes: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Child processes that decode and embed for the embedded server's bulk "
+        "jobs and uploads (unset = one per core).",
+    )
+    ingest_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="CPU priority (nice) of those child processes: queries go first.",
+    )
     encode_batch_size: int = Field(32, ge=1, le=4096, description="Images per forward pass.")
     batch_wait_ms: float = Field(
         10.0, ge=0, le=1000, description="How long a micro-batch waits to fill up."

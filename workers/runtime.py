@@ -4,12 +4,15 @@ the settings at the entry point and closed at exit."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
 from typing import Literal
 
 from loupe.ingest.blobs import BlobStore, open_blob_store
+from loupe.ingest.child_embedder import ChildEmbedder
+from loupe.ingest.embedding import Embedder
 from loupe.ingest.jobs import JobStore
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.pipeline import Pipeline
@@ -168,6 +171,14 @@ class Runtime:
             max_pixels=settings.max_pixels,
             max_text_chars=settings.max_text_chars,
         )
+        embedder: Embedder | None = None
+        if role == "api" and not settings.broker_url:
+            embedder = ChildEmbedder(
+                settings,
+                limits,
+                processes=settings.ingest_processes or os.cpu_count() or 1,
+                nice=settings.ingest_nice,
+            )
         pipeline = Pipeline(
             blobs=blobs,
             index=index,
@@ -175,6 +186,7 @@ class Runtime:
             encoders=pool,
             limits=limits,
             alias=settings.collection_alias,
+            embedder=embedder,
             storage=storage,
         )
         dispatcher: Dispatcher | None = None
@@ -201,6 +213,7 @@ class Runtime:
     def close(self) -> None:
         if self.dispatcher is not None:
             self.dispatcher.close()
+        self.pipeline.embedder.close()
         self.encoders.close()
         self.jobs.close()
         self.index.close()
