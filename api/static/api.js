@@ -1,5 +1,7 @@
 // The HTTP edge of the page: every call to the Loupe API goes through here.
 
+import { markOffline, markOnline } from "./net.js";
+
 export class ApiError extends Error {
   constructor(status, type, message) {
     super(message);
@@ -32,7 +34,7 @@ async function errorFrom(response) {
 }
 
 /** fetch + JSON; throws ApiError with the API's {"error": {type, message}} on 4xx/5xx. */
-export async function api(path, { method = "GET", json, form, admin = false } = {}) {
+export async function api(path, { method = "GET", json, form, admin = false, signal } = {}) {
   const headers = {};
   let body;
   if (json !== undefined) {
@@ -44,10 +46,13 @@ export async function api(path, { method = "GET", json, form, admin = false } = 
   if (admin) headers.Authorization = `Bearer ${adminToken.get()}`;
   let response;
   try {
-    response = await fetch(path, { method, headers, body });
-  } catch {
+    response = await fetch(path, { method, headers, body, signal });
+  } catch (error) {
+    if (error && error.name === "AbortError") throw error;
+    markOffline();
     throw new ApiError(0, "network", "The server cannot be reached.");
   }
+  markOnline();
   if (!response.ok) throw await errorFrom(response);
   return response.status === 204 ? null : response.json();
 }
@@ -67,7 +72,10 @@ export function postWithProgress(path, form, onProgress) {
       const error = (body && body.error) || {};
       reject(new ApiError(xhr.status, error.type || "http_error", error.message || `HTTP ${xhr.status}`));
     });
-    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "The upload failed: the server cannot be reached.")));
+    xhr.addEventListener("error", () => {
+      markOffline();
+      reject(new ApiError(0, "network", "The upload failed: the server cannot be reached."));
+    });
     xhr.send(form);
   });
 }
