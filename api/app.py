@@ -12,7 +12,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
 
 from loupe.api import errors, metrics
-from loupe.api.routes import admin, health, items, jobs, search
+from loupe.api.access.limits import Limiter
+from loupe.api.access.service import Access, open_key_store
+from loupe.api.routes import admin, health, items, jobs, keys, search
 from loupe.api.watcher import AliasWatcher
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.thumbs import Thumbnailer
@@ -51,6 +53,11 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
             log.error("%s", exc.message)
             raise
         app.state.runtime = runtime
+        app.state.access = Access(open_key_store(settings), admin_token=settings.admin_token)
+        app.state.limiter = Limiter(
+            requests_per_s=settings.key_requests_per_s,
+            upload_bytes_per_hour=settings.key_upload_bytes_per_hour,
+        )
         app.state.thumbs = Thumbnailer(
             runtime.blobs, settings.data_dir / "thumbs", size=settings.thumbnail_px
         )
@@ -70,6 +77,7 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
         finally:
             app.state.watcher.close()
             app.state.search.close()
+            app.state.access.close()
             runtime.close()
 
     app = FastAPI(
@@ -88,9 +96,9 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
-    for module in (health, items, jobs, search, admin):
+    for module in (health, items, jobs, search, admin, keys):
         app.include_router(module.router)
     _static(app)
     return app

@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the views.
 
+import { setImageSource } from "./api.js";
+
 /** el("div.card", {title: "x", onclick: fn}, child, "text", ...) */
 export function el(spec, attrs = {}, ...children) {
   const [tag, ...classes] = spec.split(".");
@@ -72,9 +74,11 @@ export function describeHit(hit) {
  * the calibrated match (strong / match / not a match) is the one scale a person can read. */
 export function resultCard(hit, onOpen) {
   const label = hitLabel(hit);
-  const visual = hit.thumbnail_url
-    ? el("img", { src: hit.thumbnail_url, alt: "", loading: "lazy", decoding: "async" })
-    : el("p.text-card", {}, hit.text || "(text)");
+  let visual = el("p.text-card", {}, hit.text || "(text)");
+  if (hit.thumbnail_url) {
+    visual = el("img", { alt: "", loading: "lazy", decoding: "async" });
+    setImageSource(visual, hit.thumbnail_url);
+  }
   const badge = hit.match === "strong" || hit.match === "weak"
     ? el(`span.match.${hit.match}`, { "aria-hidden": "true" }, hit.match === "strong" ? "strong match" : "match")
     : null;

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright
 from loupe.api.app import create_app
 from loupe.ingest.models import EncoderPool
 from loupe.search.settings import Settings
+from tests.api.conftest import ADMIN_TOKEN, AUTH
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -74,7 +75,7 @@ def serve(settings: Settings, encoders: EncoderPool, port: int) -> Iterator[str]
 
 
 def upload(url: str, paths: list[Path], *, tags: str) -> None:
-    with httpx.Client(base_url=url, timeout=60) as http:
+    with httpx.Client(base_url=url, timeout=60, headers=AUTH) as http:
         files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in paths]
         answer = http.post("/v1/items", files=files, data={"tags": tags}).json()
         wait_job(http, answer["job_id"])
@@ -131,10 +132,16 @@ def open_page(
     width: int = 1280,
     height: int = 860,
     dark: bool = False,
+    key: str | None = ADMIN_TOKEN,
 ) -> Page:
     context = browser.new_context(
         viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light"
     )
+    if key is not None:  # the server is closed (it has an admin token): the tab holds a key
+        context.add_init_script(
+            f"if (!sessionStorage.getItem('loupe.adminToken')) "
+            f"sessionStorage.setItem('loupe.adminToken', {key!r})"
+        )
     page = context.new_page()
     watch.attach(page)
     page.goto(url)

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
 from loupe.ingest.models import EncoderPool
-from tests.api.conftest import ADMIN_TOKEN, make_settings
+from tests.api.conftest import ADMIN_TOKEN, AUTH, make_settings
 from tests.api.page_kit import (
     CHROMIUM,
     SHOTS,
@@ -104,7 +104,7 @@ def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
 
 def test_no_good_match_is_said_and_hits_are_dimmed(page: Page, base_url: str, watch: Watch) -> None:
     query = "quantum chromodynamics lecture notes"
-    answer = httpx.post(f"{base_url}/v1/search", json={"text": query}).json()
+    answer = httpx.post(f"{base_url}/v1/search", json={"text": query}, headers=AUTH).json()
     assert answer["no_good_match"], "precondition: the API finds no good match"
     assert answer["hits"]
     page.fill("#q", query)
@@ -229,8 +229,10 @@ def test_jobs_view_lists_errors_and_retries(page: Page, site: Site, watch: Watch
     folder.mkdir()
     (folder / "good.jpg").write_bytes(_small_photo())
     (folder / "broken.jpg").write_bytes(b"not a photo at all")
-    job = httpx.post(f"{site.url}/v1/jobs", json={"source": {"path": str(folder)}}).json()
-    with httpx.Client(base_url=site.url) as http:
+    job = httpx.post(
+        f"{site.url}/v1/jobs", json={"source": {"path": str(folder)}}, headers=AUTH
+    ).json()
+    with httpx.Client(base_url=site.url, headers=AUTH) as http:
         wait_job(http, job["id"])
     page.click("nav a[href='#jobs']")
     card = f"#job-list li[data-id='{job['id']}']"
@@ -254,11 +256,12 @@ def _small_photo() -> bytes:
 
 
 def test_admin_lists_collections_and_runs_a_reindex(page: Page, watch: Watch) -> None:
+    page.evaluate("sessionStorage.clear()")  # this tab starts with no key
     page.click("nav a[href='#admin']")
     assert page.is_hidden("#admin-panel")
     page.fill("#token", "not-the-token")
     page.press("#token", "Enter")
-    wait_text(page, "#status", "the admin token is wrong")
+    wait_text(page, "#status", "the API key is unknown or revoked")
     assert page.is_hidden("#admin-panel")
     assert page.evaluate("sessionStorage.getItem('loupe.adminToken')") is None
     assert [r.split(" ")[0] for r in watch.refusals] == ["401"]
@@ -309,7 +312,7 @@ def test_texts_page_in_as_you_scroll_and_filter_by_modality(
     page: Page, base_url: str, watch: Watch
 ) -> None:
     items = [{"text": text} for text in NOTES]
-    with httpx.Client(base_url=base_url, timeout=60) as http:
+    with httpx.Client(base_url=base_url, timeout=60, headers=AUTH) as http:
         wait_job(http, http.post("/v1/items", json={"items": items}).json()["job_id"])
     page.select_option("#modality", "text")
     page.fill("#q", "growing vegetables in the garden")
@@ -372,3 +375,27 @@ NOTES = [
     "Use a cast iron pan to sear the steak on high heat.",
     "The library returns desk moved to the second floor.",
 ]
+
+
+def test_a_closed_server_asks_for_a_key_once_and_the_tab_keeps_it(
+    browser: Browser, base_url: str, watch: Watch
+) -> None:
+    page = open_page(browser, base_url + "/", watch, key=None)
+    asked: list[str] = []
+
+    def give_key(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept(ADMIN_TOKEN)
+
+    page.on("dialog", give_key)
+    search_for(page, "a cat", "cat.jpg")
+    assert len(asked) == 1 and "needs an API key" in asked[0]
+    assert page.evaluate("sessionStorage.getItem('loupe.adminToken')") == ADMIN_TOKEN
+    assert page.evaluate("localStorage.length") == 0
+    page.wait_for_function("document.querySelector('#results li img')?.naturalWidth > 0")
+    page.click("#results li >> nth=0 >> .tile")
+    page.wait_for_function("document.querySelector('#detail-media img')?.naturalWidth > 0")
+    assert [r.split(" ")[0] for r in watch.refusals] == ["401"]
+    assert "/v1/search" in watch.refusals[0]
+    page.context.close()
+    assert watch.problems == []

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from loupe.ingest.models import EncoderPool
-from tests.api.conftest import make_settings
+from tests.api.conftest import AUTH, make_settings
 from tests.api.page_kit import (
     CHROMIUM,
     Watch,
@@ -69,7 +69,9 @@ def tile_ids(page: Page, list_id: str) -> list[str]:
 
 
 def test_matches_come_first_and_the_rest_is_dimmed_under_a_divider(page: Page, site: str) -> None:
-    answer = httpx.post(f"{site}/v1/search", json={"text": "a cat", "limit": 24}).json()
+    answer = httpx.post(
+        f"{site}/v1/search", json={"text": "a cat", "limit": 24}, headers=AUTH
+    ).json()
     matching = [h["id"] for h in answer["hits"] if h["match"] != "none"]
     assert answer["total_matches"] == len(matching) == 1, "precondition: one cat in the gallery"
     search_for(page, "a cat", "cat.jpg")

@@ -21,7 +21,7 @@ from PIL import Image
 
 from loupe.api.app import create_app
 from loupe.ingest.models import EncoderPool
-from tests.api.conftest import make_settings, search, top_stems, wait_job
+from tests.api.conftest import AUTH, make_settings, search, top_stems, wait_job
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def world(
     tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, encoders: EncoderPool
 ) -> Iterator[tuple[TestClient, dict[str, str]]]:
     settings = make_settings(tmp_path_factory.mktemp("search-api"))
-    with TestClient(create_app(settings, encoders=encoders)) as client:
+    with TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client:
         ids: dict[str, str] = {}
         for stems, tags, metadata in BATCHES:
             files = [

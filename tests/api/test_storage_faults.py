@@ -15,7 +15,7 @@ from loupe.api.app import create_app
 from loupe.ingest.models import EncoderPool
 from loupe.search.errors import StorageFull
 from loupe.search.settings import Settings
-from tests.api.conftest import make_settings, wait_job
+from tests.api.conftest import AUTH, make_settings, wait_job
 from tests.storage_fs import MB, fill, free_bytes, read_only, tmpfs
 
 FLOOD, LOW = 150 * MB, 200 * MB
@@ -45,7 +45,7 @@ def _ready(client: TestClient) -> tuple[int, str]:
 def test_watermarks_refuse_writes_keep_search_and_recover(
     disk: Path, encoders: EncoderPool, sample_dir: Path
 ) -> None:
-    with TestClient(create_app(_settings(disk), encoders=encoders)) as client:
+    with TestClient(create_app(_settings(disk), encoders=encoders), headers=AUTH) as client:
         assert _ready(client) == (200, "ok")
         first = client.post("/v1/items", files=_photo(sample_dir, 0)).json()
         assert wait_job(client, first["job_id"])["state"] == "succeeded"
@@ -83,7 +83,10 @@ def test_real_enospc_and_read_only_blobs_are_not_500(
     # meets a full disk while the index's disk has room.
     settings = _settings(disk, disk_low_free="0B", disk_flood_free="0B")
     blobs = settings.blob_dir
-    with tmpfs(blobs, 8), TestClient(create_app(settings, encoders=encoders)) as client:
+    with (
+        tmpfs(blobs, 8),
+        TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client,
+    ):
         ballast = fill(blobs, leave=0)
         answer = client.post("/v1/items", files=_photo(sample_dir, 3))
         assert answer.status_code == 507, answer.text
