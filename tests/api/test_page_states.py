@@ -65,7 +65,8 @@ def page(browser: Browser, site: str, watch: Watch) -> Iterator[Page]:
 
 
 def tile_ids(page: Page, list_id: str) -> list[str]:
-    return page.eval_on_selector_all(f"#{list_id} li", "items => items.map(i => i.dataset.id)")
+    ids = page.eval_on_selector_all(f"#{list_id} li", "items => items.map(i => i.dataset.id)")
+    return [str(i) for i in ids]
 
 
 def test_matches_come_first_and_the_rest_is_dimmed_under_a_divider(page: Page, site: str) -> None:
