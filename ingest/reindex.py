@@ -96,7 +96,7 @@ def _catch_up(pipeline: Pipeline, source: str, target: str, model_id: str) -> tu
             except LoupeError as exc:
                 log.warning("catch-up could not embed %s: %s", spec.id, exc.message)
         if prepared:
-            pipeline.index.upsert(target, pipeline.points(prepared, model_id))
+            pipeline.index.upsert(target, pipeline.points(prepared, model_id, enrich=True))
             added += len(prepared)
     return added, skipped
 

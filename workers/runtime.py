@@ -13,6 +13,7 @@ from typing import Literal
 from loupe.ingest.blobs import BlobStore, open_blob_store
 from loupe.ingest.child_embedder import ChildEmbedder
 from loupe.ingest.embedding import Embedder
+from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import JobStore
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.pipeline import Pipeline
@@ -188,6 +189,7 @@ class Runtime:
             alias=settings.collection_alias,
             embedder=embedder,
             storage=storage,
+            enrichers=build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score),
         )
         dispatcher: Dispatcher | None = None
         if role == "api":
