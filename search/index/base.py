@@ -92,6 +92,10 @@ class CollectionInfo:
 
 # Payload keys that get a payload index (keyword or numeric) on creation.
 KEYWORD_FIELDS = ("modality", "mime", "tags", "sha256", "model_id")
+# The library a point belongs to (absent: the library without tenants). One collection holds
+# every tenant, partitioned by this keyword (``is_tenant`` where the engine supports it), as
+# Qdrant's multitenancy guide advises, rather than one collection per tenant.
+TENANT_FIELD = "tenant"
 NUMERIC_FIELDS = ("created_at", "width", "height")
 
 
