@@ -93,9 +93,22 @@ def ingest_command(
     show_default=True,
     help="Augmented crops embedded per sample photo (the base vectors).",
 )
+@click.option(
+    "--tenants",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Spread the points over N tenants and also time tenant-filtered searches.",
+)
 @OUT
 def search_command(
-    sizes: str, queries: int, sigma: float, max_optimize_s: float, crops: int, out: Path | None
+    sizes: str,
+    queries: int,
+    sigma: float,
+    max_optimize_s: float,
+    crops: int,
+    tenants: int,
+    out: Path | None,
 ) -> None:
     """Query latency over HTTP and recall@10 vs exact search, per collection size."""
     from loupe.bench.ingest import make_pool
@@ -108,6 +121,7 @@ def search_command(
         sigma=sigma,
         max_optimize_s=max_optimize_s,
         crops=crops,
+        tenants=tenants,
     )
     pool = make_pool(settings)
     try:
