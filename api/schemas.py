@@ -66,6 +66,23 @@ class FilterModel(Strict):
     metadata: dict[
         Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")], Scalar | RangeModel
     ] = Field(default_factory=dict, max_length=20, description="Equality or {gte, lte} ranges.")
+    objects: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Images where all of these were seen (COCO names such as person, dog, bus).",
+    )
+    text_contains: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="Images whose text read by OCR contains this (any language, any case)."
+    )
+    colours: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+        default_factory=list, max_length=12, description="Images with any of these main colours."
+    )
+    people_min: StrictInt | None = Field(
+        None, ge=0, le=1000, description="At least this many people."
+    )
+    people_max: StrictInt | None = Field(
+        None, ge=0, le=1000, description="At most this many people."
+    )
 
 
 class Weights(Strict):
@@ -110,6 +127,9 @@ class HitModel(BaseModel):
     original_url: str | None = None
     duplicates: list[str] = Field(default_factory=list)
     vectors: dict[str, list[float]] | None = None
+    alt: dict[str, str] | None = Field(
+        None, description="A short description built from what the enrichers saw: {en, zh}."
+    )
     match: Literal["strong", "weak", "none"] | None = Field(
         None,
         description="Calibrated match to a text query (docs/relevance.md); null for image and "
@@ -203,3 +223,6 @@ class ItemModel(HitModel):
     mime: str | None = None
     size: int | None = None
     model_id: str | None = None
+    enrich: dict[str, Any] | None = Field(
+        None, description="What the enrichers saw: text read, objects, faces, colours, light."
+    )

@@ -91,7 +91,7 @@ def _catch_up(pipeline: Pipeline, source: str, target: str, model_id: str) -> in
             except LoupeError as exc:
                 log.warning("catch-up skipped %s: %s", spec.id, exc.message)
         if prepared:
-            pipeline.index.upsert(target, pipeline.points(prepared, model_id))
+            pipeline.index.upsert(target, pipeline.points(prepared, model_id, enrich=True))
             added += len(prepared)
     return added
 

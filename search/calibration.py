@@ -39,7 +39,11 @@ The cut (``Calibrator.reference``), per collection:
 7. The reference (both axes and the cut) is cached per ``(collection, model_id, bucket)`` with
    bucket ``floor(log2(points + 1))``: it is recomputed when the collection doubles or halves.
    The point count is re-read every ``recount_every`` requests (default 64). An empty collection
-   has an infinite cut.
+   has an infinite cut. Only the first reference of a collection (and any under
+   ``2**SMALL_BUCKET`` points: cheap) is computed inside a request; when the bucket changes
+   later, the previous reference keeps serving while a background thread computes the new one
+   (profiled during a bulk job: 50 searches of a growing, mostly unindexed collection ran
+   inside a user's request).
 
 Cost: building a reference embeds 50 texts, runs 50 top-64 searches and scrolls 2048 vectors
 (once per bucket); judging a query is one (64 x dim) product on candidates already fetched.
@@ -61,6 +65,7 @@ An explicit ``score_threshold`` on a query is separate: it drops hits below that
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Sequence
@@ -74,6 +79,7 @@ from loupe.search.encoders.base import Encoder, TextRole
 from loupe.search.index.base import SEMANTIC, VectorIndex
 from loupe.search.null_queries import NULL_QUERIES
 
+log = logging.getLogger(__name__)
 Vector = NDArray[np.float32]
 TOP_K = 64
 SAMPLE_POINTS = 2048
@@ -187,6 +193,9 @@ class Calibrator:
         self._refs: dict[tuple[str, str, int], Reference] = {}
         self._nulls: dict[str, Vector] = {}  # model_id -> embedded null queries
         self._buckets: dict[str, tuple[int, int]] = {}  # collection -> (bucket, uses left)
+        self._latest: dict[tuple[str, str], Reference] = {}  # (collection, model) -> newest
+        self._computing: set[tuple[str, str, int]] = set()
+        self._threads: list[threading.Thread] = []
 
     @property
     def top_k(self) -> int:
@@ -206,17 +215,53 @@ class Calibrator:
         return bucket
 
     def reference(self, collection: str, encoder: Encoder) -> Reference:
-        """The collection's current reference, computed on first use in a size bucket. The null
-        queries are embedded once per model, so a recalibration costs only index reads."""
+        """The collection's current reference. The first one is computed on first use; after
+        that, a new size bucket is computed in a background thread while the previous
+        reference serves. The null queries are embedded once per model."""
         key = (collection, encoder.model_id, self._bucket(collection))
         with self._lock:
             cached = self._refs.get(key)
+            previous = self._latest.get(key[:2])
+            if previous is EMPTY or key[2] <= SMALL_BUCKET:
+                previous = None  # nothing worth serving, or cheap enough to compute now
+            start = cached is None and previous is not None and key not in self._computing
+            if start:
+                self._computing.add(key)
         if cached is not None:
             return cached
+        if previous is not None:
+            if start:
+                thread = threading.Thread(
+                    target=self._refresh, args=(key, encoder), name="recalibrate", daemon=True
+                )
+                with self._lock:
+                    self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+                thread.start()
+            return previous
         value = self.compute(collection, encoder)
+        self._store(key, value)
+        return value
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for background recalibrations in progress (tests, shutdown)."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+
+    def _store(self, key: tuple[str, str, int], value: Reference) -> None:
         with self._lock:
             self._refs[key] = value
-        return value
+            self._latest[key[:2]] = value
+
+    def _refresh(self, key: tuple[str, str, int], encoder: Encoder) -> None:
+        try:
+            self._store(key, self.compute(key[0], encoder))
+        except Exception:  # the previous reference keeps serving; retried on a later request
+            log.exception("recalibrating %s failed", key[0])
+        finally:
+            with self._lock:
+                self._computing.discard(key)
 
     def warm(self, encoder: Encoder) -> None:
         """Embed the null queries of ``encoder`` now (at start-up), not in a user's request."""
@@ -290,7 +335,9 @@ class Calibrator:
         with self._lock:
             if collection is None:
                 self._refs.clear()
+                self._latest.clear()
                 self._buckets.clear()
                 return
             self._refs = {k: v for k, v in self._refs.items() if k[0] != collection}
+            self._latest = {k: v for k, v in self._latest.items() if k[0] != collection}
             self._buckets.pop(collection, None)
