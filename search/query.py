@@ -89,7 +89,8 @@ class SearchResult:
     A calibrated query ranks its matching hits (``match`` strong or weak) before the others;
     ``total_matches`` counts them among the judged candidates (None when not calibrated), and
     ``matches_capped`` says the judged window ended while still finding matches, so there may be
-    more than ``total_matches``."""
+    more than ``total_matches``. ``total`` is how many items the query could return (its filter
+    applied), counted on the first page only (None on later pages)."""
 
     hits: list[ResultHit]
     took_ms: float
@@ -98,6 +99,7 @@ class SearchResult:
     no_good_match: bool
     total_matches: int | None = None
     matches_capped: bool = False
+    total: int | None = None
 
 
 def check_text(text: str, *, max_chars: int, what: str = "text") -> str:

@@ -310,6 +310,7 @@ class SearchService:
             no_good_match=not hits or total == 0,
             total_matches=total,
             matches_capped=judged.capped if judged else False,
+            total=self._index.count(live.collection, plan.flt) if plan.offset == 0 else None,
         )
 
     def close(self) -> None:
