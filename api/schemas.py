@@ -149,6 +149,9 @@ class SearchResponse(BaseModel):
     matches_capped: bool = Field(
         False, description="More matches may exist beyond total_matches (judged window full)."
     )
+    total: int | None = Field(
+        None, description="Items this query could return (filter applied); first page only."
+    )
 
 
 class TextItemModel(Strict):

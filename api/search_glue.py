@@ -261,4 +261,5 @@ def result_model(result: SearchResult) -> SearchResponse:
         no_good_match=result.no_good_match,
         total_matches=result.total_matches,
         matches_capped=result.matches_capped,
+        total=result.total,
     )
