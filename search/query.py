@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from loupe.search.errors import InvalidInput
-from loupe.search.index.base import Filter
+from loupe.search.index.base import TENANT_FIELD, Filter
 
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
@@ -45,7 +45,8 @@ class SearchQuery:
     0..10000 page through the results (offsets count folded hits, not raw points);
     ``score_threshold`` drops hits scoring below it; ``collapse_duplicates`` folds near-identical
     images; ``with_vectors`` returns each hit's stored vectors. The ``image_id`` item and the
-    ``negative_ids`` items are never returned.
+    ``negative_ids`` items are never returned. ``tenant`` confines the search to one tenant's
+    items, including the items named by ``image_id`` and ``negative_ids`` (None: no tenant).
     """
 
     text: str | None = None
@@ -60,6 +61,7 @@ class SearchQuery:
     score_threshold: float | None = None
     collapse_duplicates: bool = True
     with_vectors: bool = False
+    tenant: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +208,14 @@ def _unit(vector: NDArray[Any]) -> NDArray[np.float32]:
     out = np.asarray(vector, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(out))
     return out / np.float32(norm) if norm > 0 else out
+
+
+def for_tenant(flt: Filter | None, tenant: str | None) -> Filter | None:
+    """``flt`` that also keeps only ``tenant``'s points (None: unchanged)."""
+    if tenant is None:
+        return flt
+    base = flt if flt is not None else Filter()
+    return replace(base, equals={**base.equals, TENANT_FIELD: tenant})
 
 
 def excluding(flt: Filter | None, ids: Sequence[str]) -> Filter | None:

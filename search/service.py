@@ -40,6 +40,7 @@ from loupe.search.evidence import Evidence, gather, promote
 from loupe.search.evidence import plan as plan_evidence
 from loupe.search.index.base import (
     SEMANTIC,
+    TENANT_FIELD,
     VISUAL,
     CollectionNotFound,
     Filter,
@@ -57,6 +58,7 @@ from loupe.search.query import (
     check_text,
     combine,
     excluding,
+    for_tenant,
     part_weights,
     validate,
 )
@@ -208,7 +210,7 @@ class SearchService:
             plan = PageRequest(
                 vector=vector,
                 using=SEMANTIC,
-                flt=excluding(query.filter, excluded),
+                flt=excluding(for_tenant(query.filter, query.tenant), excluded),
                 limit=query.limit,
                 offset=query.offset,
                 score_threshold=query.score_threshold,
@@ -230,19 +232,21 @@ class SearchService:
         score_threshold: float | None = None,
         collapse_duplicates: bool = True,
         with_vectors: bool = False,
+        tenant: str | None = None,
     ) -> SearchResult:
         """Items like ``item_id`` (never itself), by its ``visual`` vector when the live
-        collection and the item have one, else by ``semantic``. NotFound if no such item."""
+        collection and the item have one, else by ``semantic``. NotFound if no such item (in
+        ``tenant``'s library when one is given; the hits come from it too)."""
         started = time.perf_counter()
         check_page(limit, offset)
         with self._slot():
             live = self._live
-            vectors = self._vectors(live, item_id)
+            vectors = self._vectors(live, item_id, tenant)
             using = VISUAL if live.has_visual and VISUAL in vectors else SEMANTIC
             plan = PageRequest(
                 vector=vectors[using],
                 using=using,
-                flt=excluding(filter, [item_id]),
+                flt=excluding(for_tenant(filter, tenant), [item_id]),
                 limit=limit,
                 offset=offset,
                 score_threshold=score_threshold,
@@ -251,8 +255,10 @@ class SearchService:
             )
             return self._run(live, plan, False, started)
 
-    def _vectors(self, live: _Live, item_id: str) -> dict[str, Vector]:
+    def _vectors(self, live: _Live, item_id: str, tenant: str | None) -> dict[str, Vector]:
         found = self._index.retrieve(live.collection, [item_id], with_vectors=True)
+        if found and tenant is not None and found[0].payload.get(TENANT_FIELD) != tenant:
+            found = []  # another tenant's item does not exist for this one
         vectors = found[0].vectors if found else None
         if not vectors or SEMANTIC not in vectors:
             raise NotFound(f"no item with id {item_id!r}")
@@ -266,12 +272,12 @@ class SearchService:
         if query.text is not None:
             parts.append((text_w, embedded.pop(0)))
         if query.image_id is not None:
-            parts.append((image_w, self._vectors(live, query.image_id)[SEMANTIC]))
+            parts.append((image_w, self._vectors(live, query.image_id, query.tenant)[SEMANTIC]))
         elif query.image is not None:
             encoded = live.encoder.encode_images([query.image.convert("RGB")])
             parts.append((image_w, encoded.semantic[0]))
         negatives = list(embedded)
-        negatives += [self._vectors(live, i)[SEMANTIC] for i in query.negative_ids]
+        negatives += [self._vectors(live, i, query.tenant)[SEMANTIC] for i in query.negative_ids]
         vector = combine(parts, negatives, negative_weight=self._negative_weight)
         excluded = [*([query.image_id] if query.image_id else []), *query.negative_ids]
         return vector, excluded

@@ -122,9 +122,22 @@ def _size(value: str | None) -> tuple[int, int] | None:
     show_default=True,
     help="Augmented crops embedded per sample photo (the base vectors).",
 )
+@click.option(
+    "--tenants",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Spread the points over N tenants and also time tenant-filtered searches.",
+)
 @OUT
 def search_command(
-    sizes: str, queries: int, sigma: float, max_optimize_s: float, crops: int, out: Path | None
+    sizes: str,
+    queries: int,
+    sigma: float,
+    max_optimize_s: float,
+    crops: int,
+    tenants: int,
+    out: Path | None,
 ) -> None:
     """Query latency over HTTP and recall@10 vs exact search, per collection size."""
     from loupe.bench.ingest import make_pool
@@ -137,6 +150,7 @@ def search_command(
         sigma=sigma,
         max_optimize_s=max_optimize_s,
         crops=crops,
+        tenants=tenants,
     )
     pool = make_pool(settings)
     try:
