@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from loupe.ingest.enrich.base import Frame, box
 
 CASCADE = "haarcascade_frontalface_alt2.xml"
-FACE_PX = 320  # longest side the cascade scans (cost grows with the area)
+FACE_PX = 256  # longest side the cascade scans (cost grows with the area)
 MIN_FACE_FRACTION = 0.06  # a face smaller than this share of the shorter side is ignored
 
 
@@ -55,7 +55,7 @@ class FaceEnricher:
         height, width = gray.shape[:2]
         side = max(20, int(min(width, height) * MIN_FACE_FRACTION))
         found = self._cascade().detectMultiScale(
-            gray, scaleFactor=1.2, minNeighbors=self.min_neighbors, minSize=(side, side)
+            gray, scaleFactor=1.25, minNeighbors=self.min_neighbors, minSize=(side, side)
         )
         boxes = [
             box(x, y, x + w, y + h, width=width, height=height)

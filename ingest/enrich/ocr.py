@@ -2,7 +2,7 @@
 classifier (0°/180°), ONNX models shipped inside ``rapidocr`` (Apache-2.0), English and Chinese
 in one model. EXIF rotation is already undone at decode; sideways lines (taller than wide) are
 turned by the crop step and upside-down ones by the classifier; when lines are detected but none
-reads well, the image is read once more turned by 180°.
+reads well in an upright box, the image is read once more turned by 180°.
 
 The detector sees the frame at ≤ 400 px and recognition runs only on the boxes it finds, so an
 image without text costs one small forward pass. Lines below ``min_score`` are dropped: on a
@@ -66,29 +66,32 @@ class OcrEnricher:
             return self._engine
 
     def _read(self, bgr: NDArray[np.uint8]) -> tuple[list[dict[str, Any]], bool]:
-        """Accepted lines (boxes as fractions of ``bgr``) and whether any text was detected."""
+        """Accepted lines (boxes as fractions of ``bgr``) and whether a detected box stands
+        upright (taller than wide: text the crop step may have turned the wrong way)."""
         result = self.load()(bgr)
         if result.boxes is None or len(result.boxes) == 0:
             return [], False
         height, width = bgr.shape[:2]
+        upright = False
         lines: list[dict[str, Any]] = []
         for text, score, quad in zip(
             result.txts or (), result.scores or (), result.boxes, strict=False
         ):
+            xs, ys = [float(p[0]) for p in quad], [float(p[1]) for p in quad]
+            upright = upright or (max(ys) - min(ys)) > (max(xs) - min(xs))
             text = str(text).strip()
             if float(score) < self.min_score or not _readable(text):
                 continue
-            xs, ys = [float(p[0]) for p in quad], [float(p[1]) for p in quad]
             where = box(min(xs), min(ys), max(xs), max(ys), width=width, height=height)
             lines.append({"text": text, "score": round(float(score), 3), "box": where})
-        return lines, True
+        return lines, upright
 
     def __call__(self, frame: Frame) -> dict[str, Any]:
-        lines, detected = self._read(frame.bgr)
-        if detected and not lines:
-            # Lines the detector found but nothing read well: a photo held upside down (or
-            # turned 90° the other way) puts its text upside down in the crops. Read once more
-            # turned by 180° and map the boxes back.
+        lines, upright = self._read(frame.bgr)
+        if upright and not lines:
+            # An upright box that reads badly: a photo turned 90° one way has its lines turned
+            # the wrong way by the crop step (upside down, and the classifier does not flip
+            # them back). Read once more turned by 180° and map the boxes back.
             turned, _ = self._read(np.ascontiguousarray(frame.bgr[::-1, ::-1]))
             lines = [{**line, "box": _turned(line["box"])} for line in turned]
         lines = lines[:MAX_LINES]

@@ -111,6 +111,10 @@ KEYWORD_FIELDS = (
     "enrich.colours",
 )
 NUMERIC_FIELDS = ("created_at", "width", "height", "enrich.people")
+# The library a point belongs to (absent: the library without tenants). One collection holds
+# every tenant, partitioned by this keyword (``is_tenant`` where the engine supports it), as
+# Qdrant's multitenancy guide advises, rather than one collection per tenant.
+TENANT_FIELD = "tenant"
 
 
 class VectorIndex(Protocol):
