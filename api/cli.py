@@ -8,7 +8,19 @@ import logging
 
 import click
 
-COMMANDS = ("serve", "worker", "ingest", "jobs", "search", "reindex", "keys", "bench", "eval")
+COMMANDS = (
+    "serve",
+    "worker",
+    "ingest",
+    "jobs",
+    "search",
+    "reindex",
+    "enrich",
+    "keys",
+    "fsck",
+    "bench",
+    "eval",
+)
 _MODULES = {
     "serve": "loupe.api.commands.serve",
     "worker": "loupe.api.commands.worker",
@@ -16,7 +28,9 @@ _MODULES = {
     "jobs": "loupe.api.commands.client",
     "search": "loupe.api.commands.client",
     "reindex": "loupe.api.commands.admin",
+    "enrich": "loupe.api.commands.admin",
     "keys": "loupe.api.commands.keys",
+    "fsck": "loupe.api.commands.storage",
     "bench": "loupe.api.commands.bench",
     "eval": "loupe.api.commands.eval",
 }

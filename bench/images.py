@@ -14,7 +14,6 @@ from PIL import Image, ImageEnhance, ImageOps
 from loupe.ingest.samples import SAMPLES, _load
 
 SIZES = ((640, 480), (480, 640), (560, 560))  # about 0.3 megapixels each
-CAMERA = ((1600, 1200), (1200, 1600))  # 1.9 megapixels, as phones export them
 
 
 def sample_photos() -> dict[str, Image.Image]:
@@ -62,10 +61,10 @@ def _photos() -> dict[str, Image.Image]:
 
 
 def write_photos(
-    folder: Path, count: int, *, seed: int = 0, sizes: tuple[tuple[int, int], ...] = SIZES
+    folder: Path, count: int, *, seed: int = 0, size: tuple[int, int] | None = None
 ) -> list[Path]:
-    """Write ``count`` distinct photo-like JPEGs (``sizes``: ~0.3 MP by default) into
-    ``folder``; returns their paths."""
+    """Write ``count`` distinct photo-like JPEGs into ``folder`` (``size``, or ~0.3 MP of
+    varied shapes); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     photos = sample_photos()
     stems = sorted(photos)
@@ -74,7 +73,7 @@ def write_photos(
     paths: list[Path] = []
     while len(paths) < count:
         stem = stems[len(paths) % len(stems)]
-        image = augment(photos[stem], rng, rng.choice(sizes))
+        image = augment(photos[stem], rng, size or rng.choice(SIZES))
         data = jpeg_bytes(image, quality=rng.randint(82, 92))
         digest = hashlib.sha256(data).hexdigest()
         if digest in seen:

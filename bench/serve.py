@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from loupe.bench.corpus import query_texts
-from loupe.bench.images import CAMERA, write_photos
+from loupe.bench.images import write_photos
 from loupe.bench.load import prepare_data, rss_mb
 from loupe.bench.report import Report
 from loupe.bench.server import child_server
@@ -167,7 +167,7 @@ def run_serve(base: Settings, params: ServeParams, *, pool: EncoderPool) -> Repo
     with tempfile.TemporaryDirectory(prefix="loupe-bench-serve-") as tmp:
         data, roots = Path(tmp) / "data", Path(tmp) / "roots"
         for name, seed in (("alone", 21), ("searched", 22)):
-            write_photos(roots / name, params.bulk_images, seed=seed, sizes=CAMERA)
+            write_photos(roots / name, params.bulk_images, seed=seed, size=(1600, 1200))
         prepare_data(base, pool, data, params.size)
         env = {
             "LOUPE_ADMIN_TOKEN": TOKEN,

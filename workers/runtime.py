@@ -13,13 +13,14 @@ from typing import Literal
 from loupe.ingest.blobs import BlobStore, open_blob_store
 from loupe.ingest.child_embedder import ChildEmbedder
 from loupe.ingest.embedding import Embedder
+from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import JobStore
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.pipeline import Pipeline
 from loupe.ingest.storage import DiskGuard, Level
 from loupe.ingest.units import Limits
 from loupe.search.encoders import Encoder
-from loupe.search.errors import StorageFull
+from loupe.search.errors import Conflict, StorageFull
 from loupe.search.index import VectorIndex, open_index
 from loupe.search.settings import Settings
 from loupe.workers.dispatch import Dispatcher
@@ -60,9 +61,39 @@ def disk_guard(settings: Settings) -> DiskGuard:
     )
 
 
-def ensure_live_collection(index: VectorIndex, pool: EncoderPool, alias: str) -> Encoder:
-    """The encoder of the live collection, creating the collection on first start."""
+def _adopt_orphan(index: VectorIndex, alias: str) -> str | None:
+    """The alias points nowhere: a lone collection (a crash between creating it and pointing
+    the alias, or a lost alias map with old stamps) goes live; several are refused rather than
+    starting with a new, empty library."""
+    existing = sorted(index.list_collections(), key=lambda c: c.created_at)
+    if not existing:
+        return None
+    if len(existing) > 1:
+        listed = ", ".join(f"{c.name} ({c.model_id}, {c.points} points)" for c in existing)
+        raise Conflict(
+            f"cannot start: the alias {alias!r} points at no collection but the index holds "
+            f"{listed}, and nothing says which was live (index/aliases.json under "
+            f'LOUPE_DATA_DIR is lost): write {{"{alias}": "<name>"}} into that file, then start'
+        )
+    index.set_alias(alias, existing[0].name)
+    log.warning(
+        "the alias %s pointed at no collection: %s (%d points), the only one, is live again",
+        alias,
+        existing[0].name,
+        existing[0].points,
+    )
+    return existing[0].name
+
+
+def ensure_live_collection(
+    index: VectorIndex, pool: EncoderPool, alias: str, *, embedded: bool = False
+) -> Encoder:
+    """The encoder of the live collection, creating the collection on first start. In the
+    embedded store (a folder only Loupe uses) collections left without the alias are adopted
+    or refused, never silently replaced by a new empty one."""
     live = index.resolve_alias(alias)
+    if live is None and embedded:
+        live = _adopt_orphan(index, alias)
     if live is None:
         encoder = pool.default
         encoder.load()
@@ -135,7 +166,9 @@ class Runtime:
             clip_text_model=settings.clip_text_model,
             threads=settings.cpu_threads,
         )
-        live = ensure_live_collection(index, pool, settings.collection_alias)
+        live = ensure_live_collection(
+            index, pool, settings.collection_alias, embedded=not settings.qdrant_url
+        )
         limits = Limits(
             max_bytes=settings.max_upload_bytes,
             max_pixels=settings.max_pixels,
@@ -158,6 +191,7 @@ class Runtime:
             alias=settings.collection_alias,
             embedder=embedder,
             storage=storage,
+            enrichers=build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score),
         )
         dispatcher: Dispatcher | None = None
         if role == "api":

@@ -32,7 +32,7 @@ from loupe.search.index.edge_layers import (
     remove_strays,
     write_layers,
 )
-from loupe.search.index.edge_shards import create_shard, point_count, tail_config
+from loupe.search.index.edge_shards import create_shard, load_shard, point_count, tail_config
 from loupe.search.index.filters import to_edge_filter
 from loupe.search.index.stamp import Stamp
 
@@ -60,7 +60,7 @@ class EdgeCollection:
         self.nice = nice
         self.tombstones = Tombstones.load(folder)
         self.layers = self._recover()
-        self.shards = {n: qe.EdgeShard.load(str(folder / n)) for n in self.layers.names()}
+        self.shards = {n: load_shard(folder / n) for n in self.layers.names()}
         self._process: BaseProcess | None = None
         self._not_before = 0.0
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import qdrant_edge as qe
 
-from loupe.search.index.base import KEYWORD_FIELDS, NUMERIC_FIELDS, SEMANTIC, VISUAL
+from loupe.search.index.base import KEYWORD_FIELDS, NUMERIC_FIELDS, SEMANTIC, TENANT_FIELD, VISUAL
 from loupe.search.index.stamp import Stamp
 from loupe.search.index.tuning import HNSW_EF_CONSTRUCT, HNSW_M, QUANTILE
 
@@ -79,7 +79,23 @@ def create_shard(path: Path, config: qe.EdgeConfig) -> qe.EdgeShard:
         shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword))
     for key in NUMERIC_FIELDS:
         shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Float))
+    tenant_index(shard)
     shard.flush()
+    return shard
+
+
+def tenant_index(shard: qe.EdgeShard) -> None:
+    """The tenant keyword index, marked ``is_tenant`` so the engine keeps each tenant's points
+    together and plans tenant-filtered searches per tenant."""
+    params = qe.KeywordIndexParams(is_tenant=True)
+    shard.update(qe.UpdateOperation.create_field_index(TENANT_FIELD, params))
+
+
+def load_shard(path: Path) -> qe.EdgeShard:
+    """An existing shard, given the tenant index if it was made before tenants existed."""
+    shard = qe.EdgeShard.load(str(path))
+    if TENANT_FIELD not in (shard.info().payload_schema or {}):
+        tenant_index(shard)
     return shard
 
 
