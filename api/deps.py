@@ -7,14 +7,16 @@ thread pool, one hop per dependency per request (measurable on a text query).
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
-from loupe.ingest.thumbs import Thumbnailer
-from loupe.search.errors import Forbidden, Unauthorized
+from loupe.api.errors import Unauthorized
+from loupe.api.watcher import AliasWatcher
+from loupe.ingest.service import IngestService
+from loupe.search.errors import Forbidden
+from loupe.search.service import SearchService
 from loupe.search.settings import Settings
-from loupe.workers.runtime import Runtime
 
 
 async def get_settings(request: Request) -> Settings:
@@ -22,18 +24,19 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+async def get_ingest(request: Request) -> IngestService:
+    ingest: IngestService = request.app.state.ingest
+    return ingest
 
 
-async def get_search(request: Request) -> Any:
-    return request.app.state.search
+async def get_search(request: Request) -> SearchService:
+    search: SearchService = request.app.state.search
+    return search
 
 
-async def get_thumbs(request: Request) -> Thumbnailer:
-    thumbs: Thumbnailer = request.app.state.thumbs
-    return thumbs
+async def get_watcher(request: Request) -> AliasWatcher:
+    watcher: AliasWatcher = request.app.state.watcher
+    return watcher
 
 
 async def require_admin(request: Request) -> None:
@@ -52,7 +55,7 @@ async def require_admin(request: Request) -> None:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-SearchServiceDep = Annotated[Any, Depends(get_search)]
-ThumbsDep = Annotated[Thumbnailer, Depends(get_thumbs)]
+IngestServiceDep = Annotated[IngestService, Depends(get_ingest)]
+SearchServiceDep = Annotated[SearchService, Depends(get_search)]
+WatcherDep = Annotated[AliasWatcher, Depends(get_watcher)]
 AdminDep = Annotated[None, Depends(require_admin)]

@@ -22,12 +22,18 @@ from loupe.search.errors import (
     NotFound,
     Overloaded,
     PayloadTooLarge,
-    Unauthorized,
     Unavailable,
 )
 from loupe.search.index import CollectionNotFound, IndexUnavailable, ModelMismatch
 
 log = logging.getLogger(__name__)
+
+
+class Unauthorized(LoupeError):
+    """The request lacks valid credentials (answered with ``WWW-Authenticate: Bearer``)."""
+
+    kind = "unauthorized"
+
 
 STATUS: dict[type[Exception], int] = {
     InvalidInput: 422,

@@ -36,7 +36,7 @@ TEMPLATES = (
 
 
 def class_names() -> list[str]:
-    text = (resources.files("search") / "data" / "imagenet_classes.json").read_text("utf-8")
+    text = (resources.files("loupe.search") / "data" / "imagenet_classes.json").read_text("utf-8")
     return [str(c["name"]) for c in json.loads(text)["classes"]]
 
 

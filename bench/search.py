@@ -24,8 +24,8 @@ import numpy as np
 from loupe.bench.corpus import Built, Corpus, build, embed_corpus, exact_top, query_texts
 from loupe.bench.report import Report
 from loupe.bench.server import child_server, live_collection
-from loupe.ingest.models import EncoderPool
 from loupe.search.encoders import TextRole
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.index import SEMANTIC, VISUAL
 from loupe.search.index.edge_store import EdgeIndex
 from loupe.search.settings import Settings

@@ -1,6 +1,7 @@
 """The one ingestion pipeline: units of a job → validated items → vectors → points.
 
-Both the in-process runner and the Celery tasks call ``Pipeline.process``. It is idempotent:
+Both the in-process runner and the Celery tasks reach ``Pipeline.process`` through
+``ingest.work.process_units`` (which also finishes a reindex). It is idempotent:
 point ids are deterministic, so a redelivered batch overwrites what it wrote. Per-item problems
 (corrupt file, unreadable member) are recorded on the job and never retried; a store that is
 down raises ``Unavailable``/``IndexUnavailable`` so the caller can retry the whole batch.
@@ -16,9 +17,9 @@ import numpy as np
 
 from loupe.ingest.blobs import BlobStore
 from loupe.ingest.jobs import JobKind, JobState, JobStore
-from loupe.ingest.models import EncoderPool
 from loupe.ingest.units import Limits, Prepared, materialize
 from loupe.search.encoders import TextRole
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import LoupeError
 from loupe.search.index import SEMANTIC, VISUAL, Point, VectorIndex
 
@@ -89,10 +90,6 @@ class Pipeline:
             for target in self._targets_for(job.kind, job.meta):
                 self.index.upsert(target.collection, self.points(prepared, target.model_id))
         self.jobs.mark(job_id, done=[seq for seq, _ in prepared], failed=failed)
-        if job.kind is JobKind.REINDEX and not self.jobs.queued(job_id):
-            from loupe.ingest.reindex import finalize
-
-            finalize(self, job_id)
         return len(prepared)
 
     def points(self, prepared: Sequence[tuple[int, Prepared]], model_id: str) -> list[Point]:

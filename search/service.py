@@ -30,11 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from loupe.search.batcher import TextBatcher
 from loupe.search.cache import QueryCache
 from loupe.search.calibration import Calibrator
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from loupe.search.encoders.base import Encoder
+from loupe.search.encoders.text_batcher import TextBatcher
 from loupe.search.errors import NotFound, Overloaded, Unavailable
 from loupe.search.index.base import (
     SEMANTIC,

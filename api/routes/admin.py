@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import Field, StrictInt, StrictStr
 
-from loupe.api.deps import AdminDep, RuntimeDep
+from loupe.api.deps import AdminDep, IngestServiceDep, WatcherDep
 from loupe.api.routes.jobs import job_model
 from loupe.api.schemas import JobModel, Strict
-from loupe.ingest import reindex
-from loupe.search.encoders import EncoderUnavailable
-from loupe.search.errors import InvalidInput, Unavailable
-from loupe.workers.runtime import collection_name
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -42,60 +38,38 @@ class RollbackResponse(Strict):
 
 
 @router.post("/reindex", status_code=202, response_model=JobModel)
-def start_reindex(_: AdminDep, runtime: RuntimeDep, body: ReindexRequest | None = None) -> JobModel:
+def start_reindex(
+    _: AdminDep, ingest: IngestServiceDep, body: ReindexRequest | None = None
+) -> JobModel:
     body = body or ReindexRequest()
-    dispatcher = runtime.dispatcher
-    if dispatcher is None:
-        raise Unavailable("this process does not dispatch work")
-    dispatcher.ping()
-    pipeline = runtime.pipeline
-    live, _next = reindex.live_and_next(pipeline)
-    if live is None:
-        raise Unavailable("there is no live collection")
-    spec = body.model or runtime.encoders.spec_of(runtime.index.collection_info(live).model_id)
-    if not (spec.startswith("bundled") or spec.startswith("clip:")):
-        raise InvalidInput("model must be 'bundled' or 'clip:<name or folder>'")
-    try:
-        model_id = runtime.encoders.register(spec).model_id
-        started = reindex.start(
-            pipeline, model_spec=spec, collection=collection_name(model_id), source=live
-        )
-    except EncoderUnavailable as exc:
-        raise InvalidInput(f"the model cannot be loaded: {exc}") from None
-    seqs = runtime.jobs.queued(started.job.id)
-    chunk = body.batch_size or runtime.settings.encode_batch_size
-    for start_at in range(0, len(seqs), chunk):
-        dispatcher.submit(started.job.id, seqs[start_at : start_at + chunk])
-    return job_model(runtime.jobs.get(started.job.id))
+    return job_model(ingest.start_reindex(model=body.model, batch_size=body.batch_size))
 
 
 @router.post("/rollback", response_model=RollbackResponse)
-def rollback(_: AdminDep, runtime: RuntimeDep, request: Request) -> RollbackResponse:
-    previous, live = reindex.rollback(runtime.pipeline)
-    request.app.state.watcher.check_now()
+def rollback(_: AdminDep, ingest: IngestServiceDep, watcher: WatcherDep) -> RollbackResponse:
+    previous, live = ingest.rollback()
+    watcher.check_now()
     return RollbackResponse(previous=previous, live=live)
 
 
 @router.get("/collections", response_model=list[CollectionModel])
-def collections(_: AdminDep, runtime: RuntimeDep) -> list[CollectionModel]:
-    live, building = reindex.live_and_next(runtime.pipeline)
+def collections(_: AdminDep, ingest: IngestServiceDep) -> list[CollectionModel]:
     return [
         CollectionModel(
-            name=c.name,
-            model_id=c.model_id,
-            dim=c.dim,
-            visual_dim=c.visual_dim,
-            points=c.points,
-            created_at=c.created_at,
-            live=c.name == live,
-            building=c.name == building,
+            name=c.info.name,
+            model_id=c.info.model_id,
+            dim=c.info.dim,
+            visual_dim=c.info.visual_dim,
+            points=c.info.points,
+            created_at=c.info.created_at,
+            live=c.live,
+            building=c.building,
         )
-        for c in sorted(runtime.index.list_collections(), key=lambda c: c.created_at)
+        for c in ingest.collections()
     ]
 
 
 @router.delete("/collections/{name}", status_code=204)
-def drop_collection(name: str, _: AdminDep, runtime: RuntimeDep) -> Response:
-    reindex.droppable(runtime.pipeline, name)
-    runtime.index.drop_collection(name)
+def drop_collection(name: str, _: AdminDep, ingest: IngestServiceDep) -> Response:
+    ingest.drop_collection(name)
     return Response(status_code=204)

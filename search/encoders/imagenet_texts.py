@@ -54,7 +54,7 @@ class ClassTextRecipe:
 
 def load_classes() -> list[ImageNetClass]:
     """The 1000 classes in classifier index order, from ``search/data/imagenet_classes.json``."""
-    raw = resources.files("search").joinpath("data/imagenet_classes.json").read_text("utf-8")
+    raw = resources.files("loupe.search").joinpath("data/imagenet_classes.json").read_text("utf-8")
     return [
         ImageNetClass(
             wnid=item["wnid"],
@@ -120,7 +120,7 @@ def build_class_vectors(
 
 def class_vectors_name(*, tower_id: str, recipe: ClassTextRecipe) -> str:
     """File name of the class vectors for a tower, a recipe and the shipped class list."""
-    data = resources.files("search").joinpath("data/imagenet_classes.json").read_bytes()
+    data = resources.files("loupe.search").joinpath("data/imagenet_classes.json").read_bytes()
     return f"imagenet-{tower_id}-{recipe.key()}-{hashlib.sha256(data).hexdigest()[:12]}.npy"
 
 
@@ -159,7 +159,7 @@ def cached_class_vectors(
     classes = load_classes()
     name = class_vectors_name(tower_id=tower_id, recipe=recipe)
     path = cache_dir / name if cache_dir is not None else None
-    for source in (path, resources.files("search").joinpath(f"data/{name}")):
+    for source in (path, resources.files("loupe.search").joinpath(f"data/{name}")):
         found = _read_vectors(source, len(classes)) if source is not None else None
         if found is not None:
             return found

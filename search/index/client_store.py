@@ -33,7 +33,7 @@ from loupe.search.index.base import (
     IndexUnavailable,
     Point,
 )
-from loupe.search.index.filters import (
+from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
     to_client_filter,

@@ -38,7 +38,7 @@ from loupe.search.index.base import (
     Point,
 )
 from loupe.search.index.edge_layout import EdgeLayout, check_name
-from loupe.search.index.filters import (
+from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
     to_edge_filter,

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token-0123456789"

@@ -20,7 +20,7 @@ from schemathesis.schemas import BaseSchema
 from starlette.types import Receive, Scope, Send
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, make_settings, wait_job
 

@@ -23,7 +23,7 @@ from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import ADMIN_TOKEN, make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -112,9 +112,9 @@ def test_failed_canary_keeps_the_old_collection(
 ) -> None:
     before = _live(client)
     expected = [h["id"] for h in search(client, text="a rocket", limit=5)["hits"]]
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    item = runtime.index.retrieve(before["name"], [gallery["flower"]])[0]
-    runtime.blobs.delete(item.payload["sha256"])  # an original lost from the blob store
+    stores = client.app.state.ingest.stores  # type: ignore[attr-defined]
+    item = stores.index.retrieve(before["name"], [gallery["flower"]])[0]
+    stores.blobs.delete(item.payload["sha256"])  # an original lost from the blob store
     started = client.post("/v1/admin/reindex", json={}, headers=AUTH)
     assert started.status_code == 202, started.text
     job = wait_job(client, started.json()["id"])
@@ -128,9 +128,9 @@ def test_failed_canary_keeps_the_old_collection(
 
 
 def test_second_reindex_while_one_runs_is_refused(client: TestClient) -> None:
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    live = runtime.index.resolve_alias(runtime.settings.collection_alias)
-    runtime.index.set_alias(runtime.pipeline.next_alias, live)
+    stores = client.app.state.ingest.stores  # type: ignore[attr-defined]
+    live = client.app.state.ingest.live_collection()  # type: ignore[attr-defined]
+    stores.index.set_alias(stores.pipeline.next_alias, live)
     response = client.post("/v1/admin/reindex", json={}, headers=AUTH)
     assert response.status_code == 409
     assert response.json()["error"]["type"] == "conflict"
