@@ -12,12 +12,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
 
 from loupe.api import errors, metrics
-from loupe.api.routes import admin, health, items, jobs, search
+from loupe.api.access.limits import Limiter
+from loupe.api.access.service import Access, open_key_store
+from loupe.api.routes import admin, health, items, jobs, keys, search
 from loupe.api.watcher import AliasWatcher
 from loupe.ingest.service import IngestService
 from loupe.ingest.stores import Stores
 from loupe.search.encoders import EncoderUnavailable
 from loupe.search.encoders.pool import EncoderPool
+from loupe.search.errors import LoupeError
 from loupe.search.service import SearchService
 from loupe.search.settings import Settings
 from loupe.workers.dispatchers import make_dispatcher
@@ -43,12 +46,20 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            stores = Stores.open(settings, encoders=encoders)
+            stores = Stores.open(settings, role="api", encoders=encoders)
         except EncoderUnavailable as exc:
             log.error("cannot start: %s", exc)
             raise
+        except LoupeError as exc:
+            log.error("%s", exc.message)
+            raise
         ingest = IngestService(
             stores, dispatcher=make_dispatcher(settings, stores.pipeline), settings=settings
+        )
+        app.state.access = Access(open_key_store(settings), admin_token=settings.admin_token)
+        app.state.limiter = Limiter(
+            requests_per_s=settings.key_requests_per_s,
+            upload_bytes_per_hour=settings.key_upload_bytes_per_hour,
         )
         app.state.ingest = ingest
         search = build_search(stores, settings)
@@ -66,6 +77,7 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
         finally:
             app.state.watcher.close()
             search.close()
+            app.state.access.close()
             ingest.close()
 
     app = FastAPI(
@@ -84,9 +96,9 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
-    for module in (health, items, jobs, search, admin):
+    for module in (health, items, jobs, search, admin, keys):
         app.include_router(module.router)
     _static(app)
     return app

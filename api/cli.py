@@ -8,7 +8,7 @@ import logging
 
 import click
 
-COMMANDS = ("serve", "worker", "ingest", "jobs", "search", "reindex", "bench", "eval")
+COMMANDS = ("serve", "worker", "ingest", "jobs", "search", "reindex", "keys", "bench", "eval")
 _MODULES = {
     "serve": "loupe.api.commands.serve",
     "worker": "loupe.api.commands.worker",
@@ -16,6 +16,7 @@ _MODULES = {
     "jobs": "loupe.api.commands.client",
     "search": "loupe.api.commands.client",
     "reindex": "loupe.api.commands.admin",
+    "keys": "loupe.api.commands.keys",
     "bench": "loupe.api.commands.bench",
     "eval": "loupe.api.commands.eval",
 }

@@ -110,6 +110,11 @@ class HitModel(BaseModel):
     original_url: str | None = None
     duplicates: list[str] = Field(default_factory=list)
     vectors: dict[str, list[float]] | None = None
+    match: Literal["strong", "weak", "none"] | None = Field(
+        None,
+        description="Calibrated match to a text query (docs/relevance.md); null for image and "
+        "similar queries. Matching hits come first.",
+    )
 
 
 class SearchResponse(BaseModel):
@@ -118,6 +123,12 @@ class SearchResponse(BaseModel):
     model_id: str
     next_offset: int | None
     no_good_match: bool
+    total_matches: int | None = Field(
+        None, description="Hits that match (strong or weak); null when the query is not judged."
+    )
+    matches_capped: bool = Field(
+        False, description="More matches may exist beyond total_matches (judged window full)."
+    )
 
 
 class TextItemModel(Strict):

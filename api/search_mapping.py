@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Response
 from PIL import Image
@@ -176,7 +176,16 @@ def hit_model(hit: Hit | ResultHit, *, duplicates: list[str] | None = None) -> H
         original_url=f"/v1/items/{hit.id}/original",
         duplicates=duplicates or [],
         vectors=vectors,
+        match=_match(hit),
     )
+
+
+MatchName = Literal["strong", "weak", "none"]
+_MATCHES: dict[str, MatchName] = {"strong": "strong", "weak": "weak", "none": "none"}
+
+
+def _match(hit: Hit | ResultHit) -> MatchName | None:
+    return _MATCHES.get(hit.match or "") if isinstance(hit, ResultHit) else None
 
 
 def result_response(result: SearchResult) -> Response:
@@ -193,4 +202,6 @@ def result_model(result: SearchResult) -> SearchResponse:
         model_id=result.model_id,
         next_offset=result.next_offset,
         no_good_match=result.no_good_match,
+        total_matches=result.total_matches,
+        matches_capped=result.matches_capped,
     )

@@ -87,7 +87,7 @@ def end_to_end_rate(
     timeout_s: float,
 ) -> float:
     """Images/s from planning ``folder`` as a bulk job until every image is searchable."""
-    stores = Stores.open(settings, encoders=pool)
+    stores = Stores.open(settings, role="cli", encoders=pool)
     try:
         with dispatcher_for(stores, settings) as dispatcher:
             ingest = IngestService(stores, dispatcher=dispatcher, settings=settings)

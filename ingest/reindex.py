@@ -50,6 +50,7 @@ def start(pipeline: Pipeline, *, model_spec: str, collection: str, source: str) 
     """Create the shadow collection, turn on dual writes and create the reindex job."""
     if pipeline.index.resolve_alias(pipeline.next_alias) is not None:
         raise Conflict("a reindex is already running; wait for it or cancel its job")
+    pipeline.check_space()
     encoder = pipeline.encoders.register(model_spec)
     encoder.load()
     pipeline.index.create_collection(

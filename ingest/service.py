@@ -87,6 +87,7 @@ class IngestService:
     def bulk(self, source: str, *, tags: list[str], metadata: dict[str, Any]) -> Job:
         """A bulk job over a folder, archive or manifest under ``LOUPE_INGEST_ROOTS``."""
         dispatcher = self._ready_dispatcher()
+        self.stores.pipeline.check_space()
         path, units = plan_source(
             source,
             roots=self._settings.ingest_roots,
@@ -101,8 +102,8 @@ class IngestService:
         dispatcher.submit(job.id, [u.seq for u in units])
         return self.stores.jobs.get(job.id)
 
-    def retry(self, job_id: str) -> Job:
-        """Queue the failed units of a job again."""
+    def retry(self, job_id: str) -> tuple[Job, int]:
+        """Queue the failed units of a job again: the job and how many units went back."""
         self._dispatcher()
         job = self.stores.jobs.get(job_id)
         if job.state is JobState.CANCELLED:
@@ -111,18 +112,20 @@ class IngestService:
         seqs = self.stores.jobs.retry_failed(job_id)
         if seqs:
             dispatcher.submit(job_id, seqs)
-        return self.stores.jobs.get(job_id)
+        return self.stores.jobs.get(job_id), len(seqs)
 
-    def cancel(self, job_id: str) -> Job:
-        """Stop a job that has not finished (a reindex also stops its dual writes)."""
+    def cancel(self, job_id: str) -> tuple[Job, bool]:
+        """Stop a job that has not finished (a reindex also stops its dual writes): the job and
+        whether this call cancelled it (False: it had already finished)."""
         job = self.stores.jobs.get(job_id)
-        if job.state not in FINAL_STATES:
+        cancelled = job.state not in FINAL_STATES
+        if cancelled:
             self.stores.jobs.set_state(job_id, JobState.CANCELLED)
             if job.kind is JobKind.REINDEX:
                 self.stores.index.delete_alias(self.stores.pipeline.next_alias)
-        return self.stores.jobs.get(job_id)
+        return self.stores.jobs.get(job_id), cancelled
 
-    def delete_item(self, item_id: str) -> None:
+    def delete_item(self, item_id: str) -> Hit:
         """Remove the item from every collection, its original and its cached thumbnails."""
         hit = self.item(item_id)
         index = self.stores.index
@@ -132,6 +135,7 @@ class IngestService:
         self.stores.blobs.delete(key)
         for cached in self._thumbs.cache_dir.glob(f"{key}-*"):
             cached.unlink(missing_ok=True)
+        return hit
 
     def start_reindex(self, *, model: str | None, batch_size: int | None) -> Job:
         """Re-embed every live item into a new collection with ``model`` (default: the live
@@ -210,7 +214,8 @@ class IngestService:
     # -- health ----------------------------------------------------------------------------
 
     def readiness(self) -> dict[str, str]:
-        """``index`` and ``queue`` checks: "ok" or what is wrong."""
+        """``index``, ``queue`` and ``storage`` checks: "ok" or what is wrong (storage: ok, low
+        or full)."""
         checks: dict[str, str] = {}
         try:
             checks["index"] = "ok" if self.live_collection() else "no live collection"
@@ -223,6 +228,8 @@ class IngestService:
             checks["queue"] = "ok"
         except Unavailable:
             checks["queue"] = "unreachable"
+        storage = self.stores.storage.state() if self.stores.storage is not None else None
+        checks["storage"] = storage.level.value if storage is not None else "ok"
         return checks
 
     def queue_depth(self) -> int | None:

@@ -48,6 +48,7 @@ def image_specs(
     metadata: dict[str, Any],
 ) -> list[ItemSpec]:
     """Validate all files before storing any: one bad file refuses the request."""
+    pipeline.check_space(sum(len(f.data) for f in files))
     infos = []
     for number, upload in enumerate(files, start=1):
         try:
@@ -71,6 +72,7 @@ def image_specs(
 
 
 def text_specs(pipeline: Pipeline, items: Sequence[TextItem]) -> list[ItemSpec]:
+    pipeline.check_space(sum(len(i.text) * 4 for i in items))
     specs = []
     for number, item in enumerate(items, start=1):
         try:

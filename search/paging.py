@@ -96,7 +96,7 @@ def next_size(size: int, leaders: int, wanted: int) -> int:
     return max(size * 2, estimate)
 
 
-def result_hit(group: Group, with_vectors: bool) -> ResultHit:
+def result_hit(group: Group, with_vectors: bool, match: str | None = None) -> ResultHit:
     """The API-facing hit of a group: its leader, the folded ids, vectors when asked."""
     hit = group.leader
     modality = hit.payload.get("modality")
@@ -107,4 +107,5 @@ def result_hit(group: Group, with_vectors: bool) -> ResultHit:
         payload=hit.payload,
         duplicates=list(group.duplicates),
         vectors=hit.vectors if with_vectors else None,
+        match=match,
     )

@@ -65,7 +65,9 @@ class SearchQuery:
 @dataclass(frozen=True, slots=True)
 class ResultHit:
     """One (folded) hit. ``duplicates`` holds the ids of near-identical items folded under it
-    (best first, among the candidates fetched for the page); ``vectors`` only when asked."""
+    (best first, among the candidates fetched for the page); ``vectors`` only when asked;
+    ``match`` is its calibrated match (``search.calibration.Match`` value: strong, weak, none),
+    None when the query is not calibrated (image and similar queries)."""
 
     id: str
     score: float
@@ -73,19 +75,27 @@ class ResultHit:
     payload: dict[str, Any]
     duplicates: list[str] = field(default_factory=list)
     vectors: dict[str, NDArray[np.float32]] | None = None
+    match: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     """A page of hits. ``took_ms`` is measured server-side; ``next_offset`` is None on the last
     page; ``no_good_match`` flags a page whose best match is below the calibrated cut (the hits
-    are still returned, so the UI can show them dimmed)."""
+    are still returned, so the UI can show them dimmed).
+
+    A calibrated query ranks its matching hits (``match`` strong or weak) before the others;
+    ``total_matches`` counts them among the judged candidates (None when not calibrated), and
+    ``matches_capped`` says the judged window ended while still finding matches, so there may be
+    more than ``total_matches``."""
 
     hits: list[ResultHit]
     took_ms: float
     model_id: str
     next_offset: int | None
     no_good_match: bool
+    total_matches: int | None = None
+    matches_capped: bool = False
 
 
 def check_text(text: str, *, max_chars: int, what: str = "text") -> str:

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from loupe.search.cache import QueryCache
-from loupe.search.calibration import Calibrator
+from loupe.search.calibration import Calibrator, Match
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from loupe.search.encoders.base import Encoder
 from loupe.search.encoders.text_batcher import TextBatcher
@@ -45,6 +45,7 @@ from loupe.search.index.base import (
     ModelMismatch,
     VectorIndex,
 )
+from loupe.search.matching import judge
 from loupe.search.paging import PageRequest, fetch_page, result_hit
 from loupe.search.query import (
     SearchQuery,
@@ -281,21 +282,28 @@ class SearchService:
             text_duplicate_threshold=self._text_duplicate_threshold,
             max_candidates=self._max_candidates,
         )
-        page = groups[plan.offset : plan.offset + plan.limit]
         more = len(groups) > plan.offset + plan.limit
-        if not hits:
-            weak = True
-        elif calibrated:
-            candidates = [h.vectors[SEMANTIC] for h in hits if h.vectors and SEMANTIC in h.vectors]
-            weak = self._calibrator.is_weak(live.collection, live.encoder, plan.vector, candidates)
-        else:
-            weak = False
+        judged = None
+        if calibrated:
+            judged = judge(
+                self._calibrator.reference(live.collection, live.encoder),
+                top_k=self._calibrator.top_k,
+                query=plan.vector,
+                hits=hits,
+                groups=groups,
+            )
+            groups = judged.groups
+        matches: dict[str, Match] = judged.matches if judged else {}
+        total = judged.total if judged else None
+        page = groups[plan.offset : plan.offset + plan.limit]
         return SearchResult(
-            hits=[result_hit(group, plan.with_vectors) for group in page],
+            hits=[result_hit(g, plan.with_vectors, matches.get(g.leader.id)) for g in page],
             took_ms=(time.perf_counter() - started) * 1000.0,
             model_id=live.encoder.model_id,
             next_offset=plan.offset + plan.limit if more else None,
-            no_good_match=weak,
+            no_good_match=not hits or total == 0,
+            total_matches=total,
+            matches_capped=judged.capped if judged else False,
         )
 
     def close(self) -> None:

@@ -41,7 +41,7 @@ class StoresHolder:
             if self._stores is None:
                 from loupe.ingest.stores import Stores
 
-                self._stores = Stores.open(self.settings)
+                self._stores = Stores.open(self.settings, role="worker")
             return self._stores
 
     def close(self) -> None:

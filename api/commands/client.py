@@ -23,6 +23,13 @@ url_option = click.option(
     help="The Loupe API (env LOUPE_URL).",
 )
 
+key_option = click.option(
+    "--key",
+    envvar="LOUPE_API_KEY",
+    default=None,
+    help="An API key, when the server needs one (env LOUPE_API_KEY).",
+)
+
 
 def _files(paths: tuple[str, ...]) -> list[Path]:
     found: list[Path] = []
@@ -53,14 +60,20 @@ def _progress() -> Progress:
 @click.option("--batch", default=32, show_default=True, help="Files per upload request.")
 @click.option("--wait", is_flag=True, help="Wait until the items are searchable.")
 @url_option
+@key_option
 def ingest_command(
-    paths: tuple[str, ...], tags: tuple[str, ...], batch: int, wait: bool, url: str
+    paths: tuple[str, ...],
+    tags: tuple[str, ...],
+    batch: int,
+    wait: bool,
+    url: str,
+    key: str | None,
 ) -> None:
     """Upload image files or folders to a running Loupe."""
     files = _files(paths)
     if not files:
         raise click.UsageError("no image files found")
-    client = LoupeClient(url)
+    client = LoupeClient(url, token=key)
     jobs: list[str] = []
     counts = {"queued": 0, "duplicate": 0, "refused": 0}
     with _progress() as progress:
@@ -121,9 +134,10 @@ def _wait_all(client: LoupeClient, jobs: list[str], progress: Progress) -> None:
 @click.argument("job_id", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @url_option
-def jobs_command(job_id: str | None, as_json: bool, url: str) -> None:
+@key_option
+def jobs_command(job_id: str | None, as_json: bool, url: str, key: str | None) -> None:
     """List jobs, or show one job with its errors."""
-    client = LoupeClient(url)
+    client = LoupeClient(url, token=key)
     jobs = [client.job(job_id)] if job_id else client.call("GET", "/v1/jobs")["jobs"]
     if as_json:
         click.echo(json.dumps(jobs if not job_id else jobs[0], indent=2))
@@ -154,13 +168,19 @@ def jobs_command(job_id: str | None, as_json: bool, url: str) -> None:
 @click.option("--limit", default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON answer.")
 @url_option
+@key_option
 def search_command(
-    text: str | None, image: str | None, limit: int, as_json: bool, url: str
+    text: str | None,
+    image: str | None,
+    limit: int,
+    as_json: bool,
+    url: str,
+    key: str | None,
 ) -> None:
     """Search by words, by a photo, or both."""
     if not text and not image:
         raise click.UsageError("give a text, --image FILE, or both")
-    client = LoupeClient(url)
+    client = LoupeClient(url, token=key)
     try:
         if image:
             data = {"options": json.dumps({"limit": limit})}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field, StrictInt, StrictStr
 
-from loupe.api.deps import AdminDep, IngestServiceDep, WatcherDep
+from loupe.api.access import audit
+from loupe.api.deps import IngestServiceDep, LibraryAdminDep, WatcherDep
 from loupe.api.routes.jobs import job_model
 from loupe.api.schemas import JobModel, Strict
 
@@ -39,21 +40,29 @@ class RollbackResponse(Strict):
 
 @router.post("/reindex", status_code=202, response_model=JobModel)
 def start_reindex(
-    _: AdminDep, ingest: IngestServiceDep, body: ReindexRequest | None = None
+    _: LibraryAdminDep,
+    ingest: IngestServiceDep,
+    request: Request,
+    body: ReindexRequest | None = None,
 ) -> JobModel:
     body = body or ReindexRequest()
-    return job_model(ingest.start_reindex(model=body.model, batch_size=body.batch_size))
+    job = ingest.start_reindex(model=body.model, batch_size=body.batch_size)
+    audit.request_done(request, "reindex", ids=[job.id], model=str(job.meta["model"]))
+    return job_model(job)
 
 
 @router.post("/rollback", response_model=RollbackResponse)
-def rollback(_: AdminDep, ingest: IngestServiceDep, watcher: WatcherDep) -> RollbackResponse:
+def rollback(
+    _: LibraryAdminDep, ingest: IngestServiceDep, watcher: WatcherDep, request: Request
+) -> RollbackResponse:
     previous, live = ingest.rollback()
     watcher.check_now()
+    audit.request_done(request, "rollback", ids=[], previous=previous, live=live)
     return RollbackResponse(previous=previous, live=live)
 
 
 @router.get("/collections", response_model=list[CollectionModel])
-def collections(_: AdminDep, ingest: IngestServiceDep) -> list[CollectionModel]:
+def collections(_: LibraryAdminDep, ingest: IngestServiceDep) -> list[CollectionModel]:
     return [
         CollectionModel(
             name=c.info.name,
@@ -70,6 +79,9 @@ def collections(_: AdminDep, ingest: IngestServiceDep) -> list[CollectionModel]:
 
 
 @router.delete("/collections/{name}", status_code=204)
-def drop_collection(name: str, _: AdminDep, ingest: IngestServiceDep) -> Response:
+def drop_collection(
+    name: str, _: LibraryAdminDep, ingest: IngestServiceDep, request: Request
+) -> Response:
     ingest.drop_collection(name)
+    audit.request_done(request, "collection.drop", ids=[], collection=name)
     return Response(status_code=204)

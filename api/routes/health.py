@@ -21,10 +21,11 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(ingest: IngestServiceDep, request: Request) -> JSONResponse:
-    """Encoder loaded, index reachable, broker reachable (when configured)."""
+    """Encoder loaded, index reachable, broker reachable (when configured), and room on disk
+    (storage ok or low; full = writes refused, so not ready)."""
     checks = {"encoder": "ok" if request.app.state.search is not None else "loading"}
     checks |= ingest.readiness()
-    ready = all(v == "ok" for v in checks.values())
+    ready = all(v == "ok" or (k, v) == ("storage", "low") for k, v in checks.items())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 

@@ -12,7 +12,10 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from loupe.api.deps import IngestServiceDep, SearchServiceDep, SettingsDep
+from loupe.api.access import audit
+from loupe.api.access.keys import Principal
+from loupe.api.access.limits import Limiter
+from loupe.api.deps import IngestServiceDep, ReaderDep, SearchServiceDep, SettingsDep, WriterDep
 from loupe.api.schemas import (
     AcceptedModel,
     FilterModel,
@@ -44,7 +47,14 @@ def _labels(tags_raw: list[str], metadata_raw: str | None) -> tuple[list[str], d
     return tags, metadata
 
 
-async def _upload_files(request: Request, ingest: IngestService, settings: Settings) -> Upload:
+def _charge(request: Request, writer: Principal, size: int) -> None:
+    limiter: Limiter = request.app.state.limiter
+    limiter.upload(writer, size)
+
+
+async def _upload_files(
+    request: Request, ingest: IngestService, settings: Settings, writer: Principal
+) -> Upload:
     limit = settings.max_files_per_request
     try:
         form = await request.form(max_files=limit + 1, max_fields=200)
@@ -66,6 +76,7 @@ async def _upload_files(request: Request, ingest: IngestService, settings: Setti
                     f"{f.filename or 'a file'} is larger than {settings.max_upload_bytes} bytes"
                 )
             uploads.append(UploadFile(f.filename, f.content_type, data))
+        _charge(request, writer, sum(len(u.data) for u in uploads))
         tags, metadata = _labels(
             [v for v in form.getlist("tags") if isinstance(v, str)],
             v if isinstance(v := form.get("metadata"), str) else None,
@@ -75,9 +86,11 @@ async def _upload_files(request: Request, ingest: IngestService, settings: Setti
     return await run_in_threadpool(ingest.upload_images, uploads, tags=tags, metadata=metadata)
 
 
-async def _upload_texts(request: Request, ingest: IngestService) -> Upload:
+async def _upload_texts(request: Request, ingest: IngestService, writer: Principal) -> Upload:
     try:
-        body = TextItemsRequest.model_validate_json(await request.body())
+        raw = await request.body()
+        _charge(request, writer, len(raw))
+        body = TextItemsRequest.model_validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "body"
@@ -88,17 +101,24 @@ async def _upload_texts(request: Request, ingest: IngestService) -> Upload:
 
 @router.post("", status_code=202, response_model=UploadResponse)
 async def upload(
-    request: Request, ingest: IngestServiceDep, settings: SettingsDep
+    request: Request, writer: WriterDep, ingest: IngestServiceDep, settings: SettingsDep
 ) -> UploadResponse:
     """Multipart ``files`` (images; optional ``tags``, ``metadata`` JSON) or JSON
     ``{"items": [{"text": ..., "tags": [...], "metadata": {...}}]}``."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
-        done = await _upload_files(request, ingest, settings)
+        done = await _upload_files(request, ingest, settings, writer)
     elif ctype.startswith("application/json"):
-        done = await _upload_texts(request, ingest)
+        done = await _upload_texts(request, ingest, writer)
     else:
         raise InvalidInput("send multipart/form-data with 'files', or JSON with 'items'")
+    audit.request_done(
+        request,
+        "upload",
+        ids=[a.id for a in done.items if a.status == "queued"],
+        job_id=done.job.id if done.job else None,
+        duplicates=sum(a.status == "duplicate" for a in done.items),
+    )
     return UploadResponse(
         job_id=done.job.id if done.job else None,
         items=[AcceptedModel(id=a.id, status=a.status, filename=a.filename) for a in done.items],
@@ -106,7 +126,7 @@ async def upload(
 
 
 @router.get("/{item_id}", response_model=ItemModel)
-def get_item(item_id: str, ingest: IngestServiceDep) -> ItemModel:
+def get_item(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> ItemModel:
     hit = ingest.item(item_id)
     payload = hit.payload
     return ItemModel(
@@ -119,12 +139,12 @@ def get_item(item_id: str, ingest: IngestServiceDep) -> ItemModel:
 
 
 @router.get("/{item_id}/thumbnail")
-def thumbnail(item_id: str, ingest: IngestServiceDep) -> Response:
+def thumbnail(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> Response:
     return Response(ingest.thumbnail(item_id), media_type="image/webp", headers=NOSNIFF)
 
 
 @router.get("/{item_id}/original")
-def original(item_id: str, ingest: IngestServiceDep) -> Response:
+def original(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> Response:
     found = ingest.original(item_id)
     mime = "text/plain; charset=utf-8" if found.mime == "text/plain" else found.mime
     return Response(found.data, media_type=mime, headers=NOSNIFF)
@@ -133,6 +153,7 @@ def original(item_id: str, ingest: IngestServiceDep) -> Response:
 @router.get("/{item_id}/similar", response_model=SearchResponse)
 def similar(
     item_id: str,
+    reader: ReaderDep,
     search: SearchServiceDep,
     limit: int = Query(20, ge=1, le=200),
     offset: int = Query(0, ge=0, le=10_000),
@@ -143,6 +164,9 @@ def similar(
 
 
 @router.delete("/{item_id}", status_code=204)
-def delete_item(item_id: str, ingest: IngestServiceDep) -> Response:
+def delete_item(
+    item_id: str, writer: WriterDep, ingest: IngestServiceDep, request: Request
+) -> Response:
     ingest.delete_item(item_id)
+    audit.request_done(request, "delete", ids=[item_id])
     return Response(status_code=204)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from loupe.api.deps import IngestServiceDep
+from loupe.api.access import audit
+from loupe.api.deps import IngestServiceDep, ReaderDep, WriterDep
 from loupe.api.schemas import JobErrorModel, JobList, JobModel, JobRequest
 from loupe.ingest.jobs import Job
 
@@ -31,26 +32,40 @@ def job_model(job: Job) -> JobModel:
 
 
 @router.post("", status_code=202, response_model=JobModel)
-def create_job(body: JobRequest, ingest: IngestServiceDep) -> JobModel:
+def create_job(
+    body: JobRequest, writer: WriterDep, ingest: IngestServiceDep, request: Request
+) -> JobModel:
     job = ingest.bulk(body.source.path, tags=body.tags, metadata=dict(body.metadata))
+    audit.request_done(request, "job.create", ids=[job.id], source=body.source.path)
     return job_model(job)
 
 
 @router.get("", response_model=JobList)
-def list_jobs(ingest: IngestServiceDep, limit: int = Query(50, ge=1, le=500)) -> JobList:
+def list_jobs(
+    reader: ReaderDep, ingest: IngestServiceDep, limit: int = Query(50, ge=1, le=500)
+) -> JobList:
     return JobList(jobs=[job_model(j) for j in ingest.recent_jobs(limit=limit)])
 
 
 @router.get("/{job_id}", response_model=JobModel)
-def get_job(job_id: str, ingest: IngestServiceDep) -> JobModel:
+def get_job(job_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> JobModel:
     return job_model(ingest.job(job_id))
 
 
 @router.post("/{job_id}/retry", status_code=202, response_model=JobModel)
-def retry_job(job_id: str, ingest: IngestServiceDep) -> JobModel:
-    return job_model(ingest.retry(job_id))
+def retry_job(
+    job_id: str, writer: WriterDep, ingest: IngestServiceDep, request: Request
+) -> JobModel:
+    job, units = ingest.retry(job_id)
+    audit.request_done(request, "job.retry", ids=[job_id], units=units)
+    return job_model(job)
 
 
 @router.post("/{job_id}/cancel", response_model=JobModel)
-def cancel_job(job_id: str, ingest: IngestServiceDep) -> JobModel:
-    return job_model(ingest.cancel(job_id))
+def cancel_job(
+    job_id: str, writer: WriterDep, ingest: IngestServiceDep, request: Request
+) -> JobModel:
+    job, cancelled = ingest.cancel(job_id)
+    if cancelled:
+        audit.request_done(request, "job.cancel", ids=[job_id])
+    return job_model(job)

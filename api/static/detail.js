@@ -1,6 +1,6 @@
 // The detail dialog: the original, its metadata, and "more like this".
 
-import { api } from "./api.js";
+import { api, setImageSource } from "./api.js";
 import { announce, el, formatBytes, formatTime, hitLabel, resultCard } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -31,9 +31,11 @@ function renderMeta(item) {
 }
 
 function renderMedia(hit) {
-  const media = hit.modality === "image"
-    ? el("img", { src: hit.original_url, alt: hitLabel(hit) })
-    : el("blockquote.text-full", {}, hit.text || "");
+  let media = el("blockquote.text-full", {}, hit.text || "");
+  if (hit.modality === "image") {
+    media = el("img", { alt: hitLabel(hit) });
+    setImageSource(media, hit.original_url);
+  }
   $("detail-media").replaceChildren(media);
 }
 

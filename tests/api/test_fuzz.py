@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from loupe.api.app import create_app
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
-from tests.api.conftest import ADMIN_TOKEN, make_settings, wait_job
+from tests.api.conftest import AUTH, make_settings, wait_job
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def app_client(
 ) -> Iterator[TestClient]:
     """The real app, running (lifespan entered), with a photo and a text stored."""
     data_dir = tmp_path_factory.mktemp("fuzz") / "data"
-    with TestClient(create_app(make_settings(data_dir), encoders=encoders)) as client:
+    with TestClient(create_app(make_settings(data_dir), encoders=encoders), headers=AUTH) as client:
         photo = ("files", ("cat.jpg", (sample_dir / "cat.jpg").read_bytes(), "image/jpeg"))
         for response in (
             client.post("/v1/items", files=[photo]),
@@ -76,7 +76,7 @@ def api_schema(app_client: TestClient) -> BaseSchema:
 @pytest.mark.parametrize(("method", "path"), _operations())
 def test_no_server_errors(api_schema: BaseSchema, method: str, path: str) -> None:
     operation = api_schema[path][method]
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"} if path.startswith("/v1/admin") else None
+    headers = AUTH
     cases = st.one_of(
         operation.as_strategy(GenerationMode.POSITIVE),
         operation.as_strategy(GenerationMode.NEGATIVE),

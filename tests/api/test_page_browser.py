@@ -20,11 +20,18 @@ import httpx
 import pytest
 import uvicorn
 from PIL import Image
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Dialog,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from loupe.api.app import create_app
 from loupe.search.encoders.pool import EncoderPool
-from tests.api.conftest import ADMIN_TOKEN, make_settings
+from tests.api.conftest import ADMIN_TOKEN, AUTH, make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -82,7 +89,7 @@ def site(
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
     url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, timeout=60) as http:
+    with httpx.Client(base_url=url, timeout=60, headers=AUTH) as http:
         paths = sorted(sample_dir.glob("*.jpg"))
         files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in paths]
         answer = http.post("/v1/items", files=files, data={"tags": "sample"}).json()
@@ -145,10 +152,16 @@ def _open(
     width: int = 1280,
     height: int = 860,
     dark: bool = False,
+    key: str | None = ADMIN_TOKEN,
 ) -> Page:
     context = browser.new_context(
         viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light"
     )
+    if key is not None:  # the server is closed (it has an admin token): the tab holds a key
+        context.add_init_script(
+            f"if (!sessionStorage.getItem('loupe.adminToken')) "
+            f"sessionStorage.setItem('loupe.adminToken', {key!r})"
+        )
     page = context.new_page()
     watch.attach(page)
     page.goto(url)
@@ -219,7 +232,7 @@ def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
 
 def test_no_good_match_is_said_and_hits_are_dimmed(page: Page, base_url: str, watch: Watch) -> None:
     query = "quantum chromodynamics lecture notes"
-    answer = httpx.post(f"{base_url}/v1/search", json={"text": query}).json()
+    answer = httpx.post(f"{base_url}/v1/search", json={"text": query}, headers=AUTH).json()
     assert answer["no_good_match"], "precondition: the API finds no good match"
     assert answer["hits"]
     page.fill("#q", query)
@@ -344,8 +357,10 @@ def test_jobs_view_lists_errors_and_retries(page: Page, site: Site, watch: Watch
     folder.mkdir()
     (folder / "good.jpg").write_bytes(_small_photo())
     (folder / "broken.jpg").write_bytes(b"not a photo at all")
-    job = httpx.post(f"{site.url}/v1/jobs", json={"source": {"path": str(folder)}}).json()
-    with httpx.Client(base_url=site.url) as http:
+    job = httpx.post(
+        f"{site.url}/v1/jobs", json={"source": {"path": str(folder)}}, headers=AUTH
+    ).json()
+    with httpx.Client(base_url=site.url, headers=AUTH) as http:
         _wait_job(http, job["id"])
     page.click("nav a[href='#jobs']")
     card = f"#job-list li[data-id='{job['id']}']"
@@ -369,11 +384,12 @@ def _small_photo() -> bytes:
 
 
 def test_admin_lists_collections_and_runs_a_reindex(page: Page, watch: Watch) -> None:
+    page.evaluate("sessionStorage.clear()")  # this tab starts with no key
     page.click("nav a[href='#admin']")
     assert page.is_hidden("#admin-panel")
     page.fill("#token", "not-the-token")
     page.press("#token", "Enter")
-    wait_text(page, "#status", "the admin token is wrong")
+    wait_text(page, "#status", "the API key is unknown or revoked")
     assert page.is_hidden("#admin-panel")
     assert page.evaluate("sessionStorage.getItem('loupe.adminToken')") is None
     assert [r.split(" ")[0] for r in watch.refusals] == ["401"]
@@ -424,7 +440,7 @@ def test_texts_page_in_as_you_scroll_and_filter_by_modality(
     page: Page, base_url: str, watch: Watch
 ) -> None:
     items = [{"text": text} for text in NOTES]
-    with httpx.Client(base_url=base_url, timeout=60) as http:
+    with httpx.Client(base_url=base_url, timeout=60, headers=AUTH) as http:
         _wait_job(http, http.post("/v1/items", json={"items": items}).json()["job_id"])
     page.select_option("#modality", "text")
     page.fill("#q", "growing vegetables in the garden")
@@ -487,3 +503,29 @@ NOTES = [
     "Use a cast iron pan to sear the steak on high heat.",
     "The library returns desk moved to the second floor.",
 ]
+
+
+def test_a_closed_server_asks_for_a_key_once_and_the_tab_keeps_it(
+    browser: Browser, base_url: str, watch: Watch
+) -> None:
+    page = _open(browser, base_url + "/", watch, key=None)
+    asked: list[str] = []
+
+    def give_key(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept(ADMIN_TOKEN)
+
+    page.on("dialog", give_key)
+    search_for(page, "a cat", "cat.jpg")
+    assert len(asked) == 1 and "needs an API key" in asked[0]
+    assert page.evaluate("sessionStorage.getItem('loupe.adminToken')") == ADMIN_TOKEN
+    assert page.evaluate("localStorage.length") == 0
+    page.wait_for_function(
+        "document.querySelector('#results li:first-child img')?.naturalWidth > 0"
+    )
+    page.click("#results li:first-child .tile")
+    page.wait_for_function("document.querySelector('#detail-media img')?.naturalWidth > 0")
+    assert [r.split(" ")[0] for r in watch.refusals] == ["401"]
+    assert "/v1/search" in watch.refusals[0]
+    page.context.close()
+    assert watch.problems == []

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import ADMIN_TOKEN, search, top_stems, wait_job
+from tests.extras import needs_clip
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -37,6 +38,7 @@ def _wait_model(client: TestClient, model_prefix: str) -> dict[str, Any]:
     raise AssertionError("searches never switched to the new model")
 
 
+@needs_clip  # migrates to bundled:en (MiniLM runs through sentence-transformers)
 def test_migration_while_searching_and_uploading(
     client: TestClient,
     gallery: dict[str, str],

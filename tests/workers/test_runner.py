@@ -26,7 +26,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def stores(settings: Settings, encoders: EncoderPool) -> Iterator[Stores]:
-    opened = Stores.open(settings, encoders=encoders)
+    opened = Stores.open(settings, role="cli", encoders=encoders)
     yield opened
     opened.close()
 

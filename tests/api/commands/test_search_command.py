@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 def live_url(
     tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, encoders: EncoderPool
 ) -> Iterator[str]:
-    settings = make_settings(tmp_path_factory.mktemp("search-cli"))
+    settings = make_settings(tmp_path_factory.mktemp("search-cli"), admin_token=None)  # open
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, encoders=encoders), log_level="warning")
     )

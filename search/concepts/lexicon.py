@@ -1,0 +1,167 @@
+"""The shipped word → concept bridge (``search/data/concepts.json.gz``, built by
+``scripts/build_concepts.py`` from WordNet 3.0 and CC-CEDICT) and the query-side word finding.
+
+English: lower-cased word runs; the longest run of up to ``MAX_PHRASE`` words that is a WordNet
+noun lemma wins ("sports car", "golden retriever"), with WordNet's noun morphology on the last
+word (exceptions such as "mice", then the detachment rules: "cars", "boxes", "puppies").
+Chinese: ``jieba`` segments runs of CJK characters; a segment in CC-CEDICT's noun glosses gives
+its English lemmas; an unknown segment is searched for the longest known words of two or more
+characters inside it.
+Function words of either language (a small closed list) never become concepts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+DATA_FILE = "data/concepts.json.gz"
+MAX_PHRASE = 4
+_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_DETACH = (
+    ("ses", "s"),
+    ("xes", "x"),
+    ("zes", "z"),
+    ("ches", "ch"),
+    ("shes", "sh"),
+    ("men", "man"),
+    ("ies", "y"),
+    ("s", ""),
+)
+# Closed-class words that WordNet also lists as nouns ("a" = vitamin A, "in" = inch, ...).
+_EN_STOP_WORDS = (
+    "a an the and or but of on in at to for by from with without into onto over under near "
+    "some any this that these those it its is are be been being was were my your our their his "
+    "her i me we you he she they them us one no not as so very"
+)
+EN_STOP = frozenset(_EN_STOP_WORDS.split(" "))
+ZH_STOP = frozenset("的了在上下里中和与或是有个只张一两几这那些着过把被从向对很也都又及其之于")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word of the query that names concepts: ``text`` as typed, the English ``lemmas``
+    it stands for (alternatives, best first)."""
+
+    text: str
+    lemmas: tuple[str, ...]
+
+
+class Lexicon:
+    """Loaded bridge data; ``terms(text)`` finds the concept-naming words of a query."""
+
+    def __init__(self, data: dict[str, Any], *, jieba_cache: Path | None = None) -> None:
+        self.classes: list[str] = data["classes"]
+        self.closure: dict[str, list[list[int]]] = data["closure"]
+        self.parents: dict[str, list[str]] = data["parents"]
+        self.lemmas: dict[str, list[list[Any]]] = data["lemmas"]
+        self.exceptions: dict[str, str] = data["exceptions"]
+        self.zh: dict[str, list[str]] = data["zh"]
+        self.zh_names: list[list[str]] = data["zh_names"]
+        self._jieba_cache = jieba_cache
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def shipped(cls, *, jieba_cache: Path | None = None) -> Lexicon:
+        blob = resources.files("loupe.search").joinpath(DATA_FILE).read_bytes()
+        return cls(json.loads(gzip.decompress(blob)), jieba_cache=jieba_cache)
+
+    # -- English ---------------------------------------------------------------------------
+    def lemma_of(self, phrase: str) -> str | None:
+        """``phrase`` as a known noun lemma (itself, or with its last word made singular)."""
+        if phrase in self.lemmas:
+            return phrase
+        head, _, last = phrase.rpartition(" ")
+        bases = [self.exceptions[last]] if last in self.exceptions else []
+        bases += [
+            last[: -len(s)] + e for s, e in _DETACH if last.endswith(s) and len(last) > len(s)
+        ]
+        for base in bases:
+            candidate = f"{head} {base}".strip()
+            if candidate in self.lemmas:
+                return candidate
+        return None
+
+    def english_terms(self, text: str) -> list[Term]:
+        words = _WORD.findall(text.lower().replace("_", " "))
+        terms: list[Term] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+                phrase = " ".join(words[i : i + n])
+                lemma = None if n == 1 and phrase in EN_STOP else self._phrase(phrase)
+                if lemma is not None:
+                    terms.append(Term(phrase, (lemma,)))
+                    i += n
+                    break
+            else:
+                i += 1
+        return terms
+
+    def _phrase(self, phrase: str) -> str | None:
+        found = self.lemma_of(phrase)
+        if found is None and "-" in phrase:
+            found = self.lemma_of(phrase.replace("-", " "))
+        return found
+
+    # -- Chinese ---------------------------------------------------------------------------
+    def chinese_terms(self, text: str) -> list[Term]:
+        terms: list[Term] = []
+        for run in _CJK.findall(text):
+            for segment in self._segment(run):
+                terms.extend(self._zh_words(segment))
+        return terms
+
+    def _zh_words(self, segment: str) -> list[Term]:
+        if segment in ZH_STOP:
+            return []
+        if segment in self.zh:
+            return [Term(segment, tuple(self.zh[segment]))]
+        found: list[Term] = []
+        i = 0
+        while i < len(segment):
+            for n in range(len(segment) - i, 1, -1):
+                piece = segment[i : i + n]
+                if piece in self.zh and piece not in ZH_STOP:
+                    found.append(Term(piece, tuple(self.zh[piece])))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+    def _segment(self, run: str) -> list[str]:
+        tokenizer = self._tokenizer
+        if tokenizer is None:
+            tokenizer = self.load_segmenter()
+        words: list[str] = tokenizer.lcut(run, HMM=False)
+        return words
+
+    def load_segmenter(self) -> Any:
+        """Load jieba's dictionary now (~0.6 s, ~70 MB; cached under ``jieba_cache``)."""
+        with self._lock:
+            if self._tokenizer is None:
+                import logging
+
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                if self._jieba_cache is not None:
+                    self._jieba_cache.mkdir(parents=True, exist_ok=True)
+                    tokenizer.tmp_dir = str(self._jieba_cache)
+                tokenizer.initialize()
+                self._tokenizer = tokenizer
+            return self._tokenizer
+
+    def terms(self, text: str) -> list[Term]:
+        """Concept-naming words of ``text``: English runs, then Chinese runs."""
+        return self.english_terms(text) + (self.chinese_terms(text) if _CJK.search(text) else [])
