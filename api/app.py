@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from loupe.api import errors, metrics
 from loupe.api.access.limits import Limiter
 from loupe.api.access.service import Access, open_key_store
-from loupe.api.routes import admin, health, items, jobs, keys, search
+from loupe.api.routes import admin, health, items, jobs, keys, search, storage
 from loupe.api.watcher import AliasWatcher
 from loupe.ingest.service import IngestService
 from loupe.ingest.stores import Stores
@@ -98,7 +98,7 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
-    for module in (health, items, jobs, search, admin, keys):
+    for module in (health, items, jobs, search, admin, keys, storage):
         app.include_router(module.router)
     _static(app)
     return app

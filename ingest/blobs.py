@@ -25,6 +25,10 @@ def content_key(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def is_key(name: str) -> bool:
+    return bool(_KEY.fullmatch(name))
+
+
 def check_key(key: str) -> str:
     if not _KEY.fullmatch(key):
         raise InvalidInput("a blob key is 64 lowercase hex characters")
@@ -57,9 +61,12 @@ class LocalBlobStore:
         except OSError as exc:
             reraise(exc, where=self.label)
 
-    def _path(self, key: str) -> Path:
+    def path_of(self, key: str) -> Path:
+        """Where the blob ``key`` lives (whether or not it exists)."""
         check_key(key)
         return self.root / key[:2] / key[2:4] / key
+
+    _path = path_of
 
     def put(self, data: bytes) -> str:
         try:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from loupe.ingest.blobs import open_blob_store
 from loupe.ingest.embedding import Embedded, InlineEmbedder
+from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import Unit
 from loupe.ingest.units import Limits
 from loupe.search.encoders.pool import EncoderPool
@@ -73,8 +74,13 @@ def _init(config: ChildConfig) -> None:
         threads=1,
     )
     encoders.default.load()
+    enrichers = build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score)
+    enrichers.load()
     _Child.embedder = InlineEmbedder(
-        blobs=open_blob_store(settings), encoders=encoders, limits=config.limits
+        blobs=open_blob_store(settings),
+        encoders=encoders,
+        limits=config.limits,
+        enrichers=enrichers,
     )
 
 

@@ -3,18 +3,20 @@
 ``InlineEmbedder`` does it in the calling process (a Celery worker, a CLI run). The API server's
 in-process runner uses ``ChildEmbedder`` (``ingest.child_embedder``) instead, which runs the same
 ``embed_units`` in child processes at low CPU priority, so decoding and forward passes never
-take the cores from queries.
+take the cores from queries. The enrichers (OCR, faces, colours) run here too, on the decoded
+image, so they follow ingestion wherever and at whatever priority it runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from loupe.ingest.blobs import BlobStore
+from loupe.ingest.enrich.runner import ENRICH_KEY, Enrichers
 from loupe.ingest.jobs import Unit
 from loupe.ingest.units import Limits, Prepared, materialize
 from loupe.search.encoders import TextRole
@@ -41,10 +43,23 @@ class Embedder(Protocol):
     def close(self) -> None: ...
 
 
+def enrich_prepared(
+    enrichers: Enrichers, prepared: Sequence[tuple[int, Prepared]]
+) -> dict[str, dict[str, Any]]:
+    """The enrichers' payload fields of each image item, by item id (once per item, whatever
+    the number of target models)."""
+    return {p.spec.id: enrichers.run(p.image) for _, p in prepared if p.image is not None}
+
+
 def points_for(
-    encoders: EncoderPool, prepared: Sequence[tuple[int, Prepared]], model_id: str
+    encoders: EncoderPool,
+    prepared: Sequence[tuple[int, Prepared]],
+    model_id: str,
+    *,
+    enriched: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[Point]:
-    """Vectors for the items, with the model of ``model_id``."""
+    """Vectors for the items, with the model of ``model_id``; with ``enriched``, image payloads
+    carry the enrichers' fields under ``enrich``."""
     encoder = encoders.get(model_id)
     images = [p for _, p in prepared if p.image is not None]
     texts = [p for _, p in prepared if p.text is not None]
@@ -57,7 +72,10 @@ def points_for(
             named = {SEMANTIC: vectors.semantic[row]}
             if vectors.visual is not None:
                 named[VISUAL] = vectors.visual[row]
-            points.append(Point(item.spec.id, named, item.spec.payload(model_id=model_id)))
+            payload = item.spec.payload(model_id=model_id)
+            if enriched is not None:
+                payload[ENRICH_KEY] = enriched.get(item.spec.id, {})
+            points.append(Point(item.spec.id, named, payload))
     if texts:
         embedded = encoder.encode_texts([p.text or "" for p in texts], role=TextRole.PASSAGE)
         for row, item in enumerate(texts):
@@ -73,6 +91,7 @@ def embed_units(
     blobs: BlobStore,
     encoders: EncoderPool,
     limits: Limits,
+    enrichers: Enrichers | None = None,
 ) -> Embedded:
     out = Embedded()
     prepared: list[tuple[int, Prepared]] = []
@@ -84,23 +103,37 @@ def embed_units(
         except LoupeError as exc:
             out.failed[unit.seq] = exc.message
     if prepared:
+        enriched = enrich_prepared(enrichers or Enrichers([]), prepared)
         for model_id in dict.fromkeys(model_ids):
-            out.points[model_id] = points_for(encoders, prepared, model_id)
+            out.points[model_id] = points_for(encoders, prepared, model_id, enriched=enriched)
     out.done = [seq for seq, _ in prepared]
     return out
 
 
 class InlineEmbedder:
-    """``embed_units`` in this process."""
+    """``embed_units`` in this process (with ``enrichers`` looking at each image)."""
 
-    def __init__(self, *, blobs: BlobStore, encoders: EncoderPool, limits: Limits) -> None:
+    def __init__(
+        self,
+        *,
+        blobs: BlobStore,
+        encoders: EncoderPool,
+        limits: Limits,
+        enrichers: Enrichers | None = None,
+    ) -> None:
         self.blobs = blobs
         self.encoders = encoders
         self.limits = limits
+        self.enrichers = enrichers or Enrichers([])
 
     def embed(self, units: Sequence[Unit], model_ids: Sequence[str]) -> Embedded:
         return embed_units(
-            units, model_ids, blobs=self.blobs, encoders=self.encoders, limits=self.limits
+            units,
+            model_ids,
+            blobs=self.blobs,
+            encoders=self.encoders,
+            limits=self.limits,
+            enrichers=self.enrichers,
         )
 
     def close(self) -> None:

@@ -196,8 +196,15 @@ class SqliteJobStore:
             errors=errors,
         )
 
-    def recent(self, *, limit: int = 50) -> list[Job]:
-        rows = self._q("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+    def recent(self, *, limit: int = 50, tenant: str | None = None) -> list[Job]:
+        if tenant is None:
+            rows = self._q("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+        else:
+            rows = self._q(
+                "SELECT * FROM jobs WHERE json_extract(meta, '$.tenant') = ? "
+                "ORDER BY created_at DESC LIMIT ?",
+                (tenant, limit),
+            )
         return [self._job(r) for r in rows]
 
     def units(self, job_id: str, seqs: Sequence[int]) -> list[Unit]:

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from loupe.ingest.blobs import BlobStore
-from loupe.ingest.embedding import Embedder, InlineEmbedder, points_for
+from loupe.ingest.embedding import Embedder, InlineEmbedder, enrich_prepared, points_for
+from loupe.ingest.enrich.runner import Enrichers
 from loupe.ingest.jobs import JobKind, JobState, JobStore
 from loupe.ingest.storage import DiskGuard
 from loupe.ingest.units import Limits, Prepared
@@ -44,9 +45,10 @@ class Pipeline:
         alias: str,
         storage: DiskGuard | None = None,
         embedder: Embedder | None = None,
+        enrichers: Enrichers | None = None,
     ) -> None:
-        """``embedder`` does the CPU work (default: in this process; the API server passes a
-        ``ChildEmbedder``)."""
+        """``embedder`` does the CPU work (default: in this process, with ``enrichers``; the API
+        server passes a ``ChildEmbedder``, whose children build their own)."""
         self.storage = storage
         self.blobs = blobs
         self.index = index
@@ -54,7 +56,10 @@ class Pipeline:
         self.encoders = encoders
         self.limits = limits
         self.alias = alias
-        self.embedder = embedder or InlineEmbedder(blobs=blobs, encoders=encoders, limits=limits)
+        self.enrichers = enrichers or Enrichers([])
+        self.embedder = embedder or InlineEmbedder(
+            blobs=blobs, encoders=encoders, limits=limits, enrichers=self.enrichers
+        )
 
     def check_space(self, incoming: int = 0) -> None:
         """StorageFull (507) when new writes would cross the disk's flood watermark."""
@@ -98,6 +103,10 @@ class Pipeline:
         self.jobs.mark(job_id, done=embedded.done, failed=embedded.failed)
         return len(embedded.done)
 
-    def points(self, prepared: Sequence[tuple[int, Prepared]], model_id: str) -> list[Point]:
-        """Vectors for the items, with the model of ``model_id`` (in this process)."""
-        return points_for(self.encoders, prepared, model_id)
+    def points(
+        self, prepared: Sequence[tuple[int, Prepared]], model_id: str, *, enrich: bool = False
+    ) -> list[Point]:
+        """Vectors for the items, with the model of ``model_id`` (in this process); with
+        ``enrich``, payloads carry the enrichers' fields."""
+        enriched = enrich_prepared(self.enrichers, prepared) if enrich else None
+        return points_for(self.encoders, prepared, model_id, enriched=enriched)

@@ -1,10 +1,10 @@
 """The front door of ingestion, as ``search/service.py`` is of queries.
 
 Everything that writes goes through ``IngestService``: uploads (files and texts), bulk jobs,
-retry, cancel, item deletion, reindex, rollback and dropping collections; so do the reads of
-stored items and jobs that routes and CLI commands need. It hands work units to a ``Dispatcher``
-(``workers/`` provides the in-process runner and Celery) and never runs the pipeline itself.
-Routes call this and nothing below it.
+retry, cancel, item deletion, reindex, rollback, dropping collections and fsck repairs; so do
+the reads of stored items and jobs that routes and CLI commands need. It hands work units to a
+``Dispatcher`` (``workers/`` provides the in-process runner and Celery) and never runs the
+pipeline itself. Routes call this and nothing below it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from loupe.ingest import reindex
+from loupe.ingest.blobs import LocalBlobStore
 from loupe.ingest.dispatch import Dispatcher
+from loupe.ingest.fsck import Fsck, FsckReport
 from loupe.ingest.items import Modality
 from loupe.ingest.jobs import FINAL_STATES, Job, JobKind, JobState
 from loupe.ingest.sources import plan_source
@@ -168,6 +170,18 @@ class IngestService:
     def drop_collection(self, name: str) -> None:
         reindex.droppable(self.stores.pipeline, name)
         self.stores.index.drop_collection(name)
+
+    def fsck(self, *, repair: bool, grace_s: float) -> FsckReport:
+        """Blobs against their sha256, points against blobs, jobs against blobs (see
+        ``ingest.fsck``); ``repair`` re-links, removes orphans and leftovers."""
+        blobs = self.stores.blobs
+        return Fsck(
+            blobs=blobs if isinstance(blobs, LocalBlobStore) else None,
+            index=self.stores.index,
+            jobs=self.stores.jobs,
+            thumbs_dir=self._thumbs.cache_dir,
+            grace_s=grace_s,
+        ).run(repair=repair)
 
     # -- reading ---------------------------------------------------------------------------
 

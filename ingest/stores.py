@@ -16,6 +16,7 @@ from typing import Literal
 from loupe.ingest.blobs import BlobStore, open_blob_store
 from loupe.ingest.child_embedder import ChildEmbedder
 from loupe.ingest.embedding import Embedder
+from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import JobStore
 from loupe.ingest.pipeline import Pipeline
 from loupe.ingest.storage import DiskGuard, Level
@@ -190,6 +191,7 @@ class Stores:
             alias=settings.collection_alias,
             embedder=embedder,
             storage=storage,
+            enrichers=build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score),
         )
         return cls(blobs, index, jobs, pool, pipeline, live, storage)
 

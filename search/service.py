@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,8 +36,11 @@ from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from loupe.search.encoders.base import Encoder
 from loupe.search.encoders.text_batcher import TextBatcher
 from loupe.search.errors import NotFound, Overloaded, Unavailable
+from loupe.search.evidence import Evidence, gather, promote
+from loupe.search.evidence import plan as plan_evidence
 from loupe.search.index.base import (
     SEMANTIC,
+    TENANT_FIELD,
     VISUAL,
     CollectionNotFound,
     Filter,
@@ -50,10 +53,12 @@ from loupe.search.paging import PageRequest, fetch_page, result_hit
 from loupe.search.query import (
     SearchQuery,
     SearchResult,
+    Seen,
     check_page,
     check_text,
     combine,
     excluding,
+    for_tenant,
     part_weights,
     validate,
 )
@@ -205,7 +210,7 @@ class SearchService:
             plan = PageRequest(
                 vector=vector,
                 using=SEMANTIC,
-                flt=excluding(query.filter, excluded),
+                flt=excluding(for_tenant(query.filter, query.tenant), excluded),
                 limit=query.limit,
                 offset=query.offset,
                 score_threshold=query.score_threshold,
@@ -213,7 +218,9 @@ class SearchService:
                 with_vectors=query.with_vectors,
                 calibration_k=self._calibrator.top_k if calibrated else 0,
             )
-            return self._run(live, plan, calibrated, started)
+            text_only = calibrated and query.text is not None
+            evidence = plan_evidence(query.text) if text_only and query.text else []
+            return self._run(live, plan, calibrated, started, evidence)
 
     def similar(
         self,
@@ -225,19 +232,21 @@ class SearchService:
         score_threshold: float | None = None,
         collapse_duplicates: bool = True,
         with_vectors: bool = False,
+        tenant: str | None = None,
     ) -> SearchResult:
         """Items like ``item_id`` (never itself), by its ``visual`` vector when the live
-        collection and the item have one, else by ``semantic``. NotFound if no such item."""
+        collection and the item have one, else by ``semantic``. NotFound if no such item (in
+        ``tenant``'s library when one is given; the hits come from it too)."""
         started = time.perf_counter()
         check_page(limit, offset)
         with self._slot():
             live = self._live
-            vectors = self._vectors(live, item_id)
+            vectors = self._vectors(live, item_id, tenant)
             using = VISUAL if live.has_visual and VISUAL in vectors else SEMANTIC
             plan = PageRequest(
                 vector=vectors[using],
                 using=using,
-                flt=excluding(filter, [item_id]),
+                flt=excluding(for_tenant(filter, tenant), [item_id]),
                 limit=limit,
                 offset=offset,
                 score_threshold=score_threshold,
@@ -246,8 +255,10 @@ class SearchService:
             )
             return self._run(live, plan, False, started)
 
-    def _vectors(self, live: _Live, item_id: str) -> dict[str, Vector]:
+    def _vectors(self, live: _Live, item_id: str, tenant: str | None) -> dict[str, Vector]:
         found = self._index.retrieve(live.collection, [item_id], with_vectors=True)
+        if found and tenant is not None and found[0].payload.get(TENANT_FIELD) != tenant:
+            found = []  # another tenant's item does not exist for this one
         vectors = found[0].vectors if found else None
         if not vectors or SEMANTIC not in vectors:
             raise NotFound(f"no item with id {item_id!r}")
@@ -261,18 +272,23 @@ class SearchService:
         if query.text is not None:
             parts.append((text_w, embedded.pop(0)))
         if query.image_id is not None:
-            parts.append((image_w, self._vectors(live, query.image_id)[SEMANTIC]))
+            parts.append((image_w, self._vectors(live, query.image_id, query.tenant)[SEMANTIC]))
         elif query.image is not None:
             encoded = live.encoder.encode_images([query.image.convert("RGB")])
             parts.append((image_w, encoded.semantic[0]))
         negatives = list(embedded)
-        negatives += [self._vectors(live, i)[SEMANTIC] for i in query.negative_ids]
+        negatives += [self._vectors(live, i, query.tenant)[SEMANTIC] for i in query.negative_ids]
         vector = combine(parts, negatives, negative_weight=self._negative_weight)
         excluded = [*([query.image_id] if query.image_id else []), *query.negative_ids]
         return vector, excluded
 
     def _run(
-        self, live: _Live, plan: PageRequest, calibrated: bool, started: float
+        self,
+        live: _Live,
+        plan: PageRequest,
+        calibrated: bool,
+        started: float,
+        evidence: Sequence[Evidence] = (),
     ) -> SearchResult:
         hits, groups = fetch_page(
             self._index,
@@ -282,6 +298,17 @@ class SearchService:
             text_duplicate_threshold=self._text_duplicate_threshold,
             max_candidates=self._max_candidates,
         )
+        held: dict[str, list[Seen]] = {}
+        if evidence:
+            hits, groups, held = gather(
+                self._index,
+                live.collection,
+                plan,
+                hits,
+                evidence,
+                duplicate_threshold=self._duplicate_threshold,
+                text_duplicate_threshold=self._text_duplicate_threshold,
+            )
         more = len(groups) > plan.offset + plan.limit
         judged = None
         if calibrated:
@@ -292,18 +319,26 @@ class SearchService:
                 hits=hits,
                 groups=groups,
             )
+            judged = promote(judged, groups, held) if held else judged
             groups = judged.groups
         matches: dict[str, Match] = judged.matches if judged else {}
         total = judged.total if judged else None
         page = groups[plan.offset : plan.offset + plan.limit]
         return SearchResult(
-            hits=[result_hit(g, plan.with_vectors, matches.get(g.leader.id)) for g in page],
+            hits=[
+                replace(
+                    result_hit(g, plan.with_vectors, matches.get(g.leader.id)),
+                    seen=held.get(g.leader.id, []),
+                )
+                for g in page
+            ],
             took_ms=(time.perf_counter() - started) * 1000.0,
             model_id=live.encoder.model_id,
             next_offset=plan.offset + plan.limit if more else None,
             no_good_match=not hits or total == 0,
             total_matches=total,
             matches_capped=judged.capped if judged else False,
+            total=self._index.count(live.collection, plan.flt) if plan.offset == 0 else None,
         )
 
     def close(self) -> None:

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DEFAULT_ENRICHERS = ("ocr", "faces", "colour")
+KNOWN_ENRICHERS = frozenset({"ocr", "faces", "colour", "objects"})
 _SPACE = r"(?i)^\s*\d+(\.\d+)?\s*(%|[KMGT]?B)?\s*$"
 WEAK_TOKENS = frozenset({"changeme", "change-me", "admin", "secret", "password", "token", ""})
 
@@ -131,6 +133,15 @@ class Settings(BaseSettings):
     query_cache_size: int = Field(2048, ge=0, description="Text query embeddings kept (LRU).")
     thumbnail_px: int = Field(256, ge=32, le=2048, description="Longest side of thumbnails.")
     log_level: str = Field("INFO", description="Python logging level.")
+    enrichers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_ENRICHERS),
+        description="What ingest looks for in each image, comma-separated: ocr (text), faces, "
+        "colour (colours, brightness, night, black-and-white), objects (COCO; needs the optional "
+        "extra loupe[objects], weights of unknown licence). Empty = none.",
+    )
+    ocr_min_score: float = Field(
+        0.8, ge=0, le=1, description="Lines of text read with less confidence are dropped."
+    )
     disk_low_free: str = Field(
         "2GB",
         pattern=_SPACE,
@@ -146,10 +157,18 @@ class Settings(BaseSettings):
         1.0, ge=0, le=60, description="Seconds a free-space measurement is reused."
     )
 
-    @field_validator("ingest_roots", "cors_origins", mode="before")
+    @field_validator("ingest_roots", "cors_origins", "enrichers", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("enrichers")
+    @classmethod
+    def _known_enrichers(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - KNOWN_ENRICHERS)
+        if unknown:
+            raise ValueError(f"unknown enrichers {unknown}; known: {sorted(KNOWN_ENRICHERS)}")
+        return list(dict.fromkeys(value))
 
     @field_validator("admin_token", mode="before")
     @classmethod

@@ -167,6 +167,11 @@ def jobs_command(job_id: str | None, as_json: bool, url: str, key: str | None) -
 @click.option("--image", type=click.Path(exists=True, dir_okay=False), help="A query photo.")
 @click.option("--limit", default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON answer.")
+@click.option("--object", "objects", multiple=True, help="Only photos showing this (repeatable).")
+@click.option("--text-contains", default=None, help="Only photos whose text read contains this.")
+@click.option("--colour", "colours", multiple=True, help="Only photos with this main colour.")
+@click.option("--people-min", type=click.IntRange(min=0), default=None)
+@click.option("--people-max", type=click.IntRange(min=0), default=None)
 @url_option
 @key_option
 def search_command(
@@ -174,16 +179,32 @@ def search_command(
     image: str | None,
     limit: int,
     as_json: bool,
+    objects: tuple[str, ...],
+    text_contains: str | None,
+    colours: tuple[str, ...],
+    people_min: int | None,
+    people_max: int | None,
     url: str,
     key: str | None,
 ) -> None:
-    """Search by words, by a photo, or both."""
+    """Search by words, by a photo, or both; optionally only photos showing some objects, with
+    some text in them, some colours, or so many people."""
     if not text and not image:
         raise click.UsageError("give a text, --image FILE, or both")
+    options: dict[str, object] = {"limit": limit}
+    seen = {
+        "objects": list(objects),
+        "text_contains": text_contains,
+        "colours": list(colours),
+        "people_min": people_min,
+        "people_max": people_max,
+    }
+    if any(v not in (None, []) for v in seen.values()):
+        options["filter"] = {k: v for k, v in seen.items() if v not in (None, [])}
     client = LoupeClient(url, token=key)
     try:
         if image:
-            data = {"options": json.dumps({"limit": limit})}
+            data = {"options": json.dumps(options)}
             if text:
                 data["text"] = text
             path = Path(image)
@@ -194,7 +215,7 @@ def search_command(
                 files={"file": (path.name, path.read_bytes())},
             )
         else:
-            body = client.call("POST", "/v1/search", json={"text": text, "limit": limit})
+            body = client.call("POST", "/v1/search", json={"text": text, **options})
     except ApiError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -202,10 +223,11 @@ def search_command(
     if as_json:
         click.echo(json.dumps(body, indent=2, ensure_ascii=False))
         return
-    table = Table("#", "score", "kind", "item", "id", title=f"{body['took_ms']:.1f} ms")
+    table = Table("#", "score", "kind", "item", "seen", "id", title=f"{body['took_ms']:.1f} ms")
     for rank, hit in enumerate(body["hits"], start=1):
         label = hit.get("filename") or (hit.get("text") or "")[:60]
-        table.add_row(str(rank), f"{hit['score']:.3f}", hit["modality"], label, hit["id"])
+        alt = (hit.get("alt") or {}).get("en") or ""
+        table.add_row(str(rank), f"{hit['score']:.3f}", hit["modality"], label, alt, hit["id"])
     console.print(table)
     if body.get("no_good_match"):
         console.print("[yellow]no good match: these are the nearest items, not good ones[/]")

@@ -135,7 +135,16 @@ def get_item(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> ItemM
         mime=payload.get("mime"),
         size=payload.get("size"),
         model_id=payload.get("model_id"),
+        enrich=_enrich_view(payload),
     )
+
+
+def _enrich_view(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The enrichers' fields as shown to people (the n-gram keywords are an index detail)."""
+    enrich = payload.get("enrich")
+    if not isinstance(enrich, dict):
+        return None
+    return {k: v for k, v in enrich.items() if k != "text_grams"}
 
 
 @router.get("/{item_id}/thumbnail")

@@ -1,5 +1,7 @@
 // The HTTP edge of the page: every call to the Loupe API goes through here.
 
+import { markOffline, markOnline } from "./net.js";
+
 export class ApiError extends Error {
   constructor(status, type, message) {
     super(message);
@@ -63,8 +65,10 @@ async function errorFrom(response) {
 }
 
 /** fetch + JSON; throws ApiError with the API's {"error": {type, message}} on 4xx/5xx.
- *  A 401 asks for a key once and retries (not for admin calls: the admin form asks). */
-export async function api(path, { method = "GET", json, form, admin = false, retried = false } = {}) {
+ *  A 401 asks for a key once and retries (not for admin calls: the admin form asks).
+ *  ``signal`` aborts it (an AbortError, not an ApiError); a network failure marks the page
+ *  offline (net.js) and any answer marks it online. */
+export async function api(path, { method = "GET", json, form, admin = false, retried = false, signal } = {}) {
   const headers = authHeaders();
   let body;
   if (json !== undefined) {
@@ -75,14 +79,17 @@ export async function api(path, { method = "GET", json, form, admin = false, ret
   }
   let response;
   try {
-    response = await fetch(path, { method, headers, body });
-  } catch {
+    response = await fetch(path, { method, headers, body, signal });
+  } catch (error) {
+    if (error && error.name === "AbortError") throw error;
+    markOffline();
     throw new ApiError(0, "network", "The server cannot be reached.");
   }
+  markOnline();
   if (response.status === 401 && !admin && !retried) {
     const error = await errorFrom(response);
     if (!askForKey(error.message)) throw error;
-    return api(path, { method, json, form, admin, retried: true });
+    return api(path, { method, json, form, admin, retried: true, signal });
   }
   if (!response.ok) throw await errorFrom(response);
   return response.status === 204 ? null : response.json();
@@ -107,7 +114,10 @@ export function postWithProgress(path, form, onProgress, retried = false) {
       }
       reject(new ApiError(xhr.status, error.type || "http_error", error.message || `HTTP ${xhr.status}`));
     });
-    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "The upload failed: the server cannot be reached.")));
+    xhr.addEventListener("error", () => {
+      markOffline();
+      reject(new ApiError(0, "network", "The upload failed: the server cannot be reached."));
+    });
     xhr.send(form);
   });
 }

@@ -31,6 +31,7 @@ from loupe.search.index.base import (
     KEYWORD_FIELDS,
     NUMERIC_FIELDS,
     SEMANTIC,
+    TENANT_FIELD,
     VISUAL,
     CollectionInfo,
     CollectionNotFound,
@@ -111,6 +112,8 @@ class EdgeIndex:
             stamp = self._layout.read_meta(check_name(target))
             shard = qe.EdgeShard.load(str(self._layout.shard_path(target)))
             info = shard.info()
+            if TENANT_FIELD not in (info.payload_schema or {}):  # made before tenants existed
+                _tenant_index(shard)
             pending = info.points_count if info.indexed_vectors_count == 0 else 0
             self._open[target] = _Open(shard, stamp, pending)
         return target, self._open[target]
@@ -147,6 +150,7 @@ class EdgeIndex:
                 )
             for key in NUMERIC_FIELDS:
                 shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Float))
+            _tenant_index(shard)
             shard.flush()
             self._layout.write_meta(name, wanted)
             self._open[name] = _Open(shard, wanted, 0)
@@ -342,3 +346,10 @@ class EdgeIndex:
             if not self._closed:
                 self._closed = True
                 self._layout.release()
+
+
+def _tenant_index(shard: qe.EdgeShard) -> None:
+    """The tenant keyword index, marked ``is_tenant`` so the engine keeps each tenant's points
+    together and plans tenant-filtered searches per tenant."""
+    params = qe.KeywordIndexParams(is_tenant=True)
+    shard.update(qe.UpdateOperation.create_field_index(TENANT_FIELD, params))

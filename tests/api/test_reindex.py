@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from loupe.search.index import Point
 from tests.api.conftest import ADMIN_TOKEN, search, top_stems, wait_job
 from tests.extras import needs_clip
 
@@ -115,8 +116,12 @@ def test_failed_canary_keeps_the_old_collection(
     before = _live(client)
     expected = [h["id"] for h in search(client, text="a rocket", limit=5)["hits"]]
     stores = client.app.state.ingest.stores  # type: ignore[attr-defined]
-    item = stores.index.retrieve(before["name"], [gallery["flower"]])[0]
-    stores.blobs.delete(item.payload["sha256"])  # an original lost from the blob store
+    item = stores.index.retrieve(before["name"], [gallery["flower"]], with_vectors=True)[0]
+    # The point names an original that is intact but is no image: it cannot be re-embedded,
+    # and it is not a lost or damaged blob (those are skipped: tests/api/test_fsck.py).
+    wrong = stores.blobs.put(b"not an image at all")
+    payload = {**item.payload, "sha256": wrong}
+    stores.index.upsert(before["name"], [Point(item.id, item.vectors, payload)])
     started = client.post("/v1/admin/reindex", json={}, headers=AUTH)
     assert started.status_code == 202, started.text
     job = wait_job(client, started.json()["id"])

@@ -270,6 +270,14 @@ def test_each_hit_says_how_well_it_matches_and_matches_come_first(
     assert not result["matches_capped"]
 
 
+def test_total_counts_what_the_query_could_return(api: TestClient, ids: dict[str, str]) -> None:
+    everything = search(api, text="a cat", limit=200, collapse_duplicates=False)["hits"]
+    assert search(api, text="a cat")["total"] == len(everything) == len(ids) + 2  # + 2 texts
+    vehicles = search(api, text="a cat", filter={"tags": ["vehicle"]})
+    assert vehicles["total"] == 2
+    assert search(api, text="a cat", limit=2, offset=2)["total"] is None  # first page only
+
+
 @pytest.mark.parametrize("query", NONSENSE)
 def test_nonsense_has_no_matching_hit(api: TestClient, query: str) -> None:
     result = search(api, text=query, limit=50)

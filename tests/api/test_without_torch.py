@@ -79,19 +79,23 @@ def test_ingest_and_search_on_the_bundled_encoder_never_import_torch(tmp_path: P
     assert EXTRA in body["error"]["message"]
 
 
+BROKER = {"LOUPE_BROKER_URL": "redis://127.0.0.1:1/0"}  # never reached: the check comes first
+
+
 @pytest.mark.parametrize(
-    ("env", "named"),
+    ("command", "env", "named"),
     [
-        ({"LOUPE_MODEL": "clip:clip-ViT-B-32"}, "clip:clip-ViT-B-32 needs torch"),
-        ({"LOUPE_MODEL": "bundled:en"}, "bundled:en needs torch"),
-        ({"LOUPE_DEVICE": "cuda"}, "LOUPE_DEVICE=cuda needs torch"),
+        ("serve", {"LOUPE_MODEL": "clip:clip-ViT-B-32"}, "clip:clip-ViT-B-32 needs torch"),
+        ("serve", {"LOUPE_MODEL": "bundled:en"}, "bundled:en needs torch"),
+        ("serve", {"LOUPE_DEVICE": "cuda"}, "LOUPE_DEVICE=cuda needs torch"),
+        ("worker", {"LOUPE_MODEL": "clip:clip-ViT-B-32", **BROKER}, "clip:clip-ViT-B-32 needs"),
     ],
 )
 def test_torch_settings_without_the_extra_fail_at_start_in_one_sentence(
-    tmp_path: Path, env: dict[str, str], named: str
+    tmp_path: Path, command: str, env: dict[str, str], named: str
 ) -> None:
     record = tmp_path / "attempts"
-    done = _run(record, "cli", "serve", LOUPE_DATA_DIR=str(tmp_path / "data"), **env)
+    done = _run(record, "cli", command, LOUPE_DATA_DIR=str(tmp_path / "data"), **env)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr[-3000:]
