@@ -29,6 +29,8 @@ _MODULES = {
     "reindex": "loupe.api.commands.admin",
     "keys": "loupe.api.commands.keys",
     "fsck": "loupe.api.commands.storage",
+    "backup": "loupe.api.commands.storage",
+    "restore": "loupe.api.commands.storage",
     "bench": "loupe.api.commands.bench",
     "eval": "loupe.api.commands.eval",
 }
