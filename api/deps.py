@@ -16,9 +16,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from loupe.api.access.keys import Principal, Scope
+from loupe.api.access.keys import ANONYMOUS, Principal, Scope
 from loupe.api.access.limits import Limiter
-from loupe.api.access.service import ANONYMOUS, Access
+from loupe.api.access.service import Access
 from loupe.ingest.thumbs import Thumbnailer
 from loupe.search.errors import Forbidden
 from loupe.search.settings import Settings

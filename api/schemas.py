@@ -112,6 +112,14 @@ class SearchRequest(SearchOptions):
     image: StrictStr | None = Field(None, description="A base64-encoded image (no data: prefix).")
 
 
+class SeenModel(BaseModel):
+    kind: Literal["text", "object", "colour", "light"] = Field(
+        description="What kind of thing the image showed that the query asked for."
+    )
+    value: str = Field(description="The query's word for it (a word read, 'person', 'blue').")
+    detail: str | None = Field(None, description="For text: the line the image read.")
+
+
 class HitModel(BaseModel):
     id: str
     score: float
@@ -129,6 +137,11 @@ class HitModel(BaseModel):
     vectors: dict[str, list[float]] | None = None
     alt: dict[str, str] | None = Field(
         None, description="A short description built from what the enrichers saw: {en, zh}."
+    )
+    seen: list[SeenModel] = Field(
+        default_factory=list,
+        description="Why it matched beyond the vectors: text read in it, objects, colours, light "
+        "that the query named (text queries).",
     )
     match: Literal["strong", "weak", "none"] | None = Field(
         None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -12,7 +13,14 @@ from fastapi import Response
 from PIL import Image
 from pydantic import ValidationError
 
-from loupe.api.schemas import FilterModel, HitModel, RangeModel, SearchOptions, SearchResponse
+from loupe.api.schemas import (
+    FilterModel,
+    HitModel,
+    RangeModel,
+    SearchOptions,
+    SearchResponse,
+    SeenModel,
+)
 from loupe.ingest.validate import load_image
 from loupe.search.attributes import (
     COLOUR_WORDS,
@@ -228,7 +236,14 @@ def hit_model(hit: Hit | ResultHit, *, duplicates: list[str] | None = None) -> H
         vectors=vectors,
         match=_match(hit),
         alt=_alt(payload),
+        seen=_seen(hit),
     )
+
+
+def _seen(hit: Hit | ResultHit) -> list[SeenModel]:
+    if not isinstance(hit, ResultHit):
+        return []
+    return [SeenModel.model_validate(asdict(s)) for s in hit.seen]
 
 
 def _alt(payload: dict[str, Any]) -> dict[str, str] | None:

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +36,8 @@ from loupe.search.calibration import Calibrator, Match
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from loupe.search.encoders.base import Encoder
 from loupe.search.errors import NotFound, Overloaded, Unavailable
+from loupe.search.evidence import Evidence, gather, promote
+from loupe.search.evidence import plan as plan_evidence
 from loupe.search.index.base import (
     SEMANTIC,
     TENANT_FIELD,
@@ -51,6 +53,7 @@ from loupe.search.paging import PageRequest, fetch_page, result_hit
 from loupe.search.query import (
     SearchQuery,
     SearchResult,
+    Seen,
     check_page,
     check_text,
     combine,
@@ -215,7 +218,9 @@ class SearchService:
                 with_vectors=query.with_vectors,
                 calibration_k=self._calibrator.top_k if calibrated else 0,
             )
-            return self._run(live, plan, calibrated, started)
+            text_only = calibrated and query.text is not None
+            evidence = plan_evidence(query.text) if text_only and query.text else []
+            return self._run(live, plan, calibrated, started, evidence)
 
     def similar(
         self,
@@ -278,7 +283,12 @@ class SearchService:
         return vector, excluded
 
     def _run(
-        self, live: _Live, plan: PageRequest, calibrated: bool, started: float
+        self,
+        live: _Live,
+        plan: PageRequest,
+        calibrated: bool,
+        started: float,
+        evidence: Sequence[Evidence] = (),
     ) -> SearchResult:
         hits, groups = fetch_page(
             self._index,
@@ -288,6 +298,17 @@ class SearchService:
             text_duplicate_threshold=self._text_duplicate_threshold,
             max_candidates=self._max_candidates,
         )
+        held: dict[str, list[Seen]] = {}
+        if evidence:
+            hits, groups, held = gather(
+                self._index,
+                live.collection,
+                plan,
+                hits,
+                evidence,
+                duplicate_threshold=self._duplicate_threshold,
+                text_duplicate_threshold=self._text_duplicate_threshold,
+            )
         more = len(groups) > plan.offset + plan.limit
         judged = None
         if calibrated:
@@ -298,12 +319,19 @@ class SearchService:
                 hits=hits,
                 groups=groups,
             )
+            judged = promote(judged, groups, held) if held else judged
             groups = judged.groups
         matches: dict[str, Match] = judged.matches if judged else {}
         total = judged.total if judged else None
         page = groups[plan.offset : plan.offset + plan.limit]
         return SearchResult(
-            hits=[result_hit(g, plan.with_vectors, matches.get(g.leader.id)) for g in page],
+            hits=[
+                replace(
+                    result_hit(g, plan.with_vectors, matches.get(g.leader.id)),
+                    seen=held.get(g.leader.id, []),
+                )
+                for g in page
+            ],
             took_ms=(time.perf_counter() - started) * 1000.0,
             model_id=live.encoder.model_id,
             next_offset=plan.offset + plan.limit if more else None,

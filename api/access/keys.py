@@ -73,6 +73,10 @@ class Principal:
         )
 
 
+ANONYMOUS = Principal(name="anonymous", scope=Scope.WRITE, tenant=None)
+"""Anyone, on an open server (no key exists): may read and write, not administer."""
+
+
 def check_tenant(tenant: str | None) -> str | None:
     if tenant is not None and not TENANT_PATTERN.match(tenant):
         raise InvalidInput(

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from loupe.api.access.keys import Principal
+from loupe.api.access.keys import ANONYMOUS, Principal
 from loupe.search.errors import Overloaded, PayloadTooLarge
 
 HOUR_S = 3600.0
@@ -53,7 +53,7 @@ class Limiter:
 
     @staticmethod
     def _who(principal: Principal) -> str | None:
-        if principal.key_id is None and principal.name == "anonymous":
+        if principal == ANONYMOUS:
             return None  # an open server: nobody to tell apart
         return principal.key_id or principal.name
 

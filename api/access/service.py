@@ -13,6 +13,7 @@ import ipaddress
 from pydantic import SecretStr
 
 from loupe.api.access.keys import (
+    ANONYMOUS,
     ApiKey,
     KeyStore,
     Principal,
@@ -23,7 +24,6 @@ from loupe.api.access.keys import (
 from loupe.search.errors import Unauthorized
 from loupe.search.settings import Settings
 
-ANONYMOUS = Principal(name="anonymous", scope=Scope.WRITE, tenant=None)
 ADMIN_TOKEN_NAME = "admin-token"
 
 

@@ -153,3 +153,44 @@ def test_objects_filter_with_the_optional_detector(tmp_path: Path, encoders: Enc
         cat = client.get(f"/v1/items/{ids['cat']}").json()
         assert cat["enrich"]["object_counts"] == {"cat": 1}
         assert cat["alt"]["en"].startswith("A photo of a cat.")
+
+
+def _search(client: TestClient, text: str) -> list[dict[str, Any]]:
+    response = client.post("/v1/search", json={"text": text, "limit": 10})
+    assert response.status_code == 200, response.text
+    hits: list[dict[str, Any]] = response.json()["hits"]
+    return hits
+
+
+@pytest.mark.parametrize("query", ["RE16", "a sign that says TGK", "中山路", "出口在哪里"])
+def test_text_read_in_a_photo_ranks_it_first_and_says_why(
+    api: tuple[TestClient, dict[str, str]], query: str
+) -> None:
+    client, ids = api
+    hits = _search(client, query)
+    assert hits[0]["id"] == ids["sign"]
+    assert hits[0]["match"] in ("strong", "weak")
+    seen = hits[0]["seen"]
+    assert seen and seen[0]["kind"] == "text"
+    assert seen[0]["detail"] in ("RE16 TGK", "中山路出口")
+
+
+def test_a_word_inside_another_word_is_not_evidence(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    """'E16' is in 'RE16' but is not a word of it: no text evidence for the sign."""
+    client, ids = api
+    by_id = {h["id"]: h for h in _search(client, "E16")}
+    assert not by_id.get(ids["sign"], {"seen": []})["seen"]
+
+
+def test_people_and_colours_named_in_a_query_are_evidence(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, ids = api
+    people = _search(client, "a woman")
+    assert people[0]["id"] == ids["astronaut"]
+    assert people[0]["seen"] == [{"kind": "object", "value": "person", "detail": None}]
+    blue = _search(client, "something blue")
+    assert blue[0]["id"] == ids["blue"]
+    assert {"kind": "colour", "value": "blue", "detail": None} in blue[0]["seen"]
