@@ -284,6 +284,9 @@ def test_admin_lists_collections_and_runs_a_reindex(page: Page, watch: Watch) ->
     page.click("#rollback-slot button")  # asks first
     page.click("#rollback-slot button:text('Really roll back?')")
     wait_text(page, "#status", "Rolled back")
+    # The reindex panel no longer says the new collection is live.
+    wait_text(page, "#reindex-job", "Rolled back")
+    assert "now live" not in page.inner_text("#reindex-job")
     page.wait_for_function(
         "document.querySelector('#collections-body tr:first-child .badge').innerText === 'live'"
     )
