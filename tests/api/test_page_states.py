@@ -88,8 +88,10 @@ def test_matches_come_first_and_the_rest_is_dimmed_under_a_divider(page: Page, s
     labels = page.eval_on_selector_all(
         "#results .tile", "tiles => tiles.map(t => t.getAttribute('aria-label'))"
     )
-    assert labels[0] == "cat.jpg, strong match, tags sample"
-    assert all(label.endswith("not a match, tags sample") for label in labels[1:])
+    cat_alt = answer["hits"][0]["alt"]["en"]  # what the enrichers saw (ingest/enrich/alt.py)
+    assert labels[0].startswith(f"cat.jpg: {cat_alt}"), labels[0]
+    assert labels[0].endswith(", strong match, tags sample"), labels[0]
+    assert all(label.endswith(", not a match, tags sample") for label in labels[1:])
     shot(page, "s01-matches-first")
 
 
