@@ -1,7 +1,7 @@
 """The front door of ingestion, as ``search/service.py`` is of queries.
 
 Everything that writes goes through ``IngestService``: uploads (files and texts), bulk jobs,
-retry, cancel, item deletion, reindex, rollback, dropping collections and fsck repairs; so do
+retry, cancel, item deletion, reindex, rollback, dropping collections, fsck and backups; so do
 the reads of stored items and jobs that routes and CLI commands need. It hands work units to a
 ``Dispatcher`` (``workers/`` provides the in-process runner and Celery) and never runs the
 pipeline itself. Routes call this and nothing below it.
@@ -9,11 +9,15 @@ pipeline itself. Routes call this and nothing below it.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from loupe.ingest import reindex
+from loupe.ingest import backup as backups
+from loupe.ingest import enrich_backfill, reindex
+from loupe.ingest.backup import BackupReport
 from loupe.ingest.blobs import LocalBlobStore
 from loupe.ingest.dispatch import Dispatcher
 from loupe.ingest.fsck import Fsck, FsckReport
@@ -29,6 +33,7 @@ from loupe.search.index import CollectionInfo, Hit, IndexUnavailable
 from loupe.search.settings import Settings
 
 UPLOADS_REFUSED = "this process does not accept uploads"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,12 +161,26 @@ class IngestService:
                 stores.pipeline, model_spec=spec, collection=collection_name(model_id), source=live
             )
         except EncoderUnavailable as exc:
-            raise InvalidInput(f"the model cannot be loaded: {exc}") from None
-        seqs = stores.jobs.queued(started.job.id)
+            # Details (the loader's own error, chained) go to the server log; the answer is the
+            # first line of our message.
+            log.warning("reindex: model %r cannot be loaded", spec, exc_info=exc)
+            first = str(exc).splitlines()[0] if str(exc) else "no reason given"
+            raise InvalidInput(f"the model cannot be loaded: {first}") from None
+        return self._submit_all(dispatcher, started.job.id, batch_size)
+
+    def start_enrich(self, *, everything: bool) -> Job:
+        """Look at stored images again with the enrichers switched on now, as an ``enrich``
+        job (``everything``: every image, not only those the current enrichers have not seen)."""
+        dispatcher = self._ready_dispatcher()
+        job = enrich_backfill.start(self.stores.pipeline, everything=everything)
+        return self._submit_all(dispatcher, job.id, None)
+
+    def _submit_all(self, dispatcher: Dispatcher, job_id: str, batch_size: int | None) -> Job:
+        seqs = self.stores.jobs.queued(job_id)
         chunk = batch_size or self._settings.encode_batch_size
         for start_at in range(0, len(seqs), chunk):
-            dispatcher.submit(started.job.id, seqs[start_at : start_at + chunk])
-        return stores.jobs.get(started.job.id)
+            dispatcher.submit(job_id, seqs[start_at : start_at + chunk])
+        return self.stores.jobs.get(job_id)
 
     def rollback(self) -> tuple[str, str]:
         """Make the collection the last reindex replaced live again: (from, to)."""
@@ -182,6 +201,23 @@ class IngestService:
             thumbs_dir=self._thumbs.cache_dir,
             grace_s=grace_s,
         ).run(repair=repair)
+
+    def backup(self, name: str | None) -> tuple[str, BackupReport]:
+        """A consistent copy of index, blobs and job records under LOUPE_BACKUP_DIR while
+        serving (``loupe restore`` reads it): the folder name and what was copied."""
+        folder = self._settings.backup_dir
+        if folder is None:
+            raise Conflict("set LOUPE_BACKUP_DIR to the folder where backups go")
+        name = name or time.strftime("loupe-%Y%m%dT%H%M%SZ", time.gmtime())
+        stores = self.stores
+        report = backups.backup(
+            folder / name,
+            index=stores.index,
+            blobs=stores.blobs,
+            jobs=stores.jobs,
+            data_dir=self._settings.data_dir,
+        )
+        return name, report
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -1,11 +1,12 @@
-"""Admin: reindex / model migration, rollback, collections. Every route needs the admin token."""
+"""Admin: reindex / model migration, enrich backfill, rollback, collections (admin key)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from pydantic import Field, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from loupe.api.access import audit
 from loupe.api.deps import IngestServiceDep, LibraryAdminDep, WatcherDep
@@ -13,6 +14,7 @@ from loupe.api.routes.jobs import job_model
 from loupe.api.schemas import JobModel, Strict
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+log = logging.getLogger(__name__)
 
 
 class ReindexRequest(Strict):
@@ -48,6 +50,27 @@ def start_reindex(
     body = body or ReindexRequest()
     job = ingest.start_reindex(model=body.model, batch_size=body.batch_size)
     audit.request_done(request, "reindex", ids=[job.id], model=str(job.meta["model"]))
+    return job_model(job)
+
+
+class EnrichRequest(Strict):
+    all: StrictBool = Field(
+        False, description="Every image, not only those enriched with other enrichers (or none)."
+    )
+
+
+@router.post("/enrich", status_code=202, response_model=JobModel)
+def start_enrich(
+    _: LibraryAdminDep,
+    ingest: IngestServiceDep,
+    request: Request,
+    body: EnrichRequest | None = None,
+) -> JobModel:
+    """Look at stored images again with the enrichers switched on now (LOUPE_ENRICHERS), as an
+    ``enrich`` job: no downtime, progress at GET /v1/jobs/{id}."""
+    body = body or EnrichRequest()
+    job = ingest.start_enrich(everything=body.all)
+    audit.request_done(request, "enrich", ids=[job.id], units=job.total)
     return job_model(job)
 
 

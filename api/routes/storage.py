@@ -1,4 +1,5 @@
-"""Storage upkeep for library admins: ``POST /v1/admin/fsck`` (check, optionally repair)."""
+"""Storage upkeep for library admins: ``POST /v1/admin/fsck`` (check, optionally repair) and
+``POST /v1/admin/backup`` (a copy under LOUPE_BACKUP_DIR while serving)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,34 @@ def fsck(
     body = body or FsckRequest()
     report = ingest.fsck(repair=body.repair, grace_s=body.grace_s)
     return FsckResponse.model_validate({**asdict(report), "clean": report.clean})
+
+
+class BackupRequest(Strict):
+    name: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        description="Folder name under LOUPE_BACKUP_DIR; default: loupe-<UTC time>.",
+    )
+
+
+class BackupResponse(Strict):
+    name: str
+    format: int
+    created_at: float
+    collections: list[str]
+    aliases: dict[str, str]
+    blobs: int
+    blob_bytes: int
+    blobs_linked: int
+    databases: list[str]
+    took_s: float
+
+
+@router.post("/backup", response_model=BackupResponse)
+def backup(
+    _: LibraryAdminDep, ingest: IngestServiceDep, body: BackupRequest | None = None
+) -> BackupResponse:
+    """A consistent copy of index, blobs and job records while serving (``loupe restore``)."""
+    name, report = ingest.backup(body.name if body else None)
+    fields = {k: v for k, v in asdict(report).items() if k != "path"}
+    return BackupResponse.model_validate({**fields, "name": name})
