@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
@@ -17,6 +18,7 @@ from loupe.search.errors import InvalidInput, Unavailable
 from loupe.workers.runtime import collection_name
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+log = logging.getLogger(__name__)
 
 
 class ReindexRequest(Strict):
@@ -64,7 +66,11 @@ def start_reindex(
             pipeline, model_spec=spec, collection=collection_name(model_id), source=live
         )
     except EncoderUnavailable as exc:
-        raise InvalidInput(f"the model cannot be loaded: {exc}") from None
+        # Details (the loader's own error, chained) go to the server log; the answer is the
+        # first line of our message.
+        log.warning("reindex: model %r cannot be loaded", spec, exc_info=exc)
+        first = str(exc).splitlines()[0] if str(exc) else "no reason given"
+        raise InvalidInput(f"the model cannot be loaded: {first}") from None
     seqs = runtime.jobs.queued(started.job.id)
     chunk = body.batch_size or runtime.settings.encode_batch_size
     for start_at in range(0, len(seqs), chunk):
