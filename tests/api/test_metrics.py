@@ -30,7 +30,7 @@ def test_ready_and_alive(client: TestClient) -> None:
     assert ready.status_code == 200
     assert ready.json() == {
         "ready": True,
-        "checks": {"encoder": "ok", "index": "ok", "queue": "ok"},
+        "checks": {"encoder": "ok", "index": "ok", "queue": "ok", "storage": "ok"},
     }
 
 
