@@ -12,7 +12,14 @@ from fastapi import Response
 from PIL import Image
 from pydantic import ValidationError
 
-from loupe.api.schemas import FilterModel, HitModel, RangeModel, SearchOptions, SearchResponse
+from loupe.api.schemas import (
+    FilterModel,
+    HitModel,
+    RangeModel,
+    SearchOptions,
+    SearchResponse,
+    WhyModel,
+)
 from loupe.ingest.validate import load_image
 from loupe.search.errors import InvalidInput
 from loupe.search.index import Filter, Hit, Range
@@ -176,6 +183,10 @@ def hit_model(hit: Hit | ResultHit, *, duplicates: list[str] | None = None) -> H
         original_url=f"/v1/items/{hit.id}/original",
         duplicates=duplicates or [],
         vectors=vectors,
+        why=[
+            WhyModel(concept=w.concept, name=w.name, name_zh=w.name_zh, weight=round(w.weight, 4))
+            for w in (hit.why if isinstance(hit, ResultHit) else [])
+        ],
     )
 
 

@@ -21,6 +21,7 @@ from loupe.ingest.units import Limits, Prepared, materialize
 from loupe.search.encoders import TextRole
 from loupe.search.errors import LoupeError
 from loupe.search.index import SEMANTIC, VISUAL, Point, VectorIndex
+from loupe.search.index.base import CONCEPTS, SparseVector
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,11 @@ class Pipeline:
                 named = {SEMANTIC: vectors.semantic[row]}
                 if vectors.visual is not None:
                     named[VISUAL] = vectors.visual[row]
-                points.append(Point(item.spec.id, named, item.spec.payload(model_id=model_id)))
+                sparse = {}
+                if vectors.concepts is not None:
+                    sparse[CONCEPTS] = SparseVector.of(vectors.concepts[row])
+                payload = item.spec.payload(model_id=model_id)
+                points.append(Point(item.spec.id, named, payload, sparse))
         if texts:
             embedded = encoder.encode_texts([p.text or "" for p in texts], role=TextRole.PASSAGE)
             for row, item in enumerate(texts):

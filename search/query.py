@@ -63,9 +63,20 @@ class SearchQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class Why:
+    """A concept a hit matched: its id, English and Chinese names, and its part of the score."""
+
+    concept: int
+    name: str
+    name_zh: str | None
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
 class ResultHit:
     """One (folded) hit. ``duplicates`` holds the ids of near-identical items folded under it
-    (best first, among the candidates fetched for the page); ``vectors`` only when asked."""
+    (best first, among the candidates fetched for the page); ``vectors`` only when asked;
+    ``why``: the query concepts it matched (``search.fusion``), empty for the dense route."""
 
     id: str
     score: float
@@ -73,6 +84,7 @@ class ResultHit:
     payload: dict[str, Any]
     duplicates: list[str] = field(default_factory=list)
     vectors: dict[str, NDArray[np.float32]] | None = None
+    why: list[Why] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,11 @@ from numpy.typing import NDArray
 from loupe.search.batcher import TextBatcher
 from loupe.search.cache import QueryCache
 from loupe.search.calibration import Calibrator
+from loupe.search.concepts import ConceptQuery, ConceptRoute
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from loupe.search.encoders.base import Encoder
 from loupe.search.errors import NotFound, Overloaded, Unavailable
+from loupe.search.fusion import DEFAULT_WEIGHT, concept_score, route_of, steer, why
 from loupe.search.index.base import (
     SEMANTIC,
     VISUAL,
@@ -87,6 +89,7 @@ class SearchService:
         calibration_margin: float = 0.25,
         retry_after: float = 1.0,
         max_candidates: int = 1_000,
+        concept_weight: float = DEFAULT_WEIGHT,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be >= 1")
@@ -100,10 +103,13 @@ class SearchService:
         self._negative_weight = negative_weight
         self._retry_after = retry_after
         self._max_candidates = max_candidates
+        self._concept_weight = concept_weight
         self._lock = threading.Lock()
         self._in_flight = 0
         self._closed = False
-        self._calibrator = Calibrator(index, margin=calibration_margin)
+        self._calibrator = Calibrator(
+            index, margin=calibration_margin, concept_weight=concept_weight
+        )
         self._live = self._resolve(encoder, None)
         self._batcher = TextBatcher(max_batch=max_batch, wait_ms=batch_wait_ms)
 
@@ -201,6 +207,8 @@ class SearchService:
             live = self._live
             vector, excluded = self._query_vector(live, query)
             calibrated = query.image_id is None and query.image is None
+            route = route_of(live.encoder) if self._concept_weight > 0 and calibrated else None
+            concepts = self._concepts(route, query)
             plan = PageRequest(
                 vector=vector,
                 using=SEMANTIC,
@@ -211,8 +219,10 @@ class SearchService:
                 collapse=query.collapse_duplicates,
                 with_vectors=query.with_vectors,
                 calibration_k=self._calibrator.top_k if calibrated else 0,
+                concepts=concepts or None,
+                concept_weight=self._concept_weight,
             )
-            return self._run(live, plan, calibrated, started)
+            return self._run(live, plan, calibrated, started, route)
 
     def similar(
         self,
@@ -270,8 +280,19 @@ class SearchService:
         excluded = [*([query.image_id] if query.image_id else []), *query.negative_ids]
         return vector, excluded
 
+    def _concepts(self, route: ConceptRoute | None, query: SearchQuery) -> ConceptQuery | None:
+        if route is None or query.text is None:
+            return None
+        negatives = [route.query(t) for t in query.negative_texts]
+        return steer(route.query(query.text), negatives, weight=1.0)
+
     def _run(
-        self, live: _Live, plan: PageRequest, calibrated: bool, started: float
+        self,
+        live: _Live,
+        plan: PageRequest,
+        calibrated: bool,
+        started: float,
+        route: ConceptRoute | None = None,
     ) -> SearchResult:
         hits, groups = fetch_page(
             self._index,
@@ -286,12 +307,25 @@ class SearchService:
         if not hits:
             weak = True
         elif calibrated:
-            candidates = [h.vectors[SEMANTIC] for h in hits if h.vectors and SEMANTIC in h.vectors]
-            weak = self._calibrator.is_weak(live.collection, live.encoder, plan.vector, candidates)
+            ranked = [h for h in hits if h.vectors and SEMANTIC in h.vectors]
+            candidates = [h.vectors[SEMANTIC] for h in ranked if h.vectors]
+            query = plan.concepts.weights if plan.concepts else {}
+            bonus = [plan.concept_weight * concept_score(query, h) for h in ranked] if query else []
+            weak = self._calibrator.is_weak(
+                live.collection, live.encoder, plan.vector, candidates, bonus
+            )
         else:
             weak = False
+        concepts = plan.concepts
         return SearchResult(
-            hits=[result_hit(group, plan.with_vectors) for group in page],
+            hits=[
+                result_hit(
+                    group,
+                    plan.with_vectors,
+                    why(route, concepts, group.leader) if route and concepts else None,
+                )
+                for group in page
+            ],
             took_ms=(time.perf_counter() - started) * 1000.0,
             model_id=live.encoder.model_id,
             next_offset=plan.offset + plan.limit if more else None,
