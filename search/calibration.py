@@ -197,8 +197,12 @@ class Calibrator:
         return value
 
     def warm(self, encoder: Encoder) -> None:
-        """Embed the null queries of ``encoder`` now (at start-up), not in a user's request."""
+        """Embed the null queries of ``encoder`` now (at start-up), not in a user's request,
+        and load its concept route's Chinese segmenter (~0.6 s) when it has one."""
         self._null_vectors(encoder)
+        route = route_of(encoder)
+        if route is not None:
+            route.lexicon.load_segmenter()
 
     def _null_vectors(self, encoder: Encoder) -> Vector:
         with self._lock:
