@@ -12,11 +12,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
 
 from loupe.api import errors, metrics
-from loupe.api.routes import admin, health, items, jobs, search
+from loupe.api.access.limits import Limiter
+from loupe.api.access.service import Access, open_key_store
+from loupe.api.routes import admin, health, items, jobs, keys, search, storage
 from loupe.api.watcher import AliasWatcher
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.thumbs import Thumbnailer
 from loupe.search.encoders import EncoderUnavailable
+from loupe.search.errors import LoupeError
 from loupe.search.service import SearchService
 from loupe.search.settings import Settings
 from loupe.workers.runtime import Runtime
@@ -47,7 +50,15 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
         except EncoderUnavailable as exc:
             log.error("cannot start: %s", exc)
             raise
+        except LoupeError as exc:
+            log.error("%s", exc.message)
+            raise
         app.state.runtime = runtime
+        app.state.access = Access(open_key_store(settings), admin_token=settings.admin_token)
+        app.state.limiter = Limiter(
+            requests_per_s=settings.key_requests_per_s,
+            upload_bytes_per_hour=settings.key_upload_bytes_per_hour,
+        )
         app.state.thumbs = Thumbnailer(
             runtime.blobs, settings.data_dir / "thumbs", size=settings.thumbnail_px
         )
@@ -67,6 +78,7 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
         finally:
             app.state.watcher.close()
             app.state.search.close()
+            app.state.access.close()
             runtime.close()
 
     app = FastAPI(
@@ -85,9 +97,9 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
-    for module in (health, items, jobs, search, admin):
+    for module in (health, items, jobs, search, admin, keys, storage):
         app.include_router(module.router)
     _static(app)
     return app

@@ -8,7 +8,18 @@ import logging
 
 import click
 
-COMMANDS = ("serve", "worker", "ingest", "jobs", "search", "reindex", "bench", "eval")
+COMMANDS = (
+    "serve",
+    "worker",
+    "ingest",
+    "jobs",
+    "search",
+    "reindex",
+    "keys",
+    "fsck",
+    "bench",
+    "eval",
+)
 _MODULES = {
     "serve": "loupe.api.commands.serve",
     "worker": "loupe.api.commands.worker",
@@ -16,6 +27,8 @@ _MODULES = {
     "jobs": "loupe.api.commands.client",
     "search": "loupe.api.commands.client",
     "reindex": "loupe.api.commands.admin",
+    "keys": "loupe.api.commands.keys",
+    "fsck": "loupe.api.commands.storage",
     "bench": "loupe.api.commands.bench",
     "eval": "loupe.api.commands.eval",
 }

@@ -6,6 +6,7 @@ Messages come from our own exceptions (safe to show); unexpected exceptions beco
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
@@ -13,15 +14,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from loupe.ingest.storage import storage_error
 from loupe.search.encoders import EncoderUnavailable
 from loupe.search.errors import (
     Conflict,
+    Damaged,
     Forbidden,
     InvalidInput,
     LoupeError,
     NotFound,
     Overloaded,
     PayloadTooLarge,
+    StorageFull,
     Unauthorized,
     Unavailable,
 )
@@ -30,6 +34,8 @@ from loupe.search.index import CollectionNotFound, IndexUnavailable, ModelMismat
 log = logging.getLogger(__name__)
 
 STATUS: dict[type[Exception], int] = {
+    StorageFull: 507,  # before Unavailable, its base class
+    Damaged: 410,
     InvalidInput: 422,
     NotFound: 404,
     Unauthorized: 401,
@@ -99,8 +105,20 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
     return _answer(request, kind, message, exc.status_code, exc.headers)
 
 
+def _storage(request: Request, exc: Exception) -> JSONResponse:
+    """A storage cause we know (disk full, read-only folder, ...) or else a generic 500."""
+    known = storage_error(exc, data_dir=request.app.state.settings.data_dir)
+    if known is None:
+        return unexpected(request, exc)
+    log.warning("storage fault: %s (%s)", known.message, exc)
+    return _loupe(request, known)
+
+
 def unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A generic 500 naming only the request id; the traceback goes to the log."""
+    known = storage_error(exc, data_dir=request.app.state.settings.data_dir)
+    if known is not None:
+        return _loupe(request, known)
     request_id = getattr(request.state, "request_id", "-")
     log.error("unhandled error (request %s)", request_id, exc_info=exc)
     return _answer(request, "internal", f"internal error (request id {request_id})", 500)
@@ -114,4 +132,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(EncoderUnavailable, _encoder_down)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(OSError, _storage)
+    app.add_exception_handler(sqlite3.Error, _storage)
     app.add_exception_handler(Exception, unexpected)

@@ -66,6 +66,23 @@ class FilterModel(Strict):
     metadata: dict[
         Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")], Scalar | RangeModel
     ] = Field(default_factory=dict, max_length=20, description="Equality or {gte, lte} ranges.")
+    objects: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Images where all of these were seen (COCO names such as person, dog, bus).",
+    )
+    text_contains: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="Images whose text read by OCR contains this (any language, any case)."
+    )
+    colours: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+        default_factory=list, max_length=12, description="Images with any of these main colours."
+    )
+    people_min: StrictInt | None = Field(
+        None, ge=0, le=1000, description="At least this many people."
+    )
+    people_max: StrictInt | None = Field(
+        None, ge=0, le=1000, description="At most this many people."
+    )
 
 
 class Weights(Strict):
@@ -102,6 +119,14 @@ class WhyModel(BaseModel):
     weight: float = Field(description="This concept's part of the hit's concept score.")
 
 
+class SeenModel(BaseModel):
+    kind: Literal["text", "object", "colour", "light"] = Field(
+        description="What kind of thing the image showed that the query asked for."
+    )
+    value: str = Field(description="The query's word for it (a word read, 'person', 'blue').")
+    detail: str | None = Field(None, description="For text: the line the image read.")
+
+
 class HitModel(BaseModel):
     id: str
     score: float
@@ -120,6 +145,19 @@ class HitModel(BaseModel):
     why: list[WhyModel] = Field(
         default_factory=list, description="Query concepts this hit matched (fused text search)."
     )
+    alt: dict[str, str] | None = Field(
+        None, description="A short description built from what the enrichers saw: {en, zh}."
+    )
+    seen: list[SeenModel] = Field(
+        default_factory=list,
+        description="Why it matched beyond the vectors: text read in it, objects, colours, light "
+        "that the query named (text queries).",
+    )
+    match: Literal["strong", "weak", "none"] | None = Field(
+        None,
+        description="Calibrated match to a text query (docs/relevance.md); null for image and "
+        "similar queries. Matching hits come first.",
+    )
 
 
 class SearchResponse(BaseModel):
@@ -128,6 +166,15 @@ class SearchResponse(BaseModel):
     model_id: str
     next_offset: int | None
     no_good_match: bool
+    total_matches: int | None = Field(
+        None, description="Hits that match (strong or weak); null when the query is not judged."
+    )
+    matches_capped: bool = Field(
+        False, description="More matches may exist beyond total_matches (judged window full)."
+    )
+    total: int | None = Field(
+        None, description="Items this query could return (filter applied); first page only."
+    )
 
 
 class TextItemModel(Strict):
@@ -202,3 +249,6 @@ class ItemModel(HitModel):
     mime: str | None = None
     size: int | None = None
     model_id: str | None = None
+    enrich: dict[str, Any] | None = Field(
+        None, description="What the enrichers saw: text read, objects, faces, colours, light."
+    )

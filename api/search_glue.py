@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Response
 from PIL import Image
@@ -18,12 +19,22 @@ from loupe.api.schemas import (
     RangeModel,
     SearchOptions,
     SearchResponse,
+    SeenModel,
     WhyModel,
 )
 from loupe.ingest.validate import load_image
+from loupe.search.attributes import (
+    COLOUR_WORDS,
+    COLOURS_FIELD,
+    GRAMS_FIELD,
+    OBJECT_WORDS,
+    OBJECTS_FIELD,
+    PEOPLE_FIELD,
+)
 from loupe.search.errors import InvalidInput
 from loupe.search.index import Filter, Hit, Range
 from loupe.search.query import ResultHit, SearchQuery, SearchResult
+from loupe.search.text_grams import query_grams
 
 
 def _epoch(value: str | float | None) -> float | None:
@@ -62,8 +73,49 @@ def filter_from_model(model: FilterModel | None) -> Filter | None:
             ranges[f"metadata.{key}"] = Range(gte=value, lte=value)
         else:
             equals[f"metadata.{key}"] = value
-    flt = Filter(equals=equals, any_of=any_of, ranges=ranges, tags_any=list(model.tags))
+    all_of = _enrich_conditions(model, any_of, ranges)
+    flt = Filter(
+        equals=equals, any_of=any_of, all_of=all_of, ranges=ranges, tags_any=list(model.tags)
+    )
     return None if flt.is_empty() else flt
+
+
+def _known(value: str, table: dict[str, str], what: str) -> str:
+    found = table.get(value.strip().casefold())
+    if found is None:
+        raise InvalidInput(
+            f"unknown {what} {value!r}; known: {', '.join(sorted(set(table.values())))}"
+        )
+    return found
+
+
+def _enrich_conditions(
+    model: FilterModel, any_of: dict[str, list[str | int]], ranges: dict[str, Range]
+) -> dict[str, list[str | int]]:
+    """The enrichers' filters (objects, text, colours, people) added to ``any_of``/``ranges``;
+    returns the ``all_of`` conditions."""
+    all_of: dict[str, list[str | int]] = {}
+    if model.objects:
+        all_of[OBJECTS_FIELD] = list(
+            dict.fromkeys(_known(o, OBJECT_WORDS, "object") for o in model.objects)
+        )
+    if model.text_contains is not None:
+        grams = query_grams(model.text_contains)
+        if not grams:
+            raise InvalidInput("text_contains has no characters to look for")
+        all_of[GRAMS_FIELD] = list(grams)
+    if model.colours:
+        any_of[COLOURS_FIELD] = list(
+            dict.fromkeys(_known(c, COLOUR_WORDS, "colour") for c in model.colours)
+        )
+    if model.people_min is not None or model.people_max is not None:
+        low_n, high_n = model.people_min, model.people_max
+        if low_n is not None and high_n is not None and low_n > high_n:
+            raise InvalidInput("people_min is larger than people_max")
+        low = None if model.people_min is None else float(model.people_min)
+        high = None if model.people_max is None else float(model.people_max)
+        ranges[PEOPLE_FIELD] = Range(gte=low, lte=high)
+    return all_of
 
 
 def decode_query_image(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
@@ -187,7 +239,30 @@ def hit_model(hit: Hit | ResultHit, *, duplicates: list[str] | None = None) -> H
             WhyModel(concept=w.concept, name=w.name, name_zh=w.name_zh, weight=round(w.weight, 4))
             for w in (hit.why if isinstance(hit, ResultHit) else [])
         ],
+        match=_match(hit),
+        alt=_alt(payload),
+        seen=_seen(hit),
     )
+
+
+def _seen(hit: Hit | ResultHit) -> list[SeenModel]:
+    if not isinstance(hit, ResultHit):
+        return []
+    return [SeenModel.model_validate(asdict(s)) for s in hit.seen]
+
+
+def _alt(payload: dict[str, Any]) -> dict[str, str] | None:
+    enrich = payload.get("enrich")
+    alt = enrich.get("alt") if isinstance(enrich, dict) else None
+    return {str(k): str(v) for k, v in alt.items()} if isinstance(alt, dict) else None
+
+
+MatchName = Literal["strong", "weak", "none"]
+_MATCHES: dict[str, MatchName] = {"strong": "strong", "weak": "weak", "none": "none"}
+
+
+def _match(hit: Hit | ResultHit) -> MatchName | None:
+    return _MATCHES.get(hit.match or "") if isinstance(hit, ResultHit) else None
 
 
 def result_response(result: SearchResult) -> Response:
@@ -204,4 +279,7 @@ def result_model(result: SearchResult) -> SearchResponse:
         model_id=result.model_id,
         next_offset=result.next_offset,
         no_good_match=result.no_good_match,
+        total_matches=result.total_matches,
+        matches_capped=result.matches_capped,
+        total=result.total,
     )

@@ -94,12 +94,27 @@ class Built:
     image_rows: NDArray[np.int64]  # rows of ``ids``/``semantic`` that are images
     visual: F32  # one row per image row
     upsert_s: float
+    tenants: int = 0  # row r belongs to tenant ``tenant_name(r % tenants)`` (0: no tenants)
+
+
+def tenant_name(number: int) -> str:
+    return f"t{number}"
 
 
 def _batches(
-    corpus: Corpus, size: int, sigma: float, text_share: float, seed: int, chunk: int
+    corpus: Corpus,
+    size: int,
+    sigma: float,
+    text_share: float,
+    seed: int,
+    chunk: int,
+    tenants: int,
 ) -> Iterator[tuple[list[Point], F32, F32 | None, int]]:
     rng = np.random.default_rng(seed)
+
+    def stamped(row: int, payload: dict[str, Any]) -> dict[str, Any]:
+        return {**payload, "tenant": tenant_name(row % tenants)} if tenants else payload
+
     for lo in range(0, size, chunk):
         n = min(chunk, size - lo)
         n_text = round(n * text_share)
@@ -122,11 +137,12 @@ def _batches(
                 "created_at": 1.7e9 + lo + i,
             }
             vectors = {SEMANTIC: sem_img[i], VISUAL: vis_img[i]}
-            points.append(Point(str(uuid.UUID(int=lo + i + 1)), vectors, payload))
+            points.append(Point(str(uuid.UUID(int=lo + i + 1)), vectors, stamped(lo + i, payload)))
         for j in range(n_text):
             row = n_img + j
             text = corpus.texts[int(pick_t[j])]
             payload = {"modality": "text", "text": text, "tags": [], "metadata": {}}
+            payload = stamped(lo + row, payload)
             points.append(Point(str(uuid.UUID(int=lo + row + 1)), {SEMANTIC: sem_txt[j]}, payload))
         yield points, np.concatenate([sem_img, sem_txt]), vis_img, n_img
 
@@ -141,14 +157,17 @@ def build(
     text_share: float = 0.2,
     seed: int = 0,
     chunk: int = 1024,
+    tenants: int = 0,
 ) -> Built:
-    """Upsert ``size`` jittered points (``text_share`` of them texts) into ``collection``."""
+    """Upsert ``size`` jittered points (``text_share`` of them texts) into ``collection``,
+    spread over ``tenants`` tenants round-robin (0: no tenant field)."""
     ids: list[str] = []
     semantic: list[F32] = []
     visual: list[F32] = []
     image_rows: list[NDArray[np.int64]] = []
     started = time.perf_counter()
-    for points, sem, vis, n_img in _batches(corpus, size, sigma, text_share, seed, chunk):
+    batches = _batches(corpus, size, sigma, text_share, seed, chunk, tenants)
+    for points, sem, vis, n_img in batches:
         index.upsert(collection, points)
         image_rows.append(np.arange(len(ids), len(ids) + n_img, dtype=np.int64))
         ids += [p.id for p in points]
@@ -162,6 +181,7 @@ def build(
         image_rows=np.concatenate(image_rows),
         visual=np.concatenate(visual),
         upsert_s=upsert_s,
+        tenants=tenants,
     )
 
 

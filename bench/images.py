@@ -60,8 +60,11 @@ def _photos() -> dict[str, Image.Image]:
     return sample_photos()
 
 
-def write_photos(folder: Path, count: int, *, seed: int = 0) -> list[Path]:
-    """Write ``count`` distinct photo-like JPEGs (~0.3 MP) into ``folder``; returns their paths."""
+def write_photos(
+    folder: Path, count: int, *, seed: int = 0, size: tuple[int, int] | None = None
+) -> list[Path]:
+    """Write ``count`` distinct photo-like JPEGs into ``folder`` (``size``, or ~0.3 MP of
+    varied shapes); returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     photos = sample_photos()
     stems = sorted(photos)
@@ -70,7 +73,7 @@ def write_photos(folder: Path, count: int, *, seed: int = 0) -> list[Path]:
     paths: list[Path] = []
     while len(paths) < count:
         stem = stems[len(paths) % len(stems)]
-        image = augment(photos[stem], rng, rng.choice(SIZES))
+        image = augment(photos[stem], rng, size or rng.choice(SIZES))
         data = jpeg_bytes(image, quality=rng.randint(82, 92))
         digest = hashlib.sha256(data).hexdigest()
         if digest in seen:

@@ -36,6 +36,7 @@ class IngestParams:
     redis_url: str | None = None
     runner_threads: int = 3
     timeout_s: float = 600.0
+    size: tuple[int, int] | None = None  # None: ~0.3 MP photos of varied shapes
 
 
 def make_pool(settings: Settings) -> EncoderPool:
@@ -142,6 +143,8 @@ def run_ingest(base: Settings, params: IngestParams, *, pool: EncoderPool | None
             "runner_threads": params.runner_threads,
             "celery": use_celery,
             "worker_threads": base.worker_threads,
+            "size": "x".join(map(str, params.size)) if params.size else "~0.3 MP",
+            "enrichers": ",".join(base.enrichers) or "none",
         },
     )
     pool = pool or make_pool(base)
@@ -152,7 +155,7 @@ def run_ingest(base: Settings, params: IngestParams, *, pool: EncoderPool | None
         root = Path(tmp) / "roots"
         folder = root / "photos"
         started = time.perf_counter()
-        paths = write_photos(folder, params.images)
+        paths = write_photos(folder, params.images, size=params.size)
         report.details["generate_s"] = round(time.perf_counter() - started, 2)
         report.details["bytes_per_image"] = sum(p.stat().st_size for p in paths) // len(paths)
         raw_encoder_rate(pool, paths[: base.encode_batch_size], base.encode_batch_size)  # warm-up

@@ -21,13 +21,22 @@ from typing import Any
 import httpx
 import numpy as np
 
-from loupe.bench.corpus import Built, Corpus, build, embed_corpus, exact_top, query_texts
+from loupe.bench.corpus import (
+    Built,
+    Corpus,
+    build,
+    embed_corpus,
+    exact_top,
+    query_texts,
+    tenant_name,
+)
 from loupe.bench.report import Report
 from loupe.bench.server import child_server, live_collection
 from loupe.ingest.models import EncoderPool
 from loupe.search.encoders import TextRole
 from loupe.search.index import SEMANTIC, VISUAL
 from loupe.search.index.edge_store import EdgeIndex
+from loupe.search.query import for_tenant
 from loupe.search.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,7 @@ class SearchParams:
     max_optimize_s: float = 600.0  # skip HNSW (exact search) where the estimate is longer
     crops: int = 12  # augmented crops per sample photo in the base vectors
     seed: int = 0
+    tenants: int = 0  # spread the points over this many tenants and time tenant-filtered search
 
 
 def timed_ms(call: Callable[..., object], *args: Any, **kwargs: Any) -> float:
@@ -107,7 +117,9 @@ def measure_size(
     http_texts, encoder_texts = texts[: params.queries], texts[params.queries :]
     query_vectors = encoder.encode_texts(http_texts, role=TextRole.QUERY)
     index, name = live_collection(settings, encoder)
-    built = build(index, name, corpus, size=size, sigma=params.sigma, seed=params.seed)
+    built = build(
+        index, name, corpus, size=size, sigma=params.sigma, seed=params.seed, tenants=params.tenants
+    )
     details: dict[str, object] = {"upsert_s": round(built.upsert_s, 2)}
     details["upsert_points_per_s"] = round(size / built.upsert_s)
     optimize_s = None
@@ -140,13 +152,19 @@ def _direct(
 ) -> None:
     """Index searches in-process beside an exact numpy search over the same float32 vectors."""
     numpy_ms, index_ms, fetch_ms, recall = [], [], [], []
-    for vector in queries:
+    tenant_ms: list[float] = []
+    tenant_recall: list[float] = []
+    for number, vector in enumerate(queries):
         numpy_ms.append(timed_ms(exact_top, built.semantic, vector, K))
         truth = {built.ids[int(r)] for r in exact_top(built.semantic, vector, K)}
         started = time.perf_counter()
         hits = index.search(name, vector, limit=K, exact=exact)
         index_ms.append((time.perf_counter() - started) * 1000.0)
         recall.append(len(truth & {h.id for h in hits}) / K)
+        if built.tenants:  # right after the unfiltered one: both see the same machine load
+            latency, found = _tenant_search(index, name, built, vector, number, exact=exact)
+            tenant_ms.append(latency)
+            tenant_recall.append(found)
         fetch_ms.append(
             timed_ms(index.search, name, vector, limit=3 * K + 1, with_vectors=True, exact=exact)
         )
@@ -178,11 +196,35 @@ def _direct(
         baseline=f"{p}.numpy_visual",
     )
     report.add(f"{p}.recall", f"{p} recall@10 semantic (mean)", "", [float(np.mean(recall))])
+    if built.tenants:
+        label = f"{p} {kind} k=10 (semantic), 1 of {built.tenants} tenants"
+        report.add(f"{p}.index_tenant", label, "ms", tenant_ms, baseline=f"{p}.index")
+        report.add(
+            f"{p}.recall_tenant",
+            f"{p} recall@10 semantic within the tenant (mean)",
+            "",
+            [float(np.mean(tenant_recall))],
+        )
     report.add(
         f"{p}.recall_visual", f"{p} recall@10 visual (mean)", "", [float(np.mean(visual_recall))]
     )
     details["recall_min"] = min(recall)
     details["using"] = [SEMANTIC, VISUAL]
+
+
+def _tenant_search(
+    index: EdgeIndex, name: str, built: Built, vector: np.ndarray, number: int, *, exact: bool
+) -> tuple[float, float]:
+    """One search confined to tenant ``number % tenants``: its latency (ms) and its recall@10
+    against an exact search over that tenant's rows."""
+    tenant = number % built.tenants
+    rows = np.arange(tenant, len(built.ids), built.tenants)
+    truth = {built.ids[int(rows[r])] for r in exact_top(built.semantic[rows], vector, K)}
+    flt = for_tenant(None, tenant_name(tenant))
+    started = time.perf_counter()
+    hits = index.search(name, vector, flt=flt, limit=K, exact=exact)
+    latency = (time.perf_counter() - started) * 1000.0
+    return latency, len(truth & {h.id for h in hits}) / K
 
 
 def _http(

@@ -9,6 +9,7 @@ images) and runs one forward pass for all of it.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -30,9 +31,8 @@ def concat_prepared(parts: list[Any]) -> Any:
         return {key: concat_prepared([p[key] for p in parts]) for key in first}
     if isinstance(first, list):
         return [x for p in parts for x in p]
-    import torch
-
-    if isinstance(first, torch.Tensor):
+    torch = sys.modules.get("torch")  # a tensor can only come from a torch already imported
+    if torch is not None and isinstance(first, torch.Tensor):
         return torch.cat(parts, dim=0)
     raise TypeError(f"cannot batch prepared inputs of type {type(first).__name__}")
 

@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from loupe.search.errors import InvalidInput, NotFound
+from loupe.ingest.storage import reraise
+from loupe.search.errors import Damaged, InvalidInput, NotFound
 from loupe.search.settings import Settings
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
@@ -22,6 +23,10 @@ _KEY = re.compile(r"^[0-9a-f]{64}$")
 
 def content_key(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def is_key(name: str) -> bool:
+    return bool(_KEY.fullmatch(name))
 
 
 def check_key(key: str) -> str:
@@ -37,7 +42,7 @@ class BlobStore(Protocol):
         """Store ``data`` (once) and return its key, the sha256 hex digest."""
 
     def get(self, key: str) -> bytes:
-        """The bytes of ``key``; NotFound if absent."""
+        """The bytes of ``key``; NotFound if absent, Damaged if they no longer match ``key``."""
 
     def exists(self, key: str) -> bool: ...
 
@@ -50,13 +55,26 @@ class LocalBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.label = f'the folder "{root.name}" of the data folder'
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reraise(exc, where=self.label)
 
-    def _path(self, key: str) -> Path:
+    def path_of(self, key: str) -> Path:
+        """Where the blob ``key`` lives (whether or not it exists)."""
         check_key(key)
         return self.root / key[:2] / key[2:4] / key
 
+    _path = path_of
+
     def put(self, data: bytes) -> str:
+        try:
+            return self._put(data)
+        except OSError as exc:
+            reraise(exc, where=self.label)
+
+    def _put(self, data: bytes) -> str:
         key = content_key(data)
         path = self._path(key)
         if path.exists():
@@ -76,9 +94,17 @@ class LocalBlobStore:
 
     def get(self, key: str) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            data = self._path(key).read_bytes()
         except FileNotFoundError:
             raise NotFound(f"no blob {key}") from None
+        except OSError as exc:
+            reraise(exc, where=self.label)
+        if content_key(data) != key:
+            raise Damaged(
+                f"the stored original of blob {key} is damaged (its bytes no longer match their "
+                "sha256); run `loupe fsck` and upload it again"
+            )
+        return data
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()

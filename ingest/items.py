@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-# Fixed namespace: point ids are uuid5(namespace, "<modality>:<sha256>") so a retry overwrites.
+# Fixed namespace: point ids are uuid5(namespace, "<modality>:<sha256>") so a retry overwrites;
+# a tenant's items are uuid5(namespace, "<tenant>/<modality>:<sha256>"): the same bytes become one
+# item per tenant, and the ids of a library without tenants stay what they always were.
 ITEM_NAMESPACE = uuid.UUID("6c0d7d3e-6f0a-4b51-9d0e-6c6f75706531")
 
 
@@ -17,9 +19,11 @@ class Modality(StrEnum):
     TEXT = "text"
 
 
-def item_id(modality: Modality, sha256: str) -> str:
-    """The point id of a content hash and modality (uuid5): the same content, the same id."""
-    return str(uuid.uuid5(ITEM_NAMESPACE, f"{modality.value}:{sha256}"))
+def item_id(modality: Modality, sha256: str, tenant: str | None = None) -> str:
+    """The point id of a content hash and modality (uuid5) within a tenant's library (or the
+    library without tenants): the same content, the same id."""
+    name = f"{modality.value}:{sha256}"
+    return str(uuid.uuid5(ITEM_NAMESPACE, f"{tenant}/{name}" if tenant else name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +31,7 @@ class ItemSpec:
     """Everything needed to embed one item later, small enough to travel in a task or a row.
 
     ``blob`` is the sha256 key of the original in the blob store (images) or of the UTF-8 text.
+    ``tenant`` names the library the item belongs to (None: the library without tenants).
     """
 
     id: str
@@ -40,6 +45,7 @@ class ItemSpec:
     tags: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     created_at: float = field(default_factory=time.time)
+    tenant: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +60,7 @@ class ItemSpec:
             "tags": list(self.tags),
             "metadata": dict(self.metadata),
             "created_at": self.created_at,
+            "tenant": self.tenant,
         }
 
     @classmethod
@@ -70,6 +77,7 @@ class ItemSpec:
             tags=list(data.get("tags") or []),
             metadata=dict(data.get("metadata") or {}),
             created_at=float(data.get("created_at") or time.time()),
+            tenant=data.get("tenant") or None,
         )
 
     @classmethod
@@ -94,4 +102,6 @@ class ItemSpec:
         }
         if text is not None:
             body["text"] = text
+        if self.tenant is not None:
+            body["tenant"] = self.tenant
         return body

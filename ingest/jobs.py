@@ -131,8 +131,9 @@ class JobStore(Protocol):
 
     def get(self, job_id: str) -> Job: ...
 
-    def recent(self, *, limit: int = 50) -> list[Job]:
-        """Newest first."""
+    def recent(self, *, limit: int = 50, tenant: str | None = None) -> list[Job]:
+        """Newest first; with a ``tenant``, only the jobs created with ``meta["tenant"]`` set
+        to it."""
 
     def units(self, job_id: str, seqs: Sequence[int]) -> list[Unit]: ...
 

@@ -28,6 +28,10 @@ _PREFIX = "loupe:job:"
 _INDEX = "loupe:jobs"
 
 
+def _tenant_index(tenant: str) -> str:
+    return f"{_INDEX}:tenant:{tenant}"
+
+
 class RedisJobStore:
     def __init__(self, url: str) -> None:
         self._r = redis.Redis.from_url(
@@ -69,6 +73,9 @@ class RedisJobStore:
                     mapping={str(u.seq): json.dumps({"name": u.name, "ref": u.ref}) for u in chunk},
                 )
             pipe.zadd(_INDEX, {job_id: now})
+            tenant = (meta or {}).get("tenant")
+            if tenant:
+                pipe.zadd(_tenant_index(str(tenant)), {job_id: now})
             pipe.execute()
 
         self._call(write)
@@ -126,8 +133,9 @@ class RedisJobStore:
             errors=errors,
         )
 
-    def recent(self, *, limit: int = 50) -> list[Job]:
-        ids = self._call(lambda: self._r.zrevrange(_INDEX, 0, limit - 1))
+    def recent(self, *, limit: int = 50, tenant: str | None = None) -> list[Job]:
+        index = _INDEX if tenant is None else _tenant_index(tenant)
+        ids = self._call(lambda: self._r.zrevrange(index, 0, limit - 1))
         jobs = []
         for job_id in ids:
             try:

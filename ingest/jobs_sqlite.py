@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,11 @@ from loupe.ingest.jobs import (
     derive_state,
     new_job_id,
 )
+from loupe.ingest.storage import storage_error
 from loupe.search.errors import NotFound, Unavailable
+
+log = logging.getLogger(__name__)
+WHERE = "the job database (jobs.sqlite3 in the data folder)"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -40,27 +47,78 @@ CREATE INDEX IF NOT EXISTS units_status ON units (job_id, status);
 """
 
 
+@contextlib.contextmanager
+def _mapped() -> Iterator[None]:
+    """SQLite errors as domain errors: disk full → 507, read-only → 503, others → 503."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        known = storage_error(exc, where=WHERE)
+        raise known or Unavailable(f"{WHERE} failed: {exc}") from exc
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+        verdict = db.execute("PRAGMA quick_check").fetchone()
+        if verdict is None or verdict[0] != "ok":
+            raise sqlite3.DatabaseError(f"quick_check: {verdict[0] if verdict else 'no answer'}")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _set_aside(path: Path, exc: sqlite3.Error) -> Path:
+    """Rename a damaged database (and its WAL files) aside, never delete it."""
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            os.replace(source, Path(f"{aside}{suffix}"))
+    log.warning(
+        "the job database %s is damaged (%s): set aside as %s and a new empty one started; "
+        "earlier job records are in the set-aside file",
+        path,
+        exc,
+        aside,
+    )
+    return aside
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("malformed", "not a database", "quick_check", "corrupt"))
+
+
 class SqliteJobStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise Unavailable("the job database cannot be opened") from exc
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._db = _connect(path)
+            except sqlite3.DatabaseError as exc:
+                if storage_error(exc, where=WHERE) is not None or not _damaged(exc):
+                    raise
+                _set_aside(path, exc)
+                self._db = _connect(path)
+        except (sqlite3.Error, OSError) as exc:
+            known = storage_error(exc, where=WHERE)
+            raise known or Unavailable(f"{WHERE} cannot be opened: {exc}") from exc
 
     def _q(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
+        with self._lock, _mapped():
             return self._db.execute(sql, args).fetchall()
 
     def create(
         self, kind: JobKind, units: Sequence[Unit], *, meta: Mapping[str, Any] | None = None
     ) -> Job:
         job_id = new_job_id()
-        with self._lock:
+        with self._lock, _mapped():
             self._db.execute("BEGIN")
             try:
                 self._db.execute(
@@ -83,7 +141,10 @@ class SqliteJobStore:
                 )
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite may already have rolled back (disk full): a second ROLLBACK would hide
+                # the real error behind "cannot rollback - no transaction is active".
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
         return self.get(job_id)
 
@@ -135,8 +196,15 @@ class SqliteJobStore:
             errors=errors,
         )
 
-    def recent(self, *, limit: int = 50) -> list[Job]:
-        rows = self._q("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+    def recent(self, *, limit: int = 50, tenant: str | None = None) -> list[Job]:
+        if tenant is None:
+            rows = self._q("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+        else:
+            rows = self._q(
+                "SELECT * FROM jobs WHERE json_extract(meta, '$.tenant') = ? "
+                "ORDER BY created_at DESC LIMIT ?",
+                (tenant, limit),
+            )
         return [self._job(r) for r in rows]
 
     def units(self, job_id: str, seqs: Sequence[int]) -> list[Unit]:
@@ -167,25 +235,32 @@ class SqliteJobStore:
     def mark(
         self, job_id: str, *, done: Sequence[int] = (), failed: Mapping[int, str] | None = None
     ) -> None:
-        with self._lock:
+        with self._lock, _mapped():
             self._db.execute("BEGIN")
-            self._db.executemany(
-                "UPDATE units SET status = ?, error = NULL WHERE job_id = ? AND seq = ?",
-                [(UnitStatus.DONE.value, job_id, s) for s in done],
-            )
-            self._db.executemany(
-                "UPDATE units SET status = ?, error = ? WHERE job_id = ? AND seq = ? "
-                "AND status != ?",
-                [
-                    (UnitStatus.FAILED.value, msg, job_id, s, UnitStatus.DONE.value)
-                    for s, msg in (failed or {}).items()
-                ],
-            )
-            self._db.execute("COMMIT")
+            try:
+                self._mark(job_id, done, failed or {})
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+    def _mark(self, job_id: str, done: Sequence[int], failed: Mapping[int, str]) -> None:
+        self._db.executemany(
+            "UPDATE units SET status = ?, error = NULL WHERE job_id = ? AND seq = ?",
+            [(UnitStatus.DONE.value, job_id, s) for s in done],
+        )
+        self._db.executemany(
+            "UPDATE units SET status = ?, error = ? WHERE job_id = ? AND seq = ? AND status != ?",
+            [
+                (UnitStatus.FAILED.value, msg, job_id, s, UnitStatus.DONE.value)
+                for s, msg in failed.items()
+            ],
+        )
 
     def retry_failed(self, job_id: str) -> list[int]:
         self.get(job_id)
-        with self._lock:
+        with self._lock, _mapped():
             seqs = [
                 r[0]
                 for r in self._db.execute(
@@ -215,7 +290,7 @@ class SqliteJobStore:
             self.update_meta(job_id, {"reason": reason})
 
     def update_meta(self, job_id: str, meta: Mapping[str, Any]) -> None:
-        with self._lock:
+        with self._lock, _mapped():
             job = self.get(job_id)
             merged = {**job.meta, **meta}
             self._db.execute("UPDATE jobs SET meta = ? WHERE id = ?", (json.dumps(merged), job_id))
@@ -225,15 +300,12 @@ class SqliteJobStore:
         return [r[0] for r in rows if self.get(r[0]).state not in FINAL_STATES]
 
     def claim(self, job_id: str, step: str) -> bool:
-        with self._lock:
+        with self._lock, _mapped():
             cursor = self._db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?)", (job_id, step))
             return cursor.rowcount == 1
 
     def ping(self) -> None:
-        try:
-            self._q("SELECT 1")
-        except sqlite3.Error as exc:
-            raise Unavailable("the job database is not answering") from exc
+        self._q("SELECT 1")
 
     def close(self) -> None:
         with self._lock:

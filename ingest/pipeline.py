@@ -12,16 +12,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from loupe.ingest.blobs import BlobStore
+from loupe.ingest.embedding import Embedder, InlineEmbedder, enrich_prepared, points_for
+from loupe.ingest.enrich.runner import Enrichers
 from loupe.ingest.jobs import JobKind, JobState, JobStore
 from loupe.ingest.models import EncoderPool
-from loupe.ingest.units import Limits, Prepared, materialize
-from loupe.search.encoders import TextRole
-from loupe.search.errors import LoupeError
-from loupe.search.index import SEMANTIC, VISUAL, Point, VectorIndex
-from loupe.search.index.base import CONCEPTS, SparseVector
+from loupe.ingest.storage import DiskGuard
+from loupe.ingest.units import Limits, Prepared
+from loupe.search.index import Point, VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +42,28 @@ class Pipeline:
         encoders: EncoderPool,
         limits: Limits,
         alias: str,
+        storage: DiskGuard | None = None,
+        embedder: Embedder | None = None,
+        enrichers: Enrichers | None = None,
     ) -> None:
+        """``embedder`` does the CPU work (default: in this process, with ``enrichers``; the API
+        server passes a ``ChildEmbedder``, whose children build their own)."""
+        self.storage = storage
         self.blobs = blobs
         self.index = index
         self.jobs = jobs
         self.encoders = encoders
         self.limits = limits
         self.alias = alias
+        self.enrichers = enrichers or Enrichers([])
+        self.embedder = embedder or InlineEmbedder(
+            blobs=blobs, encoders=encoders, limits=limits, enrichers=self.enrichers
+        )
+
+    def check_space(self, incoming: int = 0) -> None:
+        """StorageFull (507) when new writes would cross the disk's flood watermark."""
+        if self.storage is not None:
+            self.storage.check_write(incoming)
 
     @property
     def next_alias(self) -> str:
@@ -76,48 +89,27 @@ class Pipeline:
         job = self.jobs.get(job_id)
         if job.state is JobState.CANCELLED:
             return 0
+        if job.kind is not JobKind.UPLOAD:  # uploads were accepted with their blobs stored
+            self.check_space()
         self.jobs.mark_started(job_id)
-        prepared: list[tuple[int, Prepared]] = []
-        failed: dict[int, str] = {}
-        for unit in self.jobs.units(job_id, seqs):
-            try:
-                prepared.append(
-                    (unit.seq, materialize(unit.ref, blobs=self.blobs, limits=self.limits))
-                )
-            except LoupeError as exc:
-                failed[unit.seq] = exc.message
-        if prepared:
-            for target in self._targets_for(job.kind, job.meta):
-                self.index.upsert(target.collection, self.points(prepared, target.model_id))
-        self.jobs.mark(job_id, done=[seq for seq, _ in prepared], failed=failed)
+        targets = self._targets_for(job.kind, job.meta)
+        units = self.jobs.units(job_id, seqs)
+        embedded = self.embedder.embed(units, [t.model_id for t in targets])
+        for target in targets:
+            points = embedded.points.get(target.model_id)
+            if points:
+                self.index.upsert(target.collection, points)
+        self.jobs.mark(job_id, done=embedded.done, failed=embedded.failed)
         if job.kind is JobKind.REINDEX and not self.jobs.queued(job_id):
             from loupe.ingest.reindex import finalize
 
             finalize(self, job_id)
-        return len(prepared)
+        return len(embedded.done)
 
-    def points(self, prepared: Sequence[tuple[int, Prepared]], model_id: str) -> list[Point]:
-        """Vectors for the items, with the model of ``model_id``."""
-        encoder = self.encoders.get(model_id)
-        images = [p for _, p in prepared if p.image is not None]
-        texts = [p for _, p in prepared if p.text is not None]
-        points: list[Point] = []
-        if images:
-            batch = [p.image for p in images if p.image is not None]
-            ready = encoder.prepare_images(batch)
-            vectors = self.encoders.batcher(model_id).embed(ready, len(batch))
-            for row, item in enumerate(images):
-                named = {SEMANTIC: vectors.semantic[row]}
-                if vectors.visual is not None:
-                    named[VISUAL] = vectors.visual[row]
-                sparse = {}
-                if vectors.concepts is not None:
-                    sparse[CONCEPTS] = SparseVector.of(vectors.concepts[row])
-                payload = item.spec.payload(model_id=model_id)
-                points.append(Point(item.spec.id, named, payload, sparse))
-        if texts:
-            embedded = encoder.encode_texts([p.text or "" for p in texts], role=TextRole.PASSAGE)
-            for row, item in enumerate(texts):
-                payload = item.spec.payload(model_id=model_id, text=item.text)
-                points.append(Point(item.spec.id, {SEMANTIC: np.asarray(embedded[row])}, payload))
-        return points
+    def points(
+        self, prepared: Sequence[tuple[int, Prepared]], model_id: str, *, enrich: bool = False
+    ) -> list[Point]:
+        """Vectors for the items, with the model of ``model_id`` (in this process); with
+        ``enrich``, payloads carry the enrichers' fields."""
+        enriched = enrich_prepared(self.enrichers, prepared) if enrich else None
+        return points_for(self.encoders, prepared, model_id, enriched=enriched)

@@ -22,7 +22,7 @@ from loupe.ingest.items import ItemSpec, Modality
 from loupe.ingest.jobs import Job, JobKind, JobState, Unit
 from loupe.ingest.pipeline import Pipeline
 from loupe.ingest.units import Prepared
-from loupe.search.errors import Conflict, LoupeError, NotFound
+from loupe.search.errors import Conflict, Damaged, LoupeError, NotFound
 from loupe.search.index import SEMANTIC, VISUAL, CollectionInfo, CollectionNotFound
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ def start(pipeline: Pipeline, *, model_spec: str, collection: str, source: str) 
     """Create the shadow collection, turn on dual writes and create the reindex job."""
     if pipeline.index.resolve_alias(pipeline.next_alias) is not None:
         raise Conflict("a reindex is already running; wait for it or cancel its job")
+    pipeline.check_space()
     encoder = pipeline.encoders.register(model_spec)
     encoder.load()
     pipeline.index.create_collection(
@@ -73,26 +74,31 @@ def start(pipeline: Pipeline, *, model_spec: str, collection: str, source: str) 
     return Started(job=pipeline.jobs.get(job.id), collection=collection)
 
 
-def _catch_up(pipeline: Pipeline, source: str, target: str, model_id: str) -> int:
-    """Embed live items that the shadow still lacks (uploads that raced the dual write)."""
+def _catch_up(pipeline: Pipeline, source: str, target: str, model_id: str) -> tuple[int, list[str]]:
+    """Embed live items that the shadow still lacks (uploads that raced the dual write, units
+    that failed). Returns how many were added and the ids skipped because their original is
+    missing or damaged: those cannot be re-embedded by anyone and must not fail the swap."""
     specs = _all_specs(pipeline, source)
     missing: list[ItemSpec] = []
     for start_at in range(0, len(specs), SCROLL_PAGE):
         chunk = specs[start_at : start_at + SCROLL_PAGE]
         have = {h.id for h in pipeline.index.retrieve(target, [s.id for s in chunk])}
         missing.extend(s for s in chunk if s.id not in have)
-    added = 0
+    added, skipped = 0, []
     for start_at in range(0, len(missing), 32):
         prepared = []
         for i, spec in enumerate(missing[start_at : start_at + 32]):
             try:
                 prepared.append((i, _load(pipeline, spec)))
+            except (NotFound, Damaged) as exc:
+                skipped.append(spec.id)
+                log.warning("reindex skips %s: %s", spec.id, exc.message)
             except LoupeError as exc:
-                log.warning("catch-up skipped %s: %s", spec.id, exc.message)
+                log.warning("catch-up could not embed %s: %s", spec.id, exc.message)
         if prepared:
-            pipeline.index.upsert(target, pipeline.points(prepared, model_id))
+            pipeline.index.upsert(target, pipeline.points(prepared, model_id, enrich=True))
             added += len(prepared)
-    return added
+    return added, skipped
 
 
 def _load(pipeline: Pipeline, spec: ItemSpec) -> Prepared:
@@ -103,11 +109,14 @@ def _load(pipeline: Pipeline, spec: ItemSpec) -> Prepared:
     )
 
 
-def canary(pipeline: Pipeline, *, source: str, target: str, model_id: str) -> str | None:
-    """None when the shadow is fit to serve, else why not."""
+def canary(
+    pipeline: Pipeline, *, source: str, target: str, model_id: str, skipped: int = 0
+) -> str | None:
+    """None when the shadow is fit to serve, else why not. ``skipped`` live items (originals
+    missing or damaged) are expected to be absent from the shadow."""
     live_count, new_count = pipeline.index.count(source), pipeline.index.count(target)
-    if live_count != new_count:
-        return f"counts differ: live {live_count}, new {new_count}"
+    if live_count - skipped != new_count:
+        return f"counts differ: live {live_count} ({skipped} skipped), new {new_count}"
     images = [s for s in _all_specs(pipeline, target) if s.modality is Modality.IMAGE]
     sample = random.Random(0).sample(images, min(CANARY_SIZE, len(images)))
     if not sample:
@@ -129,19 +138,23 @@ def finalize(pipeline: Pipeline, job_id: str) -> bool:
     job = pipeline.jobs.get(job_id)
     source, target = str(job.meta["source"]), str(job.meta["target"])
     model_id = str(job.meta["model_id"])
+    skipped: list[str] = []
     try:
-        caught = _catch_up(
+        caught, skipped = _catch_up(
             pipeline, pipeline.index.resolve_alias(pipeline.alias) or source, target, model_id
         )
         live_now = pipeline.index.resolve_alias(pipeline.alias) or source
-        problem = canary(pipeline, source=live_now, target=target, model_id=model_id)
+        problem = canary(
+            pipeline, source=live_now, target=target, model_id=model_id, skipped=len(skipped)
+        )
     except Exception as exc:  # the old collection must keep serving whatever went wrong
         log.exception("reindex %s could not finish", job_id)
         problem = f"the final check could not run: {type(exc).__name__}"
         caught = 0
     failed = pipeline.jobs.get(job_id).failed
-    if failed:
-        problem = f"{failed} items could not be re-embedded"
+    if failed > len(skipped):
+        problem = f"{failed - len(skipped)} items could not be re-embedded"
+    pipeline.jobs.update_meta(job_id, {"skipped": len(skipped), "skipped_items": skipped[:50]})
     if problem is not None:
         pipeline.index.delete_alias(pipeline.next_alias)
         pipeline.jobs.set_state(job_id, JobState.FAILED, reason=f"canary failed: {problem}")

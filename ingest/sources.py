@@ -206,8 +206,10 @@ def plan_source(
     max_bytes: int,
     tags: Sequence[str] = (),
     metadata: dict[str, Any] | None = None,
+    tenant: str | None = None,
 ) -> tuple[Path, list[Unit]]:
-    """Units for every image/text in the source, in a stable order; refusals raise 4xx errors."""
+    """Units for every image/text in the source, in a stable order; refusals raise 4xx errors.
+    With a ``tenant`` every item becomes that tenant's."""
     path = resolve_under_roots(raw_path, roots)
     name = path.name.lower()
     if path.is_dir():
@@ -229,6 +231,8 @@ def plan_source(
         raise InvalidInput(f"the source holds more than {MAX_UNITS} items: split it")
     if tags or metadata:
         units = [_with_labels(u, tags, metadata or {}) for u in units]
+    if tenant:
+        units = [Unit(seq=u.seq, name=u.name, ref={**u.ref, "tenant": tenant}) for u in units]
     return path, units
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -12,13 +13,18 @@ from PIL import Image
 from loupe.ingest.blobs import BlobStore, check_key
 from loupe.ingest.validate import decode_image
 
+log = logging.getLogger(__name__)
+
 
 class Thumbnailer:
     def __init__(self, blobs: BlobStore, cache_dir: Path, *, size: int = 256) -> None:
         self.blobs = blobs
         self.cache_dir = cache_dir
         self.size = size
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # thumbnails are still served, just not cached
+            log.warning("thumbnail cache folder unusable (%s)", exc.strerror or exc)
 
     def get(self, key: str) -> bytes:
         """WebP bytes of the thumbnail of blob ``key`` (NotFound when the blob is gone)."""
@@ -33,8 +39,18 @@ class Thumbnailer:
         buffer = io.BytesIO()
         image.save(buffer, format="WEBP", quality=82, method=4)
         data = buffer.getvalue()
-        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        self._keep(path, data)
         return data
+
+    def _keep(self, path: Path, data: bytes) -> None:
+        """Cache the thumbnail; a full or read-only disk only costs the cache, not the answer."""
+        tmp: str | None = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("thumbnail not cached (%s)", exc.strerror or exc)
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)

@@ -49,11 +49,12 @@ def store_image(
     filename: str | None,
     tags: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    tenant: str | None = None,
 ) -> ItemSpec:
     """Store image bytes already checked (``info``) once and describe them."""
     key = blobs.put(data)
     return ItemSpec(
-        id=item_id(Modality.IMAGE, key),
+        id=item_id(Modality.IMAGE, key, tenant),
         modality=Modality.IMAGE,
         blob=key,
         filename=filename,
@@ -64,6 +65,7 @@ def store_image(
         tags=list(tags or []),
         metadata=dict(metadata or {}),
         created_at=time.time(),
+        tenant=tenant,
     )
 
 
@@ -75,12 +77,13 @@ def text_spec(
     filename: str | None = None,
     tags: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
+    tenant: str | None = None,
 ) -> tuple[ItemSpec, str]:
     text = clean_text(raw, max_chars=limits.max_text_chars)
     data = text.encode("utf-8")
     key = blobs.put(data)
     spec = ItemSpec(
-        id=item_id(Modality.TEXT, key),
+        id=item_id(Modality.TEXT, key, tenant),
         modality=Modality.TEXT,
         blob=key,
         filename=filename,
@@ -89,6 +92,7 @@ def text_spec(
         tags=list(tags or []),
         metadata=dict(metadata or {}),
         created_at=time.time(),
+        tenant=tenant,
     )
     return spec, text
 
@@ -121,16 +125,25 @@ def _from_bytes(
     data: bytes, name: str, ref: dict[str, Any], *, blobs: BlobStore, limits: Limits
 ) -> Prepared:
     tags, metadata = list(ref.get("tags") or []), dict(ref.get("metadata") or {})
+    tenant = ref.get("tenant") or None
     filename = PurePosixPath(name).name
     if PurePosixPath(name).suffix.lower() in TEXT_EXTENSIONS:
         spec, text = text_spec(
-            data, blobs=blobs, limits=limits, filename=filename, tags=tags, metadata=metadata
+            data,
+            blobs=blobs,
+            limits=limits,
+            filename=filename,
+            tags=tags,
+            metadata=metadata,
+            tenant=tenant,
         )
         return Prepared(spec=spec, text=text)
     info, image = load_image(
         data, filename=filename, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels
     )
-    spec = store_image(data, info, blobs=blobs, filename=filename, tags=tags, metadata=metadata)
+    spec = store_image(
+        data, info, blobs=blobs, filename=filename, tags=tags, metadata=metadata, tenant=tenant
+    )
     return Prepared(spec=spec, image=image)
 
 
@@ -161,6 +174,7 @@ def materialize(ref: dict[str, Any], *, blobs: BlobStore, limits: Limits) -> Pre
             limits=limits,
             tags=list(ref.get("tags") or []),
             metadata=dict(ref.get("metadata") or {}),
+            tenant=ref.get("tenant") or None,
         )
         return Prepared(spec=spec, text=text)
     raise InvalidInput(f"unknown unit kind {kind!r}")

@@ -46,8 +46,11 @@ def image_specs(
     *,
     tags: list[str],
     metadata: dict[str, Any],
+    tenant: str | None = None,
 ) -> list[ItemSpec]:
-    """Validate all files before storing any: one bad file refuses the request."""
+    """Validate all files before storing any: one bad file refuses the request. The items are
+    ``tenant``'s (None: the library without tenants)."""
+    pipeline.check_space(sum(len(f.data) for f in files))
     infos = []
     for number, upload in enumerate(files, start=1):
         try:
@@ -64,13 +67,22 @@ def image_specs(
             raise _prefixed(exc, upload.filename or f"file {number}") from None
     return [
         store_image(
-            f.data, info, blobs=pipeline.blobs, filename=f.filename, tags=tags, metadata=metadata
+            f.data,
+            info,
+            blobs=pipeline.blobs,
+            filename=f.filename,
+            tags=tags,
+            metadata=metadata,
+            tenant=tenant,
         )
         for f, info in zip(files, infos, strict=True)
     ]
 
 
-def text_specs(pipeline: Pipeline, items: Sequence[TextItem]) -> list[ItemSpec]:
+def text_specs(
+    pipeline: Pipeline, items: Sequence[TextItem], *, tenant: str | None = None
+) -> list[ItemSpec]:
+    pipeline.check_space(sum(len(i.text) * 4 for i in items))
     specs = []
     for number, item in enumerate(items, start=1):
         try:
@@ -80,6 +92,7 @@ def text_specs(pipeline: Pipeline, items: Sequence[TextItem]) -> list[ItemSpec]:
                 limits=pipeline.limits,
                 tags=item.tags,
                 metadata=item.metadata,
+                tenant=tenant,
             )
         except LoupeError as exc:
             raise _prefixed(exc, f"item {number}") from None

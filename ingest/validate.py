@@ -158,11 +158,16 @@ def load_image(
 def decode_image(data: bytes, *, draft_size: int | None = 448) -> Image.Image:
     """Decode bytes already accepted by ``inspect_image`` to an upright RGB image.
 
-    With ``draft_size`` JPEGs decode at a reduced scale (fast; enough for a 224 px encoder)."""
-    opened = Image.open(io.BytesIO(data))
-    if draft_size and opened.format == "JPEG":
-        opened.draft("RGB", (draft_size, draft_size))
-    return _upright_rgb(opened)
+    With ``draft_size`` JPEGs decode at a reduced scale (fast; enough for a 224 px encoder).
+    Bytes that no longer decode (a stored original that is not what was accepted) raise
+    InvalidInput, an item failure, never an error of the whole batch."""
+    try:
+        opened = Image.open(io.BytesIO(data))
+        if draft_size and opened.format == "JPEG":
+            opened.draft("RGB", (draft_size, draft_size))
+        return _upright_rgb(opened)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise InvalidInput(f"the stored image cannot be decoded ({type(exc).__name__})") from None
 
 
 def _upright_rgb(opened: Image.Image) -> Image.Image:

@@ -17,8 +17,10 @@ The statistic (``relevance``) of a query vector ``q`` with candidate vectors ``x
 2. Debias by projecting out the axis and re-normalising: ``q' = unit(q - (q.u_q) u_q)``,
    ``x_i' = unit(x_i - (x_i.u_x) u_x)``. Projection (rather than subtracting the mean) is scale
    free, so combined and negative-steered query vectors are debiased correctly too.
-3. ``relevance = max_i q'.x_i'`` over the ``TOP_K`` = 16 best candidates by raw score (the
-   candidates the query fetched anyway, after its filter; ranking is never changed).
+3. ``relevance = max_i q'.x_i'`` over the ``TOP_K`` = 64 best candidates by raw score (the
+   candidates the query fetched anyway, after its filter). Each candidate's own ``q'.x_i'`` is
+   its *match*: ``strong`` above ``Reference.strong``, ``weak`` above the cut, else ``none``
+   (``Match``, ``Reference.match``); candidates beyond the window are ``none``.
 
 The cut (``Calibrator.reference``), per collection:
 
@@ -28,18 +30,23 @@ The cut (``Calibrator.reference``), per collection:
    debias itself away.
 5. ``cut = q95 + margin x (q95 - q50)`` over those 50 values (``q95``/``q50``: 95th percentile
    and median; ``margin`` defaults to 0.25). Scaling the margin by the spread of the null values
-   keeps it free of the encoder's scale.
-6. A query has **no good match** when its relevance is at or below the cut, or it has no hits.
+   keeps it free of the encoder's scale. ``strong = cut + (q95 - q50)``: one more spread above.
+6. A query has **no good match** when its relevance is at or below the cut, or it has no hits:
+   exactly when none of its candidates is a match.
    The hits are still returned with ``no_good_match: true`` (the UI dims them). Queries with an
    image part, and ``similar``, are flagged only when they have no hits (the null queries are
    texts, so their cut says nothing about image-to-image scores).
 7. The reference (both axes and the cut) is cached per ``(collection, model_id, bucket)`` with
    bucket ``floor(log2(points + 1))``: it is recomputed when the collection doubles or halves.
    The point count is re-read every ``recount_every`` requests (default 64). An empty collection
-   has an infinite cut.
+   has an infinite cut. Only the first reference of a collection (and any under
+   ``2**SMALL_BUCKET`` points: cheap) is computed inside a request; when the bucket changes
+   later, the previous reference keeps serving while a background thread computes the new one
+   (profiled during a bulk job: 50 searches of a growing, mostly unindexed collection ran
+   inside a user's request).
 
-Cost: building a reference embeds 50 texts, runs 50 top-16 searches and scrolls 2048 vectors
-(once per bucket); judging a query is one (16 x dim) product on candidates already fetched.
+Cost: building a reference embeds 50 texts, runs 50 top-64 searches and scrolls 2048 vectors
+(once per bucket); judging a query is one (64 x dim) product on candidates already fetched.
 
 Measured with the bundled encoder (multilingual-e5-small space, ConSE image vectors):
 
@@ -58,10 +65,12 @@ An explicit ``score_threshold`` on a query is separate: it drops hits below that
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,22 +80,38 @@ from loupe.search.fusion import concept_score, fused_search, route_of
 from loupe.search.index.base import SEMANTIC, VectorIndex
 from loupe.search.null_queries import NULL_QUERIES
 
+log = logging.getLogger(__name__)
 Vector = NDArray[np.float32]
-TOP_K = 16
+TOP_K = 64
 SAMPLE_POINTS = 2048
 MIN_AXIS_POINTS = 8
 SMALL_BUCKET = 6  # collections under 2**6 points are recounted on every request
 
 
+class Match(StrEnum):
+    """How well one candidate matches a query, on the calibrated relevance scale."""
+
+    STRONG = "strong"
+    WEAK = "weak"
+    NONE = "none"
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     """A collection's calibration: the two debiasing axes (unit vectors, or None when unused),
-    the cut, and the null queries' relevance values it was computed from."""
+    the cut, the strong-match line, and the null queries' relevance values."""
 
     query_axis: Vector | None
     item_axis: Vector | None
     cut: float
     null_values: tuple[float, ...] = ()
+    strong: float = math.inf
+
+    def match(self, value: float) -> Match:
+        """``strong`` above ``strong``, ``weak`` above ``cut``, else ``none``."""
+        if value > self.strong:
+            return Match.STRONG
+        return Match.WEAK if value > self.cut else Match.NONE
 
 
 EMPTY = Reference(None, None, math.inf)
@@ -113,23 +138,41 @@ def debias(vectors: NDArray[np.floating], axis: Vector | None) -> Vector:
     return _unit(out)
 
 
+def relevances(
+    query: Vector,
+    candidates: Sequence[Vector] | Vector,
+    reference: Reference,
+    bonus: Sequence[float] = (),
+) -> list[float]:
+    """``debias(q, query_axis) . debias(x_i, item_axis) + bonus_i`` for each candidate;
+    ``bonus_i`` is candidate i's concept-route share of its fused score (``search.fusion``)."""
+    matrix = np.asarray(candidates, dtype=np.float32)
+    if matrix.size == 0:
+        return []
+    q = debias(query.reshape(-1), reference.query_axis)
+    x = debias(matrix.reshape(-1, q.shape[0]), reference.item_axis)
+    scores = x @ q
+    if len(bonus):
+        scores = scores + np.asarray(bonus[: scores.shape[0]], dtype=np.float32)
+    return [float(v) for v in scores]
+
+
 def relevance(
     query: Vector,
     candidates: Sequence[Vector] | Vector,
     reference: Reference,
     bonus: Sequence[float] = (),
 ) -> float:
-    """``max_i debias(q, query_axis) . debias(x_i, item_axis) + bonus_i`` (-inf without
-    candidates); ``bonus_i`` is candidate i's concept-route share of its fused score."""
-    matrix = np.asarray(candidates, dtype=np.float32)
-    if matrix.size == 0:
-        return -math.inf
-    q = debias(query.reshape(-1), reference.query_axis)
-    x = debias(matrix.reshape(-1, q.shape[0]), reference.item_axis)
-    scores = x @ q
-    if len(bonus):
-        scores = scores + np.asarray(bonus[: scores.shape[0]], dtype=np.float32)
-    return float(np.max(scores))
+    """``max_i`` of ``relevances`` (-inf without candidates)."""
+    return max(relevances(query, candidates, reference, bonus), default=-math.inf)
+
+
+def spread(values: Sequence[float]) -> float:
+    """``q95 - q50`` of the null queries' relevance values (0 if none)."""
+    if not values:
+        return 0.0
+    q95, q50 = np.percentile(np.asarray(values, dtype=np.float64), [95, 50])
+    return float(q95 - q50)
 
 
 def null_cut(values: Sequence[float], *, margin: float) -> float:
@@ -165,10 +208,13 @@ class Calibrator:
         self._refs: dict[tuple[str, str, int], Reference] = {}
         self._nulls: dict[str, Vector] = {}  # model_id -> embedded null queries
         self._buckets: dict[str, tuple[int, int]] = {}  # collection -> (bucket, uses left)
+        self._latest: dict[tuple[str, str], Reference] = {}  # (collection, model) -> newest
+        self._computing: set[tuple[str, str, int]] = set()
+        self._threads: list[threading.Thread] = []
 
     @property
     def top_k(self) -> int:
-        """How many best candidates (with their ``semantic`` vectors) ``is_weak`` wants."""
+        """How many best candidates (with their ``semantic`` vectors) a query is judged on."""
         return self._top_k
 
     def _bucket(self, collection: str) -> int:
@@ -184,17 +230,53 @@ class Calibrator:
         return bucket
 
     def reference(self, collection: str, encoder: Encoder) -> Reference:
-        """The collection's current reference, computed on first use in a size bucket. The null
-        queries are embedded once per model, so a recalibration costs only index reads."""
+        """The collection's current reference. The first one is computed on first use; after
+        that, a new size bucket is computed in a background thread while the previous
+        reference serves. The null queries are embedded once per model."""
         key = (collection, encoder.model_id, self._bucket(collection))
         with self._lock:
             cached = self._refs.get(key)
+            previous = self._latest.get(key[:2])
+            if previous is EMPTY or key[2] <= SMALL_BUCKET:
+                previous = None  # nothing worth serving, or cheap enough to compute now
+            start = cached is None and previous is not None and key not in self._computing
+            if start:
+                self._computing.add(key)
         if cached is not None:
             return cached
+        if previous is not None:
+            if start:
+                thread = threading.Thread(
+                    target=self._refresh, args=(key, encoder), name="recalibrate", daemon=True
+                )
+                with self._lock:
+                    self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+                thread.start()
+            return previous
         value = self.compute(collection, encoder)
+        self._store(key, value)
+        return value
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for background recalibrations in progress (tests, shutdown)."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+
+    def _store(self, key: tuple[str, str, int], value: Reference) -> None:
         with self._lock:
             self._refs[key] = value
-        return value
+            self._latest[key[:2]] = value
+
+    def _refresh(self, key: tuple[str, str, int], encoder: Encoder) -> None:
+        try:
+            self._store(key, self.compute(key[0], encoder))
+        except Exception:  # the previous reference keeps serving; retried on a later request
+            log.exception("recalibrating %s failed", key[0])
+        finally:
+            with self._lock:
+                self._computing.discard(key)
 
     def warm(self, encoder: Encoder) -> None:
         """Embed the null queries of ``encoder`` now (at start-up), not in a user's request,
@@ -282,11 +364,13 @@ class Calibrator:
             held_out = Reference(_unit(others), item_axis, math.inf)
             if found:
                 values.append(relevance(vector, found, held_out, bonus))
+        cut = null_cut(values, margin=self._margin)
         return Reference(
             query_axis=_unit(total / len(nulls)),
             item_axis=item_axis,
-            cut=null_cut(values, margin=self._margin),
+            cut=cut,
             null_values=tuple(values),
+            strong=cut + spread(values),
         )
 
     def forget(self, collection: str | None = None) -> None:
@@ -294,7 +378,9 @@ class Calibrator:
         with self._lock:
             if collection is None:
                 self._refs.clear()
+                self._latest.clear()
                 self._buckets.clear()
                 return
             self._refs = {k: v for k, v in self._refs.items() if k[0] != collection}
+            self._latest = {k: v for k, v in self._latest.items() if k[0] != collection}
             self._buckets.pop(collection, None)

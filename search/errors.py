@@ -1,8 +1,8 @@
 """Domain errors shared by every layer; ``api/errors.py`` maps each to one HTTP status.
 
-InvalidInput→422, NotFound→404, Unauthorized→401, Forbidden→403, Conflict→409,
-PayloadTooLarge→413, Overloaded→429, Unavailable→503. Messages are shown to users: never put
-filesystem paths or stack traces in them.
+InvalidInput→422, NotFound→404, Unauthorized→401, Forbidden→403, Conflict→409, Damaged→410,
+PayloadTooLarge→413, Overloaded→429, Unavailable→503, StorageFull→507. Messages are shown to
+users: never put filesystem paths or stack traces in them.
 """
 
 from __future__ import annotations
@@ -56,3 +56,23 @@ class Unavailable(LoupeError):
     """A dependency (index, broker, blob store) is down: transient, retry later."""
 
     kind = "unavailable"
+
+
+class StorageUnavailable(Unavailable):
+    """A folder cannot be written (read-only file system, permission denied): 503, transient
+    from the client's side; the message names the folder relative to the data folder."""
+
+    kind = "storage_unavailable"
+
+
+class StorageFull(Unavailable):
+    """The disk is (nearly) full: new writes are refused with 507 until space frees. A worker
+    treats it as transient (it is an ``Unavailable``) and retries later."""
+
+    kind = "storage_full"
+
+
+class Damaged(LoupeError):
+    """Stored bytes no longer match their checksum (410 Gone: they will not come back)."""
+
+    kind = "damaged"

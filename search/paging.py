@@ -122,7 +122,9 @@ def next_size(size: int, leaders: int, wanted: int) -> int:
     return max(size * 2, estimate)
 
 
-def result_hit(group: Group, with_vectors: bool, why: list[Why] | None = None) -> ResultHit:
+def result_hit(
+    group: Group, with_vectors: bool, match: str | None = None, why: list[Why] | None = None
+) -> ResultHit:
     """The API-facing hit of a group: its leader, the folded ids, vectors when asked."""
     hit = group.leader
     modality = hit.payload.get("modality")
@@ -133,5 +135,6 @@ def result_hit(group: Group, with_vectors: bool, why: list[Why] | None = None) -
         payload=hit.payload,
         duplicates=list(group.duplicates),
         vectors=hit.vectors if with_vectors else None,
+        match=match,
         why=why or [],
     )

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from loupe.search.errors import InvalidInput
-from loupe.search.index.base import Filter
+from loupe.search.index.base import TENANT_FIELD, Filter
 
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
@@ -45,7 +45,8 @@ class SearchQuery:
     0..10000 page through the results (offsets count folded hits, not raw points);
     ``score_threshold`` drops hits scoring below it; ``collapse_duplicates`` folds near-identical
     images; ``with_vectors`` returns each hit's stored vectors. The ``image_id`` item and the
-    ``negative_ids`` items are never returned.
+    ``negative_ids`` items are never returned. ``tenant`` confines the search to one tenant's
+    items, including the items named by ``image_id`` and ``negative_ids`` (None: no tenant).
     """
 
     text: str | None = None
@@ -60,6 +61,17 @@ class SearchQuery:
     score_threshold: float | None = None
     collapse_duplicates: bool = True
     with_vectors: bool = False
+    tenant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """Evidence a hit held for its query (``search.evidence``): ``kind`` (text, object, colour,
+    light), the query's ``value``, and for text the line the image read (``detail``)."""
+
+    kind: str
+    value: str
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +88,11 @@ class Why:
 class ResultHit:
     """One (folded) hit. ``duplicates`` holds the ids of near-identical items folded under it
     (best first, among the candidates fetched for the page); ``vectors`` only when asked;
-    ``why``: the query concepts it matched (``search.fusion``), empty for the dense route."""
+    ``match`` is its calibrated match (``search.calibration.Match`` value: strong, weak, none),
+    None when the query is not calibrated (image and similar queries); ``seen`` is what the
+    enrichers saw in it that the query asked for (``search.evidence.Seen``: text read, objects,
+    colours, light); ``why``: the query concepts it matched (``search.fusion``), empty for the
+    dense route."""
 
     id: str
     score: float
@@ -84,6 +100,8 @@ class ResultHit:
     payload: dict[str, Any]
     duplicates: list[str] = field(default_factory=list)
     vectors: dict[str, NDArray[np.float32]] | None = None
+    match: str | None = None
+    seen: list[Seen] = field(default_factory=list)
     why: list[Why] = field(default_factory=list)
 
 
@@ -91,13 +109,22 @@ class ResultHit:
 class SearchResult:
     """A page of hits. ``took_ms`` is measured server-side; ``next_offset`` is None on the last
     page; ``no_good_match`` flags a page whose best match is below the calibrated cut (the hits
-    are still returned, so the UI can show them dimmed)."""
+    are still returned, so the UI can show them dimmed).
+
+    A calibrated query ranks its matching hits (``match`` strong or weak) before the others;
+    ``total_matches`` counts them among the judged candidates (None when not calibrated), and
+    ``matches_capped`` says the judged window ended while still finding matches, so there may be
+    more than ``total_matches``. ``total`` is how many items the query could return (its filter
+    applied), counted on the first page only (None on later pages)."""
 
     hits: list[ResultHit]
     took_ms: float
     model_id: str
     next_offset: int | None
     no_good_match: bool
+    total_matches: int | None = None
+    matches_capped: bool = False
+    total: int | None = None
 
 
 def check_text(text: str, *, max_chars: int, what: str = "text") -> str:
@@ -193,6 +220,14 @@ def _unit(vector: NDArray[Any]) -> NDArray[np.float32]:
     out = np.asarray(vector, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(out))
     return out / np.float32(norm) if norm > 0 else out
+
+
+def for_tenant(flt: Filter | None, tenant: str | None) -> Filter | None:
+    """``flt`` that also keeps only ``tenant``'s points (None: unchanged)."""
+    if tenant is None:
+        return flt
+    base = flt if flt is not None else Filter()
+    return replace(base, equals={**base.equals, TENANT_FIELD: tenant})
 
 
 def excluding(flt: Filter | None, ids: Sequence[str]) -> Filter | None:

@@ -25,36 +25,43 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from loupe.search.batcher import TextBatcher
 from loupe.search.cache import QueryCache
-from loupe.search.calibration import Calibrator
+from loupe.search.calibration import Calibrator, Match
 from loupe.search.concepts import ConceptQuery, ConceptRoute
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from loupe.search.encoders.base import Encoder
 from loupe.search.errors import NotFound, Overloaded, Unavailable
+from loupe.search.evidence import Evidence, gather, promote
+from loupe.search.evidence import plan as plan_evidence
 from loupe.search.fusion import DEFAULT_WEIGHT, concept_score, route_of, steer, why
 from loupe.search.index.base import (
     SEMANTIC,
+    TENANT_FIELD,
     VISUAL,
     CollectionNotFound,
     Filter,
+    Hit,
     IndexUnavailable,
     ModelMismatch,
     VectorIndex,
 )
+from loupe.search.matching import judge
 from loupe.search.paging import PageRequest, fetch_page, result_hit
 from loupe.search.query import (
     SearchQuery,
     SearchResult,
+    Seen,
     check_page,
     check_text,
     combine,
     excluding,
+    for_tenant,
     part_weights,
     validate,
 )
@@ -212,7 +219,7 @@ class SearchService:
             plan = PageRequest(
                 vector=vector,
                 using=SEMANTIC,
-                flt=excluding(query.filter, excluded),
+                flt=excluding(for_tenant(query.filter, query.tenant), excluded),
                 limit=query.limit,
                 offset=query.offset,
                 score_threshold=query.score_threshold,
@@ -222,7 +229,9 @@ class SearchService:
                 concepts=concepts or None,
                 concept_weight=self._concept_weight,
             )
-            return self._run(live, plan, calibrated, started, route)
+            text_only = calibrated and query.text is not None
+            evidence = plan_evidence(query.text) if text_only and query.text else []
+            return self._run(live, plan, calibrated, started, evidence, route)
 
     def similar(
         self,
@@ -234,19 +243,21 @@ class SearchService:
         score_threshold: float | None = None,
         collapse_duplicates: bool = True,
         with_vectors: bool = False,
+        tenant: str | None = None,
     ) -> SearchResult:
         """Items like ``item_id`` (never itself), by its ``visual`` vector when the live
-        collection and the item have one, else by ``semantic``. NotFound if no such item."""
+        collection and the item have one, else by ``semantic``. NotFound if no such item (in
+        ``tenant``'s library when one is given; the hits come from it too)."""
         started = time.perf_counter()
         check_page(limit, offset)
         with self._slot():
             live = self._live
-            vectors = self._vectors(live, item_id)
+            vectors = self._vectors(live, item_id, tenant)
             using = VISUAL if live.has_visual and VISUAL in vectors else SEMANTIC
             plan = PageRequest(
                 vector=vectors[using],
                 using=using,
-                flt=excluding(filter, [item_id]),
+                flt=excluding(for_tenant(filter, tenant), [item_id]),
                 limit=limit,
                 offset=offset,
                 score_threshold=score_threshold,
@@ -255,8 +266,10 @@ class SearchService:
             )
             return self._run(live, plan, False, started)
 
-    def _vectors(self, live: _Live, item_id: str) -> dict[str, Vector]:
+    def _vectors(self, live: _Live, item_id: str, tenant: str | None) -> dict[str, Vector]:
         found = self._index.retrieve(live.collection, [item_id], with_vectors=True)
+        if found and tenant is not None and found[0].payload.get(TENANT_FIELD) != tenant:
+            found = []  # another tenant's item does not exist for this one
         vectors = found[0].vectors if found else None
         if not vectors or SEMANTIC not in vectors:
             raise NotFound(f"no item with id {item_id!r}")
@@ -270,12 +283,12 @@ class SearchService:
         if query.text is not None:
             parts.append((text_w, embedded.pop(0)))
         if query.image_id is not None:
-            parts.append((image_w, self._vectors(live, query.image_id)[SEMANTIC]))
+            parts.append((image_w, self._vectors(live, query.image_id, query.tenant)[SEMANTIC]))
         elif query.image is not None:
             encoded = live.encoder.encode_images([query.image.convert("RGB")])
             parts.append((image_w, encoded.semantic[0]))
         negatives = list(embedded)
-        negatives += [self._vectors(live, i)[SEMANTIC] for i in query.negative_ids]
+        negatives += [self._vectors(live, i, query.tenant)[SEMANTIC] for i in query.negative_ids]
         vector = combine(parts, negatives, negative_weight=self._negative_weight)
         excluded = [*([query.image_id] if query.image_id else []), *query.negative_ids]
         return vector, excluded
@@ -292,6 +305,7 @@ class SearchService:
         plan: PageRequest,
         calibrated: bool,
         started: float,
+        evidence: Sequence[Evidence] = (),
         route: ConceptRoute | None = None,
     ) -> SearchResult:
         hits, groups = fetch_page(
@@ -302,35 +316,58 @@ class SearchService:
             text_duplicate_threshold=self._text_duplicate_threshold,
             max_candidates=self._max_candidates,
         )
-        page = groups[plan.offset : plan.offset + plan.limit]
-        more = len(groups) > plan.offset + plan.limit
-        if not hits:
-            weak = True
-        elif calibrated:
-            ranked = [h for h in hits if h.vectors and SEMANTIC in h.vectors]
-            candidates = [h.vectors[SEMANTIC] for h in ranked if h.vectors]
-            query = plan.concepts.weights if plan.concepts else {}
-            bonus = [plan.concept_weight * concept_score(query, h) for h in ranked] if query else []
-            weak = self._calibrator.is_weak(
-                live.collection, live.encoder, plan.vector, candidates, bonus
+        held: dict[str, list[Seen]] = {}
+        if evidence:
+            hits, groups, held = gather(
+                self._index,
+                live.collection,
+                plan,
+                hits,
+                evidence,
+                duplicate_threshold=self._duplicate_threshold,
+                text_duplicate_threshold=self._text_duplicate_threshold,
             )
-        else:
-            weak = False
-        concepts = plan.concepts
+        more = len(groups) > plan.offset + plan.limit
+        judged = None
+        if calibrated:
+            judged = judge(
+                self._calibrator.reference(live.collection, live.encoder),
+                top_k=self._calibrator.top_k,
+                query=plan.vector,
+                hits=hits,
+                groups=groups,
+                bonus=self._bonus(plan, hits),
+            )
+            judged = promote(judged, groups, held) if held else judged
+            groups = judged.groups
+        matches: dict[str, Match] = judged.matches if judged else {}
+        total = judged.total if judged else None
+        page = groups[plan.offset : plan.offset + plan.limit]
         return SearchResult(
             hits=[
-                result_hit(
-                    group,
-                    plan.with_vectors,
-                    why(route, concepts, group.leader) if route and concepts else None,
+                replace(
+                    result_hit(g, plan.with_vectors, matches.get(g.leader.id)),
+                    seen=held.get(g.leader.id, []),
+                    why=why(route, plan.concepts, g.leader) if route and plan.concepts else [],
                 )
-                for group in page
+                for g in page
             ],
             took_ms=(time.perf_counter() - started) * 1000.0,
             model_id=live.encoder.model_id,
             next_offset=plan.offset + plan.limit if more else None,
-            no_good_match=weak,
+            no_good_match=not hits or total == 0,
+            total_matches=total,
+            matches_capped=judged.capped if judged else False,
+            total=self._index.count(live.collection, plan.flt) if plan.offset == 0 else None,
         )
+
+    @staticmethod
+    def _bonus(plan: PageRequest, hits: Sequence[Hit]) -> dict[str, float]:
+        """Each candidate's concept-route share of its fused score (none without concepts)."""
+        if not plan.concepts:
+            return {}
+        weights = plan.concepts.weights
+        return {h.id: plan.concept_weight * concept_score(weights, h) for h in hits}
 
     def close(self) -> None:
         """Stop the batcher; later calls raise Unavailable. Idempotent."""

@@ -13,6 +13,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DEFAULT_ENRICHERS = ("ocr", "faces", "colour")
+KNOWN_ENRICHERS = frozenset({"ocr", "faces", "colour", "objects"})
+_SPACE = r"(?i)^\s*\d+(\.\d+)?\s*(%|[KMGT]?B)?\s*$"
 WEAK_TOKENS = frozenset({"changeme", "change-me", "admin", "secret", "password", "token", ""})
 
 
@@ -53,6 +56,19 @@ class Settings(BaseSettings):
     cpu_threads: int | None = Field(
         None, ge=1, le=256, description="Threads of the CPU image tower (unset = all cores)."
     )
+    ingest_processes: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Child processes that decode and embed for the embedded server's bulk "
+        "jobs and uploads (unset = one per core).",
+    )
+    ingest_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="CPU priority (nice) of those child processes: queries go first.",
+    )
     encode_batch_size: int = Field(32, ge=1, le=4096, description="Images per forward pass.")
     batch_wait_ms: float = Field(
         10.0, ge=0, le=1000, description="How long a micro-batch waits to fill up."
@@ -86,7 +102,17 @@ class Settings(BaseSettings):
         description="Comma-separated folders that bulk jobs may read; empty = bulk jobs refused.",
     )
     admin_token: SecretStr | None = Field(
-        None, description="Bearer token for /v1/admin/*; unset = admin routes closed."
+        None, description="An admin API key given in the environment; unset = only stored keys."
+    )
+    allow_open: bool = Field(
+        False,
+        description="Serve with no API keys on a non-loopback address (anyone may read and write).",
+    )
+    key_requests_per_s: float = Field(
+        0.0, ge=0, description="Requests per second per API key unless the key says; 0 = no limit."
+    )
+    key_upload_bytes_per_hour: int = Field(
+        0, ge=0, description="Upload bytes per hour per API key unless the key says; 0 = no limit."
     )
     host: str = Field("127.0.0.1", description="Address `loupe serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `loupe serve` binds.")
@@ -113,11 +139,47 @@ class Settings(BaseSettings):
     )
     thumbnail_px: int = Field(256, ge=32, le=2048, description="Longest side of thumbnails.")
     log_level: str = Field("INFO", description="Python logging level.")
+    enrichers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_ENRICHERS),
+        description="What ingest looks for in each image, comma-separated: ocr (text), faces, "
+        "colour (colours, brightness, night, black-and-white), objects (COCO; needs the optional "
+        "extra loupe[objects], weights of unknown licence). Empty = none.",
+    )
+    ocr_min_score: float = Field(
+        0.8, ge=0, le=1, description="Lines of text read with less confidence are dropped."
+    )
+    disk_low_free: str = Field(
+        "2GB",
+        pattern=_SPACE,
+        description="Free space under which /readyz reports storage: low (e.g. 2GB or 10%).",
+    )
+    disk_flood_free: str = Field(
+        "512MB",
+        pattern=_SPACE,
+        description="Free space under which new writes are refused with 507 and Loupe will not "
+        "start (e.g. 512MB or 5%); keep it well above the index's 32 MB mmap chunks.",
+    )
+    disk_check_interval_s: float = Field(
+        1.0, ge=0, le=60, description="Seconds a free-space measurement is reused."
+    )
 
-    @field_validator("ingest_roots", "cors_origins", mode="before")
+    @field_validator("ingest_roots", "cors_origins", "enrichers", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("enrichers")
+    @classmethod
+    def _known_enrichers(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - KNOWN_ENRICHERS)
+        if unknown:
+            raise ValueError(f"unknown enrichers {unknown}; known: {sorted(KNOWN_ENRICHERS)}")
+        return list(dict.fromkeys(value))
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _safe_admin_token(self) -> Settings:

@@ -4,17 +4,23 @@ the settings at the entry point and closed at exit."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
 from typing import Literal
 
 from loupe.ingest.blobs import BlobStore, open_blob_store
+from loupe.ingest.child_embedder import ChildEmbedder
+from loupe.ingest.embedding import Embedder
+from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import JobStore
 from loupe.ingest.models import EncoderPool
 from loupe.ingest.pipeline import Pipeline
+from loupe.ingest.storage import DiskGuard, Level
 from loupe.ingest.units import Limits
 from loupe.search.encoders import Encoder
+from loupe.search.errors import Conflict, StorageFull
 from loupe.search.index import VectorIndex, open_index
 from loupe.search.settings import Settings
 from loupe.workers.dispatch import Dispatcher
@@ -39,9 +45,55 @@ def open_jobs(settings: Settings) -> JobStore:
     return SqliteJobStore(settings.jobs_db)
 
 
-def ensure_live_collection(index: VectorIndex, pool: EncoderPool, alias: str) -> Encoder:
-    """The encoder of the live collection, creating the collection on first start."""
+def disk_guard(settings: Settings) -> DiskGuard:
+    """The watermark check over every local folder that receives writes."""
+    folders = {"data": settings.data_dir}
+    if not settings.blob_url:
+        folders["blobs"] = settings.blob_dir
+    if not settings.qdrant_url:
+        folders["index"] = settings.index_dir
+    return DiskGuard(
+        folders,
+        data_dir=settings.data_dir,
+        low=settings.disk_low_free,
+        flood=settings.disk_flood_free,
+        interval_s=settings.disk_check_interval_s,
+    )
+
+
+def _adopt_orphan(index: VectorIndex, alias: str) -> str | None:
+    """The alias points nowhere: a lone collection (a crash between creating it and pointing
+    the alias, or a lost alias map with old stamps) goes live; several are refused rather than
+    starting with a new, empty library."""
+    existing = sorted(index.list_collections(), key=lambda c: c.created_at)
+    if not existing:
+        return None
+    if len(existing) > 1:
+        listed = ", ".join(f"{c.name} ({c.model_id}, {c.points} points)" for c in existing)
+        raise Conflict(
+            f"cannot start: the alias {alias!r} points at no collection but the index holds "
+            f"{listed}, and nothing says which was live (index/aliases.json under "
+            f'LOUPE_DATA_DIR is lost): write {{"{alias}": "<name>"}} into that file, then start'
+        )
+    index.set_alias(alias, existing[0].name)
+    log.warning(
+        "the alias %s pointed at no collection: %s (%d points), the only one, is live again",
+        alias,
+        existing[0].name,
+        existing[0].points,
+    )
+    return existing[0].name
+
+
+def ensure_live_collection(
+    index: VectorIndex, pool: EncoderPool, alias: str, *, embedded: bool = False
+) -> Encoder:
+    """The encoder of the live collection, creating the collection on first start. In the
+    embedded store (a folder only Loupe uses) collections left without the alias are adopted
+    or refused, never silently replaced by a new empty one."""
     live = index.resolve_alias(alias)
+    if live is None and embedded:
+        live = _adopt_orphan(index, alias)
     if live is None:
         encoder = pool.default
         encoder.load()
@@ -77,6 +129,7 @@ class Runtime:
     pipeline: Pipeline
     dispatcher: Dispatcher | None
     live_encoder: Encoder
+    storage: DiskGuard | None = None
 
     @classmethod
     def build(
@@ -89,6 +142,11 @@ class Runtime:
         """Open everything. ``encoders`` lets a caller share loaded models across runtimes
         (tests, benchmarks); by default a new pool is built from the settings."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        storage = disk_guard(settings)
+        state = storage.state(fresh=True)
+        if role != "cli" and state.level is Level.FULL:
+            # The engine grows mmap files; opening or writing them on a full disk dies of SIGBUS.
+            raise StorageFull(f"cannot start: {state.sentence()}")
         blobs = open_blob_store(settings)
         index = open_index(
             url=settings.qdrant_url,
@@ -106,12 +164,22 @@ class Runtime:
             clip_text_model=settings.clip_text_model,
             threads=settings.cpu_threads,
         )
-        live = ensure_live_collection(index, pool, settings.collection_alias)
+        live = ensure_live_collection(
+            index, pool, settings.collection_alias, embedded=not settings.qdrant_url
+        )
         limits = Limits(
             max_bytes=settings.max_upload_bytes,
             max_pixels=settings.max_pixels,
             max_text_chars=settings.max_text_chars,
         )
+        embedder: Embedder | None = None
+        if role == "api" and not settings.broker_url:
+            embedder = ChildEmbedder(
+                settings,
+                limits,
+                processes=settings.ingest_processes or os.cpu_count() or 1,
+                nice=settings.ingest_nice,
+            )
         pipeline = Pipeline(
             blobs=blobs,
             index=index,
@@ -119,11 +187,14 @@ class Runtime:
             encoders=pool,
             limits=limits,
             alias=settings.collection_alias,
+            embedder=embedder,
+            storage=storage,
+            enrichers=build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score),
         )
         dispatcher: Dispatcher | None = None
         if role == "api":
             dispatcher = cls._dispatcher(settings, pipeline)
-        return cls(settings, blobs, index, jobs, pool, pipeline, dispatcher, live)
+        return cls(settings, blobs, index, jobs, pool, pipeline, dispatcher, live, storage)
 
     @staticmethod
     def _dispatcher(settings: Settings, pipeline: Pipeline) -> Dispatcher:
@@ -144,6 +215,7 @@ class Runtime:
     def close(self) -> None:
         if self.dispatcher is not None:
             self.dispatcher.close()
+        self.pipeline.embedder.close()
         self.encoders.close()
         self.jobs.close()
         self.index.close()

@@ -19,7 +19,12 @@ console = Console()
 @click.option("--wait", is_flag=True, help="Follow the job until the swap (or its failure).")
 @click.option("--rollback", is_flag=True, help="Instead: make the previous collection live again.")
 @click.option("--url", envvar="LOUPE_URL", default="http://127.0.0.1:8000", show_default=True)
-@click.option("--token", envvar="LOUPE_ADMIN_TOKEN", required=True, help="env LOUPE_ADMIN_TOKEN")
+@click.option(
+    "--token",
+    envvar=["LOUPE_API_KEY", "LOUPE_ADMIN_TOKEN"],
+    required=True,
+    help="An admin key (env LOUPE_API_KEY or LOUPE_ADMIN_TOKEN)",
+)
 def command(
     model: str | None, batch_size: int | None, wait: bool, rollback: bool, url: str, token: str
 ) -> None:

@@ -62,17 +62,46 @@ def command() -> None:
     help="Also measure one Celery worker (default: when Redis answers).",
 )
 @click.option("--redis-url", default=None, help="Redis for --celery (default broker/test URL).")
+@click.option(
+    "--size",
+    default=None,
+    metavar="WxH",
+    help="Every photo this size, e.g. 1600x1200 (default: ~0.3 MP of varied shapes).",
+)
 @OUT
 def ingest_command(
-    images: int, runs: int, celery: bool | None, redis_url: str | None, out: Path | None
+    images: int,
+    runs: int,
+    celery: bool | None,
+    redis_url: str | None,
+    size: str | None,
+    out: Path | None,
 ) -> None:
-    """Raw encoder vs end-to-end ingestion (in-process runner, optionally Celery)."""
+    """Raw encoder vs end-to-end ingestion (in-process runner, optionally Celery); the
+    enrichers of LOUPE_ENRICHERS run in the end-to-end figures."""
     from loupe.bench.ingest import IngestParams, run_ingest
 
-    params = IngestParams(images=images, runs=runs, celery=celery, redis_url=_redis_url(redis_url))
+    params = IngestParams(
+        images=images,
+        runs=runs,
+        celery=celery,
+        redis_url=_redis_url(redis_url),
+        size=_size(size),
+    )
     report = run_ingest(_settings(), params)
     report.print()
     click.echo(f"wrote {report.write(out)}")
+
+
+def _size(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    width, sep, height = value.lower().partition("x")
+    if not (sep and width.isdigit() and height.isdigit()) or not 16 <= int(width) <= 10_000:
+        raise click.BadParameter(f"{value!r}: give WxH such as 1600x1200", param_hint="--size")
+    if not 16 <= int(height) <= 10_000:
+        raise click.BadParameter(f"{value!r}: each side 16..10000", param_hint="--size")
+    return int(width), int(height)
 
 
 @command.command("search")
@@ -93,9 +122,22 @@ def ingest_command(
     show_default=True,
     help="Augmented crops embedded per sample photo (the base vectors).",
 )
+@click.option(
+    "--tenants",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Spread the points over N tenants and also time tenant-filtered searches.",
+)
 @OUT
 def search_command(
-    sizes: str, queries: int, sigma: float, max_optimize_s: float, crops: int, out: Path | None
+    sizes: str,
+    queries: int,
+    sigma: float,
+    max_optimize_s: float,
+    crops: int,
+    tenants: int,
+    out: Path | None,
 ) -> None:
     """Query latency over HTTP and recall@10 vs exact search, per collection size."""
     from loupe.bench.ingest import make_pool
@@ -108,6 +150,7 @@ def search_command(
         sigma=sigma,
         max_optimize_s=max_optimize_s,
         crops=crops,
+        tenants=tenants,
     )
     pool = make_pool(settings)
     try:

@@ -23,6 +23,13 @@ url_option = click.option(
     help="The Loupe API (env LOUPE_URL).",
 )
 
+key_option = click.option(
+    "--key",
+    envvar="LOUPE_API_KEY",
+    default=None,
+    help="An API key, when the server needs one (env LOUPE_API_KEY).",
+)
+
 
 def _files(paths: tuple[str, ...]) -> list[Path]:
     found: list[Path] = []
@@ -53,14 +60,20 @@ def _progress() -> Progress:
 @click.option("--batch", default=32, show_default=True, help="Files per upload request.")
 @click.option("--wait", is_flag=True, help="Wait until the items are searchable.")
 @url_option
+@key_option
 def ingest_command(
-    paths: tuple[str, ...], tags: tuple[str, ...], batch: int, wait: bool, url: str
+    paths: tuple[str, ...],
+    tags: tuple[str, ...],
+    batch: int,
+    wait: bool,
+    url: str,
+    key: str | None,
 ) -> None:
     """Upload image files or folders to a running Loupe."""
     files = _files(paths)
     if not files:
         raise click.UsageError("no image files found")
-    client = LoupeClient(url)
+    client = LoupeClient(url, token=key)
     jobs: list[str] = []
     counts = {"queued": 0, "duplicate": 0, "refused": 0}
     with _progress() as progress:
@@ -121,9 +134,10 @@ def _wait_all(client: LoupeClient, jobs: list[str], progress: Progress) -> None:
 @click.argument("job_id", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @url_option
-def jobs_command(job_id: str | None, as_json: bool, url: str) -> None:
+@key_option
+def jobs_command(job_id: str | None, as_json: bool, url: str, key: str | None) -> None:
     """List jobs, or show one job with its errors."""
-    client = LoupeClient(url)
+    client = LoupeClient(url, token=key)
     jobs = [client.job(job_id)] if job_id else client.call("GET", "/v1/jobs")["jobs"]
     if as_json:
         click.echo(json.dumps(jobs if not job_id else jobs[0], indent=2))
@@ -153,17 +167,44 @@ def jobs_command(job_id: str | None, as_json: bool, url: str) -> None:
 @click.option("--image", type=click.Path(exists=True, dir_okay=False), help="A query photo.")
 @click.option("--limit", default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON answer.")
+@click.option("--object", "objects", multiple=True, help="Only photos showing this (repeatable).")
+@click.option("--text-contains", default=None, help="Only photos whose text read contains this.")
+@click.option("--colour", "colours", multiple=True, help="Only photos with this main colour.")
+@click.option("--people-min", type=click.IntRange(min=0), default=None)
+@click.option("--people-max", type=click.IntRange(min=0), default=None)
 @url_option
+@key_option
 def search_command(
-    text: str | None, image: str | None, limit: int, as_json: bool, url: str
+    text: str | None,
+    image: str | None,
+    limit: int,
+    as_json: bool,
+    objects: tuple[str, ...],
+    text_contains: str | None,
+    colours: tuple[str, ...],
+    people_min: int | None,
+    people_max: int | None,
+    url: str,
+    key: str | None,
 ) -> None:
-    """Search by words, by a photo, or both."""
+    """Search by words, by a photo, or both; optionally only photos showing some objects, with
+    some text in them, some colours, or so many people."""
     if not text and not image:
         raise click.UsageError("give a text, --image FILE, or both")
-    client = LoupeClient(url)
+    options: dict[str, object] = {"limit": limit}
+    seen = {
+        "objects": list(objects),
+        "text_contains": text_contains,
+        "colours": list(colours),
+        "people_min": people_min,
+        "people_max": people_max,
+    }
+    if any(v not in (None, []) for v in seen.values()):
+        options["filter"] = {k: v for k, v in seen.items() if v not in (None, [])}
+    client = LoupeClient(url, token=key)
     try:
         if image:
-            data = {"options": json.dumps({"limit": limit})}
+            data = {"options": json.dumps(options)}
             if text:
                 data["text"] = text
             path = Path(image)
@@ -174,7 +215,7 @@ def search_command(
                 files={"file": (path.name, path.read_bytes())},
             )
         else:
-            body = client.call("POST", "/v1/search", json={"text": text, "limit": limit})
+            body = client.call("POST", "/v1/search", json={"text": text, **options})
     except ApiError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -182,10 +223,11 @@ def search_command(
     if as_json:
         click.echo(json.dumps(body, indent=2, ensure_ascii=False))
         return
-    table = Table("#", "score", "kind", "item", "id", title=f"{body['took_ms']:.1f} ms")
+    table = Table("#", "score", "kind", "item", "seen", "id", title=f"{body['took_ms']:.1f} ms")
     for rank, hit in enumerate(body["hits"], start=1):
         label = hit.get("filename") or (hit.get("text") or "")[:60]
-        table.add_row(str(rank), f"{hit['score']:.3f}", hit["modality"], label, hit["id"])
+        alt = (hit.get("alt") or {}).get("en") or ""
+        table.add_row(str(rank), f"{hit['score']:.3f}", hit["modality"], label, alt, hit["id"])
     console.print(table)
     if body.get("no_good_match"):
         console.print("[yellow]no good match: these are the nearest items, not good ones[/]")

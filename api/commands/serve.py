@@ -20,7 +20,8 @@ def _ingest_samples(url: str, folder_name: str) -> None:
     settings = Settings()
     folder = settings.data_dir / folder_name
     paths = write_samples(folder)
-    client = LoupeClient(url)
+    token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    client = LoupeClient(url, token=token)
     for _ in range(600):
         try:
             if client.get("/readyz").status_code == 200:
@@ -35,6 +36,23 @@ def _ingest_samples(url: str, folder_name: str) -> None:
     click.echo(f"open {url}/ and search, e.g. 'a cat' or '一只可爱的猫咪'")
 
 
+def _refuse_open_bind(settings: Settings, host: str) -> None:
+    from loupe.api.access.service import open_key_store, refuse_open_bind
+    from loupe.search.errors import LoupeError
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        store = open_key_store(settings)
+        try:
+            reason = refuse_open_bind(settings, host, store)
+        finally:
+            store.close()
+    except LoupeError as exc:
+        raise click.ClickException(exc.message) from None
+    if reason:
+        raise click.ClickException(reason)
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Bind address (LOUPE_HOST, default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (LOUPE_PORT, default 8000).")
@@ -44,10 +62,18 @@ def command(host: str | None, port: int | None, samples: bool) -> None:
     import uvicorn
 
     from loupe.api.app import create_app
+    from loupe.api.commands.startup import check_model
+    from loupe.ingest.storage import Level
+    from loupe.workers.runtime import disk_guard
 
     settings = Settings()
+    check_model(settings)
+    state = disk_guard(settings).state()
+    if state.level is Level.FULL:
+        raise click.ClickException(f"cannot start: {state.sentence()}")
     host = host or settings.host
     port = port or settings.port
+    _refuse_open_bind(settings, host)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     app = create_app(settings)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -14,12 +14,14 @@ from loupe.search.settings import Settings
 @click.option("--hostname", default=None, help="Celery node name.")
 def command(concurrency: int | None, hostname: str | None) -> None:
     """Process ingestion tasks (needs LOUPE_BROKER_URL)."""
+    from loupe.api.commands.startup import check_model
     from loupe.workers.celery_app import make_celery
     from loupe.workers.tasks import register_tasks
 
     settings = Settings()
     if not settings.broker_url:
         raise click.UsageError("LOUPE_BROKER_URL is not set: `loupe serve` alone runs ingestion")
+    check_model(settings)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     app = make_celery(settings)
     holder = register_tasks(app, settings)

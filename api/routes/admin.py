@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import Field, StrictInt, StrictStr
 
-from loupe.api.deps import AdminDep, RuntimeDep
+from loupe.api.access import audit
+from loupe.api.deps import LibraryAdminDep, RuntimeDep
 from loupe.api.routes.jobs import job_model
 from loupe.api.schemas import JobModel, Strict
 from loupe.ingest import reindex
@@ -42,7 +43,9 @@ class RollbackResponse(Strict):
 
 
 @router.post("/reindex", status_code=202, response_model=JobModel)
-def start_reindex(_: AdminDep, runtime: RuntimeDep, body: ReindexRequest | None = None) -> JobModel:
+def start_reindex(
+    _: LibraryAdminDep, runtime: RuntimeDep, request: Request, body: ReindexRequest | None = None
+) -> JobModel:
     body = body or ReindexRequest()
     dispatcher = runtime.dispatcher
     if dispatcher is None:
@@ -66,18 +69,20 @@ def start_reindex(_: AdminDep, runtime: RuntimeDep, body: ReindexRequest | None 
     chunk = body.batch_size or runtime.settings.encode_batch_size
     for start_at in range(0, len(seqs), chunk):
         dispatcher.submit(started.job.id, seqs[start_at : start_at + chunk])
+    audit.request_done(request, "reindex", ids=[started.job.id], model=spec)
     return job_model(runtime.jobs.get(started.job.id))
 
 
 @router.post("/rollback", response_model=RollbackResponse)
-def rollback(_: AdminDep, runtime: RuntimeDep, request: Request) -> RollbackResponse:
+def rollback(_: LibraryAdminDep, runtime: RuntimeDep, request: Request) -> RollbackResponse:
     previous, live = reindex.rollback(runtime.pipeline)
     request.app.state.watcher.check_now()
+    audit.request_done(request, "rollback", ids=[], previous=previous, live=live)
     return RollbackResponse(previous=previous, live=live)
 
 
 @router.get("/collections", response_model=list[CollectionModel])
-def collections(_: AdminDep, runtime: RuntimeDep) -> list[CollectionModel]:
+def collections(_: LibraryAdminDep, runtime: RuntimeDep) -> list[CollectionModel]:
     live, building = reindex.live_and_next(runtime.pipeline)
     return [
         CollectionModel(
@@ -95,7 +100,10 @@ def collections(_: AdminDep, runtime: RuntimeDep) -> list[CollectionModel]:
 
 
 @router.delete("/collections/{name}", status_code=204)
-def drop_collection(name: str, _: AdminDep, runtime: RuntimeDep) -> Response:
+def drop_collection(
+    name: str, _: LibraryAdminDep, runtime: RuntimeDep, request: Request
+) -> Response:
     reindex.droppable(runtime.pipeline, name)
     runtime.index.drop_collection(name)
+    audit.request_done(request, "collection.drop", ids=[], collection=name)
     return Response(status_code=204)

@@ -21,7 +21,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
-    """Encoder loaded, index reachable, broker reachable (when configured)."""
+    """Encoder loaded, index reachable, broker reachable (when configured), and room on disk
+    (storage ok or low; full = writes refused, so not ready)."""
     checks: dict[str, str] = {}
     search = request.app.state.search
     checks["encoder"] = "ok" if search is not None else "loading"
@@ -37,7 +38,9 @@ def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
         checks["queue"] = "ok"
     except Unavailable:
         checks["queue"] = "unreachable"
-    ready = all(v == "ok" for v in checks.values())
+    storage = runtime.storage.state() if runtime.storage is not None else None
+    checks["storage"] = storage.level.value if storage is not None else "ok"
+    ready = all(v == "ok" or (k, v) == ("storage", "low") for k, v in checks.items())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 

@@ -12,7 +12,17 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from loupe.api.deps import RuntimeDep, SearchServiceDep, SettingsDep, ThumbsDep
+from loupe.api.access import audit
+from loupe.api.access.keys import Principal
+from loupe.api.access.limits import Limiter
+from loupe.api.deps import (
+    ReaderDep,
+    RuntimeDep,
+    SearchServiceDep,
+    SettingsDep,
+    ThumbsDep,
+    WriterDep,
+)
 from loupe.api.schemas import (
     AcceptedModel,
     FilterModel,
@@ -45,7 +55,14 @@ def _labels(tags_raw: list[str], metadata_raw: str | None) -> tuple[list[str], d
     return tags, metadata
 
 
-async def _multipart(request: Request, runtime: Runtime, limit: int) -> list[ItemSpec]:
+def _charge(request: Request, writer: Principal, size: int) -> None:
+    limiter: Limiter = request.app.state.limiter
+    limiter.upload(writer, size)
+
+
+async def _multipart(
+    request: Request, runtime: Runtime, limit: int, writer: Principal
+) -> list[ItemSpec]:
     settings = runtime.settings
     try:
         form = await request.form(max_files=limit + 1, max_fields=200)
@@ -67,6 +84,7 @@ async def _multipart(request: Request, runtime: Runtime, limit: int) -> list[Ite
                     f"{f.filename or 'a file'} is larger than {settings.max_upload_bytes} bytes"
                 )
             uploads.append(UploadFile(f.filename, f.content_type, data))
+        _charge(request, writer, sum(len(u.data) for u in uploads))
         tags, metadata = _labels(
             [v for v in form.getlist("tags") if isinstance(v, str)],
             v if isinstance(v := form.get("metadata"), str) else None,
@@ -79,17 +97,21 @@ async def _multipart(request: Request, runtime: Runtime, limit: int) -> list[Ite
 
 
 @router.post("", status_code=202, response_model=UploadResponse)
-async def upload(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> UploadResponse:
+async def upload(
+    request: Request, writer: WriterDep, runtime: RuntimeDep, settings: SettingsDep
+) -> UploadResponse:
     """Multipart ``files`` (images; optional ``tags``, ``metadata`` JSON) or JSON
     ``{"items": [{"text": ..., "tags": [...], "metadata": {...}}]}``."""
     if runtime.dispatcher is None:
         raise Unavailable("this process does not accept uploads")
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
-        specs = await _multipart(request, runtime, settings.max_files_per_request)
+        specs = await _multipart(request, runtime, settings.max_files_per_request, writer)
     elif ctype.startswith("application/json"):
         try:
-            body = TextItemsRequest.model_validate_json(await request.body())
+            raw = await request.body()
+            _charge(request, writer, len(raw))
+            body = TextItemsRequest.model_validate_json(raw)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ())) or "body"
@@ -102,6 +124,13 @@ async def upload(request: Request, runtime: RuntimeDep, settings: SettingsDep) -
     job, accepted = await run_in_threadpool(submit, runtime.pipeline, specs)
     if job is not None:
         runtime.dispatcher.submit(job.id, list(range(job.total)))
+    audit.request_done(
+        request,
+        "upload",
+        ids=[a.id for a in accepted if a.status == "queued"],
+        job_id=job.id if job else None,
+        duplicates=sum(a.status == "duplicate" for a in accepted),
+    )
     return UploadResponse(
         job_id=job.id if job else None,
         items=[AcceptedModel(id=a.id, status=a.status, filename=a.filename) for a in accepted],
@@ -117,7 +146,7 @@ def _find(runtime: Runtime, item_id: str) -> Hit:
 
 
 @router.get("/{item_id}", response_model=ItemModel)
-def get_item(item_id: str, runtime: RuntimeDep) -> ItemModel:
+def get_item(item_id: str, reader: ReaderDep, runtime: RuntimeDep) -> ItemModel:
     hit = _find(runtime, item_id)
     base = hit_model(hit)
     payload = hit.payload
@@ -127,11 +156,20 @@ def get_item(item_id: str, runtime: RuntimeDep) -> ItemModel:
         mime=payload.get("mime"),
         size=payload.get("size"),
         model_id=payload.get("model_id"),
+        enrich=_enrich_view(payload),
     )
 
 
+def _enrich_view(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The enrichers' fields as shown to people (the n-gram keywords are an index detail)."""
+    enrich = payload.get("enrich")
+    if not isinstance(enrich, dict):
+        return None
+    return {k: v for k, v in enrich.items() if k != "text_grams"}
+
+
 @router.get("/{item_id}/thumbnail")
-def thumbnail(item_id: str, runtime: RuntimeDep, thumbs: ThumbsDep) -> Response:
+def thumbnail(item_id: str, reader: ReaderDep, runtime: RuntimeDep, thumbs: ThumbsDep) -> Response:
     hit = _find(runtime, item_id)
     if hit.payload.get("modality") != Modality.IMAGE.value:
         raise NotFound("text items have no thumbnail")
@@ -141,7 +179,7 @@ def thumbnail(item_id: str, runtime: RuntimeDep, thumbs: ThumbsDep) -> Response:
 
 
 @router.get("/{item_id}/original")
-def original(item_id: str, runtime: RuntimeDep) -> Response:
+def original(item_id: str, reader: ReaderDep, runtime: RuntimeDep) -> Response:
     hit = _find(runtime, item_id)
     data = runtime.blobs.get(str(hit.payload["sha256"]))
     mime = str(hit.payload.get("mime") or "application/octet-stream")
@@ -153,6 +191,7 @@ def original(item_id: str, runtime: RuntimeDep) -> Response:
 @router.get("/{item_id}/similar", response_model=SearchResponse)
 def similar(
     item_id: str,
+    reader: ReaderDep,
     search: SearchServiceDep,
     limit: int = Query(20, ge=1, le=200),
     offset: int = Query(0, ge=0, le=10_000),
@@ -163,7 +202,9 @@ def similar(
 
 
 @router.delete("/{item_id}", status_code=204)
-def delete_item(item_id: str, runtime: RuntimeDep, thumbs: ThumbsDep) -> Response:
+def delete_item(
+    item_id: str, writer: WriterDep, runtime: RuntimeDep, thumbs: ThumbsDep, request: Request
+) -> Response:
     hit = _find(runtime, item_id)
     for info in runtime.index.list_collections():
         runtime.index.delete(info.name, [item_id])
@@ -171,4 +212,5 @@ def delete_item(item_id: str, runtime: RuntimeDep, thumbs: ThumbsDep) -> Respons
     runtime.blobs.delete(key)
     for cached in thumbs.cache_dir.glob(f"{key}-*"):
         cached.unlink(missing_ok=True)
+    audit.request_done(request, "delete", ids=[hit.id])
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from loupe.api.deps import SearchServiceDep, SettingsDep
+from loupe.api.deps import ReaderDep, SearchServiceDep, SettingsDep
 from loupe.api.schemas import SearchRequest, SearchResponse
 from loupe.api.search_glue import (
     b64_image,
@@ -21,7 +21,9 @@ router = APIRouter(prefix="/v1/search", tags=["search"])
 
 
 @router.post("", response_model=SearchResponse)
-def search(body: SearchRequest, service: SearchServiceDep, settings: SettingsDep) -> Response:
+def search(
+    body: SearchRequest, reader: ReaderDep, service: SearchServiceDep, settings: SettingsDep
+) -> Response:
     """Search by ``text``, ``image_id`` or base64 ``image`` (or a weighted mix of text and one
     image), with optional negatives, filter, paging and duplicate folding."""
     image = None
@@ -35,6 +37,7 @@ def search(body: SearchRequest, service: SearchServiceDep, settings: SettingsDep
 
 @router.post("/image", response_model=SearchResponse)
 def search_image(
+    reader: ReaderDep,
     service: SearchServiceDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="The query photo.")],

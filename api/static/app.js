@@ -3,6 +3,7 @@
 import { enterAdmin, initAdmin } from "./admin.js";
 import { initDetail } from "./detail.js";
 import { initJobs, refreshJobs } from "./jobs.js";
+import { initNet } from "./net.js";
 import { initSearch } from "./search.js";
 import { initUpload } from "./upload.js";
 
@@ -30,6 +31,7 @@ function show(name) {
 }
 
 function start() {
+  initNet();
   initDetail();
   initSearch({ isActive: () => current === "search" });
   initUpload({

@@ -1,11 +1,12 @@
 // The detail dialog: the original, its metadata, and "more like this".
 
-import { api } from "./api.js";
+import { api, setImageSource } from "./api.js";
 import { announce, el, formatBytes, formatTime, hitLabel, resultCard } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 let opener = null;
 let current = null;
+let listOf = () => []; // the hits the opener shows, in order: Previous / Next step through them
 
 function row(term, value) {
   if (value === undefined || value === null || value === "" || (Array.isArray(value) && !value.length)) {
@@ -31,20 +32,47 @@ function renderMeta(item) {
 }
 
 function renderMedia(hit) {
-  const media = hit.modality === "image"
-    ? el("img", { src: hit.original_url, alt: hitLabel(hit) })
-    : el("blockquote.text-full", {}, hit.text || "");
+  let media = el("blockquote.text-full", {}, hit.text || "");
+  if (hit.modality === "image") {
+    media = el("img", { alt: hitLabel(hit) });
+    setImageSource(media, hit.original_url);
+  }
   $("detail-media").replaceChildren(media);
 }
 
-/** Show one item in the dialog (opening it if needed). */
-export async function openDetail(hit) {
+function position(hit) {
+  return listOf().findIndex((h) => h.id === hit.id);
+}
+
+function updateSteps(hit) {
+  const list = listOf();
+  const at = position(hit);
+  $("detail-prev").disabled = at <= 0;
+  $("detail-next").disabled = at < 0 || at >= list.length - 1;
+  $("detail-position").textContent = at >= 0 ? `${at + 1} of ${list.length}` : "";
+}
+
+/** Show the previous (-1) or next (+1) item of the list the dialog was opened from. */
+function step(direction) {
+  const list = listOf();
+  const at = current ? position(current) : -1;
+  const next = list[at + direction];
+  if (at < 0 || !next) return;
+  openDetail(next);
+}
+
+/** Show one item in the dialog (opening it if needed). ``list`` gives the items shown around
+ * it (for Previous / Next); without it the dialog keeps the list it had. */
+export async function openDetail(hit, { list } = {}) {
   const dialog = $("detail");
+  if (list) listOf = list;
   if (!dialog.open) {
+    if (!list) listOf = () => [];
     opener = document.activeElement;
     dialog.showModal();
   }
   current = hit;
+  updateSteps(hit);
   $("detail-title").textContent = hitLabel(hit);
   $("detail-original").href = hit.original_url;
   $("similar-section").hidden = true;
@@ -52,7 +80,9 @@ export async function openDetail(hit) {
   $("detail-similar").disabled = false;
   renderMedia(hit);
   renderMeta(hit);
-  $("detail-close").focus();
+  const keep = document.activeElement;
+  if (keep !== $("detail-prev") && keep !== $("detail-next")) $("detail-close").focus();
+  else if (keep.disabled) $("detail-close").focus();
   try {
     const item = await api(`/v1/items/${encodeURIComponent(hit.id)}`);
     if (current === hit) renderMeta({ ...item, duplicates: hit.duplicates });
@@ -67,7 +97,7 @@ async function moreLikeThis() {
   try {
     const result = await api(`/v1/items/${encodeURIComponent(hit.id)}/similar?limit=12`);
     if (current !== hit) return;
-    const cards = result.hits.map((h) => resultCard(h, openDetail));
+    const cards = result.hits.map((h) => resultCard(h, (x) => openDetail(x, { list: () => result.hits })));
     $("similar").replaceChildren(...cards);
     $("similar-section").hidden = false;
     $("similar-heading").textContent = cards.length ? "More like this" : "Nothing similar yet";
@@ -86,9 +116,20 @@ export function initDetail() {
   dialog.addEventListener("click", (e) => {
     if (e.target === dialog) dialog.close();
   });
+  $("detail-prev").addEventListener("click", () => step(-1));
+  $("detail-next").addEventListener("click", () => step(1));
+  dialog.addEventListener("keydown", (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.target.closest("input, textarea, #similar")) return;
+    if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+      e.preventDefault();
+      step(e.key === "ArrowLeft" ? -1 : 1);
+    }
+  });
   dialog.addEventListener("close", () => {
+    // Back to the tile of the item last shown (it may differ from the one opened).
+    const shown = current && document.querySelector(`#results li[data-id="${CSS.escape(current.id)}"] .tile`);
     current = null;
-    const target = opener && opener.isConnected ? opener : $("q");
+    const target = shown || (opener && opener.isConnected ? opener : $("q"));
     opener = null;
     target.focus();
   });

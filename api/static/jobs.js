@@ -1,6 +1,7 @@
 // The jobs view: every job with live progress, errors, Retry and Cancel.
 
 import { api, FINAL_STATES } from "./api.js";
+import { onReconnect } from "./net.js";
 import { announce, el, formatDuration, formatTime } from "./ui.js";
 
 const POLL_MS = 1000;
@@ -68,10 +69,17 @@ export async function refreshJobs() {
   try {
     ({ jobs } = await api("/v1/jobs?limit=50"));
   } catch (error) {
-    announce(`Could not list jobs: ${error.message}`, { error: true });
+    // Say so where the jobs should be; what is still listed may be out of date.
+    $("jobs-error-text").textContent = `Jobs could not be loaded: ${error.message}`;
+    $("jobs-error").hidden = false;
+    $("job-list").classList.add("stale");
+    $("jobs-summary").textContent = "";
+    $("jobs-empty").hidden = true;
     return;
   }
+  $("jobs-error").hidden = true;
   const list = $("job-list");
+  list.classList.remove("stale");
   const order = jobs.map((job) => {
     if (!nodes.has(job.id)) nodes.set(job.id, jobNode(job));
     const entry = nodes.get(job.id);
@@ -104,4 +112,8 @@ function schedule() {
 export function initJobs({ active }) {
   isActive = active;
   $("jobs-refresh").addEventListener("click", refreshJobs);
+  $("jobs-retry").addEventListener("click", refreshJobs);
+  onReconnect(() => {
+    if (isActive()) refreshJobs();
+  });
 }

@@ -2,7 +2,9 @@
 
 import { api } from "./api.js";
 import { openDetail } from "./detail.js";
-import { announce, el, resultCard } from "./ui.js";
+import { initGridKeys } from "./keys.js";
+import { onReconnect } from "./net.js";
+import { announce, resultCard } from "./ui.js";
 
 const PAGE = 24;
 const DEBOUNCE_MS = 250;
@@ -15,6 +17,11 @@ const state = {
   seq: 0, // the newest query; older answers are dropped
   nextOffset: null,
   loading: false,
+  controller: null, // aborts the request a newer query supersedes
+  hits: [], // shown, in display order (matches first): the detail view steps through them
+  total: null,
+  totalMatches: null,
+  capped: false,
 };
 
 function queryText() {
@@ -42,22 +49,46 @@ function options(offset) {
   return opts;
 }
 
-function request(offset) {
+function request(offset, signal) {
   const text = queryText();
-  if (!state.image) return api("/v1/search", { method: "POST", json: { text, ...options(offset) } });
+  if (!state.image) {
+    return api("/v1/search", { method: "POST", json: { text, ...options(offset) }, signal });
+  }
   const form = new FormData();
   form.append("file", state.image, state.image.name || "query.png");
   if (text) form.append("text", text);
   form.append("options", JSON.stringify(options(offset)));
-  return api("/v1/search/image", { method: "POST", form });
+  return api("/v1/search/image", { method: "POST", form, signal });
+}
+
+function clearResults() {
+  $("matches").replaceChildren();
+  $("others").replaceChildren();
+  $("others-title").hidden = true;
+  $("results").classList.remove("weak", "stale");
+  state.hits = [];
 }
 
 function showIdle() {
-  $("results").replaceChildren();
+  clearResults();
   $("nomatch").hidden = true;
-  $("summary").textContent = "";
+  setSummary("");
   $("hint").hidden = false;
   setNext(null);
+}
+
+function setSummary(text, { busy = false, error = false } = {}) {
+  const summary = $("summary");
+  summary.textContent = text;
+  summary.classList.toggle("busy", busy);
+  summary.classList.toggle("error", error);
+}
+
+/** What is on screen no longer answers the query in the box: dim it until the answer comes. */
+export function markStale() {
+  if ($("matches").children.length || $("others").children.length) {
+    $("results").classList.add("stale");
+  }
 }
 
 function setNext(offset) {
@@ -65,30 +96,54 @@ function setNext(offset) {
   $("more").hidden = offset == null;
 }
 
-function describe(result, count) {
+const plural = (n, one, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+function kindWord() {
+  const modality = $("modality").value;
+  if (modality === "image" || state.hits.every((h) => h.modality === "image")) return "photo";
+  return modality === "text" ? "text" : "item";
+}
+
+function describe(result) {
   const what = state.image ? (queryText() ? "text + image" : "image") : "text";
-  return `${count} result${count === 1 ? "" : "s"} · ${what} search · ${Math.round(result.took_ms)} ms`;
+  const kind = kindWord();
+  const total = state.total ?? state.hits.length;
+  const timing = `${what} search · ${Math.round(result.took_ms)} ms`;
+  if (state.totalMatches == null) return `${plural(total, kind)}, most similar first · ${timing}`;
+  const matches = `${state.totalMatches.toLocaleString()}${state.capped ? "+" : ""}`;
+  return `${matches} ${state.totalMatches === 1 && !state.capped ? "match" : "matches"} among ${plural(total, kind)} · ${timing}`;
 }
 
 /** Run the current query from the top (append=false) or fetch its next page. */
 export async function runSearch({ append = false } = {}) {
   if (append && (state.loading || state.nextOffset == null)) return;
-  if (!append) state.seq += 1;
+  if (!append) {
+    state.seq += 1;
+    state.controller?.abort();
+  }
   const seq = state.seq;
   syncUrl();
   if (!queryText() && !state.image) {
+    state.controller = null;
+    state.loading = false;
     showIdle();
     return;
   }
+  const controller = new AbortController();
+  state.controller = controller;
   state.loading = true;
   $("results").setAttribute("aria-busy", "true");
+  if (!append) {
+    markStale();
+    setSummary("Searching…", { busy: true });
+  }
   try {
-    const result = await request(append ? state.nextOffset : 0);
+    const result = await request(append ? state.nextOffset : 0, controller.signal);
     if (seq !== state.seq) return;
     render(result, append);
   } catch (error) {
-    if (seq !== state.seq) return;
-    announce(`Search failed: ${error.message}`, { error: true });
+    if (seq !== state.seq || error.name === "AbortError") return;
+    failed(error, append);
   } finally {
     if (seq === state.seq) {
       state.loading = false;
@@ -97,20 +152,46 @@ export async function runSearch({ append = false } = {}) {
   }
 }
 
+function failed(error, append) {
+  // Whatever is still shown answered an older query (or the same one before the failure).
+  markStale();
+  if (!append) setNext(null);
+  const shown = $("matches").children.length + $("others").children.length;
+  const tail = shown ? " The results shown are from before." : "";
+  setSummary(`Search failed: ${error.message}${tail}`, { error: true });
+  announce(`Search failed: ${error.message}`, { error: true });
+}
+
 function render(result, append) {
-  const grid = $("results");
-  const cards = result.hits.map((hit) => resultCard(hit, openDetail));
-  if (append) grid.append(...cards);
-  else grid.replaceChildren(...cards);
-  const weak = result.no_good_match && grid.children.length > 0;
-  grid.classList.toggle("weak", weak);
+  if (!append) {
+    clearResults();
+    state.total = result.total;
+    state.totalMatches = result.total_matches;
+    state.capped = result.matches_capped;
+  }
+  $("results").classList.remove("stale");
+  for (const hit of result.hits) {
+    state.hits.push(hit);
+    const list = hit.match === "none" ? $("others") : $("matches");
+    list.append(resultCard(hit, (h) => openDetail(h, { list: () => state.hits })));
+  }
+  const count = state.hits.length;
+  const weak = result.no_good_match && count > 0;
+  $("results").classList.toggle("weak", weak);
   $("nomatch").hidden = !weak;
   $("hint").hidden = true;
   setNext(result.next_offset);
-  const count = grid.children.length;
-  const summary = count ? describe(result, count) : "Nothing matches these filters.";
-  $("summary").textContent = summary;
-  announce(weak ? `${summary}. No good match: showing the nearest items.` : summary);
+  const others = $("others").children.length;
+  const title = $("others-title");
+  title.hidden = !(others && !weak);
+  if (state.total != null && state.totalMatches != null) {
+    const rest = Math.max(0, state.total - state.totalMatches);
+    const kind = kindWord() === "photo" ? "photos" : "items";
+    title.textContent = `Other ${kind} · ${rest.toLocaleString()}`;
+  }
+  const summary = count ? describe(result) : "Nothing matches these filters.";
+  setSummary(summary);
+  if (!append) announce(weak ? `${summary}. No good match: showing the nearest items.` : summary);
 }
 
 function syncUrl() {
@@ -173,6 +254,7 @@ export function initSearch({ isActive }) {
   const later = debounce(() => runSearch(), DEBOUNCE_MS);
   $("q").addEventListener("input", () => {
     updateWeightRow();
+    markStale();
     later();
   });
   $("search-form").addEventListener("submit", (event) => {
@@ -227,6 +309,17 @@ export function initSearch({ isActive }) {
   new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) runSearch({ append: true });
   }, { rootMargin: "400px" }).observe($("sentinel"));
+
+  initGridKeys($("results"), {
+    onSlash: () => {
+      if (!isActive()) location.hash = "#search";
+      $("q").focus();
+      $("q").select();
+    },
+  });
+  onReconnect(() => {
+    if (isActive() && (queryText() || state.image)) runSearch();
+  });
 
   const initial = new URL(location.href).searchParams.get("q");
   if (initial) {

@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the views.
 
+import { setImageSource } from "./api.js";
+
 /** el("div.card", {title: "x", onclick: fn}, child, "text", ...) */
 export function el(spec, attrs = {}, ...children) {
   const [tag, ...classes] = spec.split(".");
@@ -58,26 +60,41 @@ export function hitLabel(hit) {
   return hit.id;
 }
 
-/** One result tile: a button holding a thumbnail (or a text card) and its score. */
+const MATCH_WORDS = { strong: "strong match", weak: "match", none: "not a match" };
+
+/** Words a screen reader says for an item: its description when there is one, else its name. */
+export function describeHit(hit) {
+  const words = hit.description || hit.alt_text || hitLabel(hit);
+  const match = MATCH_WORDS[hit.match];
+  const tags = hit.tags && hit.tags.length ? `tags ${hit.tags.join(", ")}` : null;
+  return [words, match, tags].filter(Boolean).join(", ");
+}
+
+/** One result tile: a button holding a thumbnail (or a text card) and its name. No raw score:
+ * the calibrated match (strong / match / not a match) is the one scale a person can read. */
 export function resultCard(hit, onOpen) {
   const label = hitLabel(hit);
-  const score = hit.score.toFixed(3);
-  const visual = hit.thumbnail_url
-    ? el("img", { src: hit.thumbnail_url, alt: "", loading: "lazy", decoding: "async" })
-    : el("p.text-card", {}, hit.text || "(text)");
+  let visual = el("p.text-card", {}, hit.text || "(text)");
+  if (hit.thumbnail_url) {
+    visual = el("img", { alt: "", loading: "lazy", decoding: "async" });
+    setImageSource(visual, hit.thumbnail_url);
+  }
+  const badge = hit.match === "strong" || hit.match === "weak"
+    ? el(`span.match.${hit.match}`, { "aria-hidden": "true" }, hit.match === "strong" ? "strong match" : "match")
+    : null;
   return el(
     "li.result",
-    { dataset: { id: hit.id, filename: hit.filename || "" } },
+    { dataset: { id: hit.id, filename: hit.filename || "", match: hit.match || "" } },
     el(
       "button.tile",
       {
         type: "button",
-        title: `${label} — score ${score}`,
-        "aria-label": `${label}, score ${score}`,
+        title: label,
+        "aria-label": describeHit(hit),
         onclick: () => onOpen(hit),
       },
       visual,
-      el("span.caption", {}, el("span.name", {}, label), el("span.score", {}, score)),
+      el("span.caption", {}, el("span.name", {}, label), badge),
     ),
   );
 }

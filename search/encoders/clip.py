@@ -87,7 +87,7 @@ class ClipEncoder:
     ) -> None:
         if not name_or_path:
             raise EncoderUnavailable("LOUPE_MODEL=clip: needs a model name or folder")
-        require_torch_stack(f"LOUPE_MODEL=clip:{name_or_path}")
+        require_torch_stack(f"clip:{name_or_path}")
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._name = name_or_path

@@ -74,6 +74,10 @@ def onnx_session(path: Path | None = None, *, threads: int | None = None) -> Any
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
         options.intra_op_num_threads = threads
+    # Idle intra-op threads would otherwise spin on the cores queries need (see
+    # ingest.child_embedder); a forward pass of a batch is long enough not to notice the wake-up.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     if path is not None:
         return _open(ort, path, options)
     with resources.as_file(shipped_file(ONNX_NAME)) as shipped:

@@ -15,6 +15,7 @@ from loupe.search.index.base import (
     Range,
     VectorIndex,
 )
+from loupe.search.index.base import TENANT_FIELD as TENANT_FIELD
 
 __all__ = [
     "SEMANTIC",

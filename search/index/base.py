@@ -94,16 +94,25 @@ class Range:
 class Filter:
     """Conditions ANDed together. ``equals`` and ``ranges`` take payload keys
     (``metadata.camera``, ``width``); ``tags_any`` matches points having any of the tags;
-    ``ids_not`` excludes point ids."""
+    ``ids_not`` excludes point ids; ``all_of`` needs every listed value in the key's list
+    (``enrich.objects``: has a dog and a person)."""
 
     equals: dict[str, str | int | bool] = field(default_factory=dict)
     any_of: dict[str, list[str | int]] = field(default_factory=dict)
+    all_of: dict[str, list[str | int]] = field(default_factory=dict)
     ranges: dict[str, Range] = field(default_factory=dict)
     tags_any: list[str] = field(default_factory=list)
     ids_not: list[str] = field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not (self.equals or self.any_of or self.ranges or self.tags_any or self.ids_not)
+        return not (
+            self.equals
+            or self.any_of
+            or any(self.all_of.values())
+            or self.ranges
+            or self.tags_any
+            or self.ids_not
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +127,21 @@ class CollectionInfo:
 
 
 # Payload keys that get a payload index (keyword or numeric) on creation.
-KEYWORD_FIELDS = ("modality", "mime", "tags", "sha256", "model_id")
-NUMERIC_FIELDS = ("created_at", "width", "height")
+KEYWORD_FIELDS = (
+    "modality",
+    "mime",
+    "tags",
+    "sha256",
+    "model_id",
+    "enrich.text_grams",
+    "enrich.objects",
+    "enrich.colours",
+)
+NUMERIC_FIELDS = ("created_at", "width", "height", "enrich.people")
+# The library a point belongs to (absent: the library without tenants). One collection holds
+# every tenant, partitioned by this keyword (``is_tenant`` where the engine supports it), as
+# Qdrant's multitenancy guide advises, rather than one collection per tenant.
+TENANT_FIELD = "tenant"
 
 
 class VectorIndex(Protocol):

@@ -26,6 +26,7 @@ from loupe.search.index.base import (
     KEYWORD_FIELDS,
     NUMERIC_FIELDS,
     SEMANTIC,
+    TENANT_FIELD,
     VISUAL,
     CollectionInfo,
     CollectionNotFound,
@@ -125,6 +126,11 @@ class ClientIndex:
             self._client.create_payload_index(name, key, qm.PayloadSchemaType.KEYWORD)
         for key in NUMERIC_FIELDS:
             self._client.create_payload_index(name, key, qm.PayloadSchemaType.FLOAT)
+        self._client.create_payload_index(
+            name,
+            TENANT_FIELD,
+            qm.KeywordIndexParams(type=qm.KeywordIndexType.KEYWORD, is_tenant=True),
+        )
 
     def _stamp(self, name: str) -> Stamp:
         metadata = self._client.get_collection(name).config.metadata or {}

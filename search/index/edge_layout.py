@@ -4,13 +4,13 @@
 
     <root>/.lock                       flock held by the one owning process
     <root>/aliases.json                {"alias": "collection"}, replaced atomically
-    <root>/collections/<name>/meta.json  the model stamp, written last (no meta = incomplete)
+    <root>/collections/<name>/meta.json  the model stamp, written last (no meta = incomplete),
+                                       with the aliases it holds (see ``edge_aliases``)
     <root>/collections/<name>/shard/   the qdrant-edge shard (segments, WAL)
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from loupe.search.index.base import CollectionNotFound, IndexUnavailable
+from loupe.search.index.edge_aliases import CLAIMS, AliasFile, read_claims
 from loupe.search.index.stamp import Stamp
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -51,6 +52,7 @@ class EdgeLayout:
         self.collections_dir = self.root / "collections"
         self.collections_dir.mkdir(parents=True, exist_ok=True)
         self._lock_file: IO[str] | None = self._acquire()
+        self._alias_file = AliasFile(self.root, self.collections_dir, write_json_atomic)
 
     def _acquire(self) -> IO[str]:
         fh = (self.root / ".lock").open("a+", encoding="utf-8")
@@ -94,7 +96,9 @@ class EdgeLayout:
         return Stamp.from_json(raw)
 
     def write_meta(self, name: str, stamp: Stamp) -> None:
-        write_json_atomic(self.folder(name) / "meta.json", stamp.to_json())
+        meta = self.folder(name) / "meta.json"
+        claims = read_claims(meta)
+        write_json_atomic(meta, {**stamp.to_json(), CLAIMS: claims})
 
     def names(self) -> list[str]:
         """Complete collections (those with a meta.json), sorted."""
@@ -112,10 +116,8 @@ class EdgeLayout:
     # -- aliases ---------------------------------------------------------------------------
 
     def read_aliases(self) -> dict[str, str]:
-        with contextlib.suppress(FileNotFoundError):
-            raw = json.loads((self.root / "aliases.json").read_text(encoding="utf-8"))
-            return {str(k): str(v) for k, v in raw.items()}
-        return {}
+        """The alias map, rebuilt from the stamps' claims if the file is lost or damaged."""
+        return self._alias_file.read()
 
     def write_aliases(self, aliases: dict[str, str]) -> None:
-        write_json_atomic(self.root / "aliases.json", aliases)
+        self._alias_file.write(aliases)

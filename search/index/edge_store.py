@@ -16,6 +16,7 @@ The count of new points is kept in memory (after a restart: all points if nothin
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from loupe.search.index.base import (
     KEYWORD_FIELDS,
     NUMERIC_FIELDS,
     SEMANTIC,
+    TENANT_FIELD,
     VISUAL,
     CollectionInfo,
     CollectionNotFound,
@@ -57,6 +59,8 @@ from loupe.search.index.tuning import (
     QUANTILE,
     search_ef,
 )
+
+log = logging.getLogger(__name__)
 
 # Segments under this size (KB) are searched exactly even when indexed: exact is as fast there.
 FULL_SCAN_KB = 1000
@@ -111,6 +115,8 @@ class EdgeIndex:
             stamp = self._layout.read_meta(check_name(target))
             shard = qe.EdgeShard.load(str(self._layout.shard_path(target)))
             info = shard.info()
+            if TENANT_FIELD not in (info.payload_schema or {}):  # made before tenants existed
+                _tenant_index(shard)
             pending = info.points_count if info.indexed_vectors_count == 0 else 0
             self._open[target] = _Open(shard, stamp, pending)
         return target, self._open[target]
@@ -148,6 +154,7 @@ class EdgeIndex:
                 )
             for key in NUMERIC_FIELDS:
                 shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Float))
+            _tenant_index(shard)
             shard.flush()
             self._layout.write_meta(name, wanted)
             self._open[name] = _Open(shard, wanted, 0)
@@ -356,8 +363,11 @@ class EdgeIndex:
         if self._thread is not None:
             self._thread.join()
         with self._lock:
-            for opened in self._open.values():
-                opened.shard.flush()
+            for name, opened in self._open.items():
+                try:
+                    opened.shard.flush()
+                except Exception as exc:  # e.g. a full disk: the WAL still holds every write
+                    log.error("could not flush collection %s on close: %s", name, exc)
                 opened.shard.close()
             self._open.clear()
             if not self._closed:
@@ -370,3 +380,10 @@ def _edge_vectors(point: Point) -> dict[str, qe.NamedVector]:
     for name, (indices, values) in sparse_items(point).items():
         vectors[name] = qe.SparseVector(indices, values)
     return vectors
+
+
+def _tenant_index(shard: qe.EdgeShard) -> None:
+    """The tenant keyword index, marked ``is_tenant`` so the engine keeps each tenant's points
+    together and plans tenant-filtered searches per tenant."""
+    params = qe.KeywordIndexParams(is_tenant=True)
+    shard.update(qe.UpdateOperation.create_field_index(TENANT_FIELD, params))

@@ -50,6 +50,10 @@ def matches(point_id: str, payload: dict[str, Any], flt: Filter | None) -> bool:
         got = _lookup(payload, key)
         if got is _MISSING or not _matches_value(got, wanted):
             return False
+    for key, wanted in flt.all_of.items():
+        got = _lookup(payload, key)
+        if wanted and (got is _MISSING or not all(_matches_value(got, [w]) for w in wanted)):
+            return False
     for key, rng in flt.ranges.items():
         got = _lookup(payload, key)
         if isinstance(got, bool) or not isinstance(got, int | float):

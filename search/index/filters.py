@@ -2,7 +2,8 @@
 
 Both engines share Qdrant's filter semantics; only the Python classes differ. Every part of a
 ``Filter`` is ANDed: ``equals`` → match value, ``any_of`` and ``tags_any`` → match any,
-``ranges`` → inclusive float range, ``ids_not`` → ``must_not`` has-id.
+``all_of`` → one match value per element, ``ranges`` → inclusive float range, ``ids_not`` →
+``must_not`` has-id.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def to_client_filter(flt: Filter | None) -> qm.Filter | None:
         must.append(qm.FieldCondition(key=key, match=qm.MatchValue(value=value)))
     for key, values in flt.any_of.items():
         must.append(qm.FieldCondition(key=key, match=_client_any(values)))
+    for key, values in flt.all_of.items():
+        must.extend(qm.FieldCondition(key=key, match=qm.MatchValue(value=v)) for v in values)
     for key, rng in flt.ranges.items():
         must.append(qm.FieldCondition(key=key, range=qm.Range(gte=rng.gte, lte=rng.lte)))
     if flt.tags_any:
@@ -67,6 +70,8 @@ def to_edge_filter(flt: Filter | None) -> qe.Filter | None:
         must.append(qe.FieldCondition(key=key, match=qe.MatchValue(value)))
     for key, values in flt.any_of.items():
         must.append(qe.FieldCondition(key=key, match=_edge_any(values)))
+    for key, values in flt.all_of.items():
+        must.extend(qe.FieldCondition(key=key, match=qe.MatchValue(v)) for v in values)
     for key, rng in flt.ranges.items():
         must.append(qe.FieldCondition(key=key, range=qe.RangeFloat(gte=rng.gte, lte=rng.lte)))
     if flt.tags_any:

@@ -3,12 +3,16 @@ folder, in-process runner), driven through Starlette's TestClient (lifespan incl
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
@@ -16,6 +20,7 @@ from loupe.ingest.models import EncoderPool
 from loupe.search.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}  # the admin token is a key: it closes the server
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -38,7 +43,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, encoders=encoders)) as test_client:
+    with TestClient(create_app(settings, encoders=encoders), headers=AUTH) as test_client:
         yield test_client
 
 
@@ -89,3 +94,26 @@ def search(client: TestClient, **body: Any) -> dict[str, Any]:
 
 def top_stems(result: dict[str, Any], n: int = 1) -> list[str]:
     return [Path(h["filename"]).stem for h in result["hits"][:n] if h.get("filename")]
+
+
+@contextmanager
+def live_server(settings: Settings, encoders: EncoderPool) -> Iterator[str]:
+    """The real app served over real HTTP (uvicorn in a thread, a free loopback port)."""
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, encoders=encoders), log_level="warning")
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        assert thread.is_alive(), "the server stopped while starting"
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()

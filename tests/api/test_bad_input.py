@@ -19,7 +19,7 @@ from PIL import Image
 
 from loupe.api.app import create_app
 from loupe.ingest.models import EncoderPool
-from tests.api.conftest import make_settings, wait_job
+from tests.api.conftest import AUTH, make_settings, wait_job
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 Check = Callable[..., dict[str, Any]]
@@ -51,7 +51,7 @@ def svc(
 ) -> Iterator[TestClient]:
     """One app for the module, holding a cat photo and a text."""
     settings = make_settings(tmp_path_factory.mktemp("bad") / "data")
-    with TestClient(create_app(settings, encoders=encoders)) as client:
+    with TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client:
         cat = ("files", ("cat.jpg", (sample_dir / "cat.jpg").read_bytes(), "image/jpeg"))
         for response in (
             client.post("/v1/items", files=[cat]),
@@ -148,7 +148,7 @@ def test_upload_over_the_size_limit(
     tmp_path: Path, encoders: EncoderPool, sample_dir: Path
 ) -> None:
     settings = make_settings(tmp_path / "data", max_upload_bytes=4096)
-    with TestClient(create_app(settings, encoders=encoders)) as client:
+    with TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client:
         big = (sample_dir / "cat.jpg").read_bytes()
         assert len(big) > 4096
         assert_refused(upload(client, big, "cat.jpg", "image/jpeg"), 413)

@@ -19,16 +19,18 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.schemas import BaseSchema
 from starlette.types import Receive, Scope, Send
 
+from loupe.api.access.keys import Scope as KeyScope
 from loupe.api.app import create_app
 from loupe.ingest.models import EncoderPool
 from loupe.search.settings import Settings
-from tests.api.conftest import ADMIN_TOKEN, make_settings, wait_job
+from tests.api.conftest import AUTH, make_settings, wait_job
 
 pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = 25
 SKIPPED = {("POST", "/v1/admin/reindex")}  # starts a real reindex of the whole collection
 CASES: Counter[str] = Counter()
+TENANT_AUTH: dict[str, str] = {}  # a tenant's write key, made when the app starts
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -47,9 +49,14 @@ def _operations() -> list[tuple[str, str]]:
 def app_client(
     tmp_path_factory: pytest.TempPathFactory, encoders: EncoderPool, sample_dir: Path
 ) -> Iterator[TestClient]:
-    """The real app, running (lifespan entered), with a photo and a text stored."""
+    """The real app, running (lifespan entered), with a photo and a text stored by a tenant's
+    write key, which then calls every operation but the admin ones (those get the admin key)."""
     data_dir = tmp_path_factory.mktemp("fuzz") / "data"
-    with TestClient(create_app(make_settings(data_dir), encoders=encoders)) as client:
+    with TestClient(create_app(make_settings(data_dir), encoders=encoders), headers=AUTH) as client:
+        access = client.app.state.access  # type: ignore[attr-defined]
+        _, key = access.create(scope=KeyScope.WRITE, tenant="fuzz", name="fuzzer")
+        TENANT_AUTH["Authorization"] = f"Bearer {key}"
+        client.headers.update(TENANT_AUTH)
         photo = ("files", ("cat.jpg", (sample_dir / "cat.jpg").read_bytes(), "image/jpeg"))
         for response in (
             client.post("/v1/items", files=[photo]),
@@ -76,7 +83,7 @@ def api_schema(app_client: TestClient) -> BaseSchema:
 @pytest.mark.parametrize(("method", "path"), _operations())
 def test_no_server_errors(api_schema: BaseSchema, method: str, path: str) -> None:
     operation = api_schema[path][method]
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"} if path.startswith("/v1/admin") else None
+    headers = AUTH if path.startswith("/v1/admin") else TENANT_AUTH
     cases = st.one_of(
         operation.as_strategy(GenerationMode.POSITIVE),
         operation.as_strategy(GenerationMode.NEGATIVE),

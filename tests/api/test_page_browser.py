@@ -7,54 +7,36 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from PIL import Image
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
-from loupe.api.app import create_app
 from loupe.ingest.models import EncoderPool
-from tests.api.conftest import ADMIN_TOKEN, make_settings
+from tests.api.conftest import ADMIN_TOKEN, AUTH, make_settings
+from tests.api.page_kit import (
+    CHROMIUM,
+    SHOTS,
+    Watch,
+    first_name,
+    free_port,
+    launch,
+    open_page,
+    search_for,
+    serve,
+    shot,
+    upload,
+    wait_first,
+    wait_job,
+    wait_text,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-]
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-REFUSAL_ECHO = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
-FINAL = ("succeeded", "partial", "failed", "cancelled")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_job(http: httpx.Client, job_id: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if http.get(f"/v1/jobs/{job_id}").json()["state"] in FINAL:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
 
 
 @dataclass(frozen=True)
@@ -69,90 +51,23 @@ def site(
 ) -> Iterator[Site]:
     """A real server on a free port, with the sample gallery uploaded (tagged "sample")."""
     settings = make_settings(tmp_path_factory.mktemp("page") / "data")
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, encoders=encoders), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, timeout=60) as http:
-        paths = sorted(sample_dir.glob("*.jpg"))
-        files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in paths]
-        answer = http.post("/v1/items", files=files, data={"tags": "sample"}).json()
-        _wait_job(http, answer["job_id"])
-    yield Site(url, settings.ingest_roots[0])
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve(settings, encoders, free_port()) as url:
+        upload(url, sorted(sample_dir.glob("*.jpg")), tags="sample")
+        yield Site(url, settings.ingest_roots[0])
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        yield _launch(playwright)
+        yield launch(playwright)
     print(f"\nscreenshots: {SHOTS}")
-
-
-def _launch(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-
-
-@dataclass
-class Watch:
-    """Console errors, page errors and failed requests seen by one page."""
-
-    problems: list[str] = field(default_factory=list)
-    refusals: list[str] = field(default_factory=list)  # 4xx answers, checked by each test
-
-    def attach(self, page: Page) -> None:
-        page.on("console", self._console)
-        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
-        page.on("response", self._response)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        # Chromium echoes every 4xx answer on the console; those are judged as refusals.
-        if message.type == "error" and not REFUSAL_ECHO.match(message.text):
-            self.problems.append(message.text)
-
-    def _response(self, response: object) -> None:
-        status, url = getattr(response, "status", 0), getattr(response, "url", "")
-        if 400 <= status < 500:
-            self.refusals.append(f"{status} {url}")
-        elif status >= 500:
-            self.problems.append(f"{status} {url}")
 
 
 @pytest.fixture
 def watch() -> Watch:
     return Watch()
-
-
-def _open(
-    browser: Browser,
-    url: str,
-    watch: Watch,
-    *,
-    width: int = 1280,
-    height: int = 860,
-    dark: bool = False,
-) -> Page:
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light"
-    )
-    page = context.new_page()
-    watch.attach(page)
-    page.goto(url)
-    return page
 
 
 @pytest.fixture
@@ -162,48 +77,18 @@ def base_url(site: Site) -> str:
 
 @pytest.fixture
 def page(browser: Browser, base_url: str, watch: Watch) -> Iterator[Page]:
-    page = _open(browser, base_url + "/", watch)
+    page = open_page(browser, base_url + "/", watch)
     yield page
     page.context.close()
     assert watch.problems == []
-
-
-def shot(page: Page, name: str) -> None:
-    page.wait_for_load_state("networkidle")
-    page.evaluate("document.getAnimations().forEach(a => a.finish())")
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-def first_name(page: Page) -> str:
-    page.wait_for_selector("#results li")
-    return str(page.get_attribute("#results li:first-child", "data-filename"))
-
-
-def wait_first(page: Page, filename: str) -> None:
-    """Wait until the first result is ``filename``."""
-    page.wait_for_function(
-        "name => document.querySelector('#results li')?.dataset.filename === name", arg=filename
-    )
-
-
-def wait_text(page: Page, selector: str, text: str) -> None:
-    page.wait_for_function(
-        "([sel, text]) => document.querySelector(sel)?.innerText.includes(text)",
-        arg=[selector, text],
-    )
-
-
-def search_for(page: Page, text: str, expect_first: str) -> None:
-    page.fill("#q", text)
-    page.press("#q", "Enter")
-    wait_first(page, expect_first)
 
 
 def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
     page.fill("#q", "a cat")  # no Enter: the debounced instant search
     wait_first(page, "cat.jpg")
     assert page.is_hidden("#nomatch")
-    assert "score" in str(page.get_attribute("#results li:first-child .tile", "title"))
+    label = str(page.get_attribute("#results li >> nth=0 >> .tile", "aria-label"))
+    assert label.startswith("cat.jpg, strong match"), label
     assert page.evaluate("new URL(location.href).searchParams.get('q')") == "a cat"
     # Keyboard: the search box, then its buttons, then the filters and the results.
     page.focus("#q")
@@ -212,14 +97,14 @@ def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
         page.keyboard.press("Tab")
         order.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
     assert order == ["pick-image", "search-submit", "tags", "modality", "tile"]
-    page.hover("#results li:first-child .tile")
+    page.hover("#results li >> nth=0 >> .tile")
     shot(page, "01-results")
     assert watch.refusals == []
 
 
 def test_no_good_match_is_said_and_hits_are_dimmed(page: Page, base_url: str, watch: Watch) -> None:
     query = "quantum chromodynamics lecture notes"
-    answer = httpx.post(f"{base_url}/v1/search", json={"text": query}).json()
+    answer = httpx.post(f"{base_url}/v1/search", json={"text": query}, headers=AUTH).json()
     assert answer["no_good_match"], "precondition: the API finds no good match"
     assert answer["hits"]
     page.fill("#q", query)
@@ -284,7 +169,7 @@ def test_dropping_a_recompressed_photo_finds_the_original(
 
 def test_detail_view_more_like_this_and_escape(page: Page, watch: Watch) -> None:
     search_for(page, "a cup of coffee", "coffee.jpg")
-    tile = page.locator("#results li:first-child .tile")
+    tile = page.locator("#results li >> nth=0 >> .tile")
     tile.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("#detail[open]")
@@ -344,9 +229,11 @@ def test_jobs_view_lists_errors_and_retries(page: Page, site: Site, watch: Watch
     folder.mkdir()
     (folder / "good.jpg").write_bytes(_small_photo())
     (folder / "broken.jpg").write_bytes(b"not a photo at all")
-    job = httpx.post(f"{site.url}/v1/jobs", json={"source": {"path": str(folder)}}).json()
-    with httpx.Client(base_url=site.url) as http:
-        _wait_job(http, job["id"])
+    job = httpx.post(
+        f"{site.url}/v1/jobs", json={"source": {"path": str(folder)}}, headers=AUTH
+    ).json()
+    with httpx.Client(base_url=site.url, headers=AUTH) as http:
+        wait_job(http, job["id"])
     page.click("nav a[href='#jobs']")
     card = f"#job-list li[data-id='{job['id']}']"
     page.wait_for_selector(f"{card}[data-state='partial']")
@@ -369,11 +256,12 @@ def _small_photo() -> bytes:
 
 
 def test_admin_lists_collections_and_runs_a_reindex(page: Page, watch: Watch) -> None:
+    page.evaluate("sessionStorage.clear()")  # this tab starts with no key
     page.click("nav a[href='#admin']")
     assert page.is_hidden("#admin-panel")
     page.fill("#token", "not-the-token")
     page.press("#token", "Enter")
-    wait_text(page, "#status", "the admin token is wrong")
+    wait_text(page, "#status", "the API key is unknown or revoked")
     assert page.is_hidden("#admin-panel")
     assert page.evaluate("sessionStorage.getItem('loupe.adminToken')") is None
     assert [r.split(" ")[0] for r in watch.refusals] == ["401"]
@@ -409,7 +297,7 @@ def test_admin_lists_collections_and_runs_a_reindex(page: Page, watch: Watch) ->
 def test_phone_width_renders_a_two_column_grid(
     browser: Browser, base_url: str, watch: Watch
 ) -> None:
-    page = _open(browser, base_url + "/?q=a%20cat", watch, width=390, height=844, dark=True)
+    page = open_page(browser, base_url + "/?q=a%20cat", watch, width=390, height=844, dark=True)
     assert first_name(page) == "cat.jpg"
     lefts = page.eval_on_selector_all("#results li", "items => items.map(i => i.offsetLeft)")
     assert len(set(lefts)) == 2
@@ -424,8 +312,8 @@ def test_texts_page_in_as_you_scroll_and_filter_by_modality(
     page: Page, base_url: str, watch: Watch
 ) -> None:
     items = [{"text": text} for text in NOTES]
-    with httpx.Client(base_url=base_url, timeout=60) as http:
-        _wait_job(http, http.post("/v1/items", json={"items": items}).json()["job_id"])
+    with httpx.Client(base_url=base_url, timeout=60, headers=AUTH) as http:
+        wait_job(http, http.post("/v1/items", json={"items": items}).json()["job_id"])
     page.select_option("#modality", "text")
     page.fill("#q", "growing vegetables in the garden")
     page.press("#q", "Enter")
@@ -445,7 +333,7 @@ def test_texts_page_in_as_you_scroll_and_filter_by_modality(
     page.wait_for_function("document.querySelectorAll('#results li').length === 30")
     ids = page.eval_on_selector_all("#results li", "items => items.map(i => i.dataset.id)")
     assert len(set(ids)) == 30
-    page.click("#results li:first-child .tile")
+    page.click("#results li >> nth=0 >> .tile")
     page.wait_for_selector("#detail[open] .text-full")
     assert page.inner_text("#detail .text-full") in NOTES
     shot(page, "10-text-detail")
@@ -487,3 +375,27 @@ NOTES = [
     "Use a cast iron pan to sear the steak on high heat.",
     "The library returns desk moved to the second floor.",
 ]
+
+
+def test_a_closed_server_asks_for_a_key_once_and_the_tab_keeps_it(
+    browser: Browser, base_url: str, watch: Watch
+) -> None:
+    page = open_page(browser, base_url + "/", watch, key=None)
+    asked: list[str] = []
+
+    def give_key(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept(ADMIN_TOKEN)
+
+    page.on("dialog", give_key)
+    search_for(page, "a cat", "cat.jpg")
+    assert len(asked) == 1 and "needs an API key" in asked[0]
+    assert page.evaluate("sessionStorage.getItem('loupe.adminToken')") == ADMIN_TOKEN
+    assert page.evaluate("localStorage.length") == 0
+    page.wait_for_function("document.querySelector('#results li img')?.naturalWidth > 0")
+    page.click("#results li >> nth=0 >> .tile")
+    page.wait_for_function("document.querySelector('#detail-media img')?.naturalWidth > 0")
+    assert [r.split(" ")[0] for r in watch.refusals] == ["401"]
+    assert "/v1/search" in watch.refusals[0]
+    page.context.close()
+    assert watch.problems == []

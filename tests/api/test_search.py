@@ -21,7 +21,7 @@ from PIL import Image
 
 from loupe.api.app import create_app
 from loupe.ingest.models import EncoderPool
-from tests.api.conftest import make_settings, search, top_stems, wait_job
+from tests.api.conftest import AUTH, make_settings, search, top_stems, wait_job
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def world(
     tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, encoders: EncoderPool
 ) -> Iterator[tuple[TestClient, dict[str, str]]]:
     settings = make_settings(tmp_path_factory.mktemp("search-api"))
-    with TestClient(create_app(settings, encoders=encoders)) as client:
+    with TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client:
         ids: dict[str, str] = {}
         for stems, tags, metadata in BATCHES:
             files = [
@@ -253,6 +253,42 @@ def test_nonsense_is_flagged_but_still_answered(api: TestClient, query: str) -> 
     result = search(api, text=query)
     assert result["no_good_match"]
     assert result["hits"]
+
+
+def test_each_hit_says_how_well_it_matches_and_matches_come_first(
+    api: TestClient, ids: dict[str, str]
+) -> None:
+    result = search(api, text="a cat", limit=50)
+    kinds = [h["match"] for h in result["hits"]]
+    assert result["hits"][0]["id"] in {ids["cat"], ids["cat_q50"], ids["cat_crop"]}
+    assert kinds[0] == "strong"
+    total = result["total_matches"]
+    assert total == sum(k != "none" for k in kinds) >= 1
+    assert set(kinds[:total]) <= {"strong", "weak"}
+    assert set(kinds[total:]) == {"none"}, "every hit after the matches is not a match"
+    assert total < len(kinds), "the rest of the library is not counted as matches"
+    assert not result["matches_capped"]
+
+
+def test_total_counts_what_the_query_could_return(api: TestClient, ids: dict[str, str]) -> None:
+    everything = search(api, text="a cat", limit=200, collapse_duplicates=False)["hits"]
+    assert search(api, text="a cat")["total"] == len(everything) == len(ids) + 2  # + 2 texts
+    vehicles = search(api, text="a cat", filter={"tags": ["vehicle"]})
+    assert vehicles["total"] == 2
+    assert search(api, text="a cat", limit=2, offset=2)["total"] is None  # first page only
+
+
+@pytest.mark.parametrize("query", NONSENSE)
+def test_nonsense_has_no_matching_hit(api: TestClient, query: str) -> None:
+    result = search(api, text=query, limit=50)
+    assert result["total_matches"] == 0
+    assert {h["match"] for h in result["hits"]} == {"none"}
+
+
+def test_queries_by_image_are_not_judged(api: TestClient, ids: dict[str, str]) -> None:
+    result = search(api, image_id=ids["coffee"], limit=5)
+    assert result["total_matches"] is None
+    assert {h["match"] for h in result["hits"]} == {None}
 
 
 def test_calibration_on_the_bare_sample_gallery(

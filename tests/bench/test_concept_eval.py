@@ -56,7 +56,7 @@ def test_read_rcc_refuses_other_files() -> None:
 
 def test_scores_hit_at_3_and_average_precision_at_10() -> None:
     assert scores([5, 1, 2], frozenset({1})) == (1.0, 0.5)
-    assert scores([5, 6, 7, 1], frozenset({1, 2})) == (0.0, pytest.approx(0.25 / 2))
+    assert scores([5, 6, 7, 1], frozenset({1, 2})) == pytest.approx((0.0, 0.25 / 2))
     assert scores([1, 2], frozenset({1, 2})) == (1.0, 1.0)
 
 

@@ -102,13 +102,31 @@ def test_torch_is_pinned_and_torchvision_never_installed(path: Path) -> None:
     assert torch_installs, "torch is not installed with a pin"
     index = re.compile(r'--index-url "?https://download\.pytorch\.org/whl/(cpu|cu\d+)"? ')
     assert all(index.search(run) for run in torch_installs)
-    assert all("--constraint" in run for run in runs if re.search(r"pip install .*\s\.$", run))
+    project_installs = [run for run in runs if PROJECT_INSTALL.search(run)]
+    assert project_installs
+    assert all("--constraint /opt/constraints.txt" in run for run in project_installs)
     assert not [run for run in runs if "torchvision" in run]
 
 
-def test_cpu_image_uses_the_cpu_torch_index() -> None:
-    text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
-    assert "--index-url https://download.pytorch.org/whl/cpu" in text
+PROJECT_INSTALL = re.compile(r'pip install [^&]*\s("?\.(\[clip\])?"?|"\$target")(\s|$)')
+
+
+def test_cpu_image_is_lean_unless_built_for_clip() -> None:
+    parsed = commands(DEPLOY / "Dockerfile")
+    assert build_args(parsed)["CLIP_MODEL"] == ""  # the default image: bundled encoder, no torch
+    runs = [" ".join(cmd.value) for cmd in parsed if cmd.cmd == "RUN"]
+    (torch_run,) = [run for run in runs if '"torch==' in run]
+    assert torch_run.startswith('if [ -n "$CLIP_MODEL" ]; then')
+    assert "--index-url https://download.pytorch.org/whl/cpu" in torch_run
+    (install,) = [run for run in runs if PROJECT_INSTALL.search(run)]
+    assert 'if [ -n "$CLIP_MODEL" ]; then target=".[clip]"; else target="."; fi' in install
+    assert "find_spec('torch')" in install  # the build fails if torch is where it should not be
+
+
+def test_gpu_image_installs_the_clip_extra() -> None:
+    runs = [" ".join(cmd.value) for cmd in commands(DEPLOY / "Dockerfile.gpu") if cmd.cmd == "RUN"]
+    (install,) = [run for run in runs if PROJECT_INSTALL.search(run)]
+    assert 'uv pip install --constraint /opt/constraints.txt ".[clip]"' in install
 
 
 def test_gpu_image_has_cuda_base_and_baked_clip_weights() -> None:

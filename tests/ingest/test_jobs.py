@@ -103,3 +103,15 @@ def test_claim_is_granted_once(store: JobStore) -> None:
     assert store.claim(job.id, "finalize") is True
     assert store.claim(job.id, "finalize") is False
     assert store.claim(job.id, "other") is True
+
+
+def test_recent_jobs_of_one_tenant(store: JobStore) -> None:
+    made = [
+        store.create(JobKind.UPLOAD, _units(1), meta={"tenant": tenant} if tenant else None)
+        for tenant in ("alpha", "beta", None, "alpha")
+    ]
+    assert [j.id for j in store.recent(tenant="alpha")] == [made[3].id, made[0].id]
+    assert [j.id for j in store.recent(tenant="beta")] == [made[1].id]
+    assert store.recent(tenant="gamma") == []
+    assert [j.id for j in store.recent(limit=1, tenant="alpha")] == [made[3].id]
+    assert {j.id for j in store.recent()} == {j.id for j in made}

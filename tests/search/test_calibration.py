@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from loupe.search.calibration import (
+    SMALL_BUCKET,
     Calibrator,
     Reference,
     count_bucket,
@@ -84,17 +85,19 @@ def test_a_tiny_collection_has_no_item_axis(index: NumpyIndex) -> None:
     assert float(np.linalg.norm(axis)) == pytest.approx(1.0)
 
 
-def test_reference_is_cached_per_bucket_and_recomputed_when_it_changes(
+def test_reference_is_cached_per_bucket_and_recomputed_in_the_background_when_it_changes(
     index: NumpyIndex,
 ) -> None:
     encoder = HashingEncoder()
-    fill(index, encoder, CORPUS)
+    fill(index, encoder, CORPUS + [f"term{n}" for n in range(2**SMALL_BUCKET)])
     calibrator = Calibrator(index, recount_every=1)
     first = calibrator.reference("c", encoder)
     assert calibrator.reference("c", encoder) is first
-    more = encoder.encode_texts([f"word{n}" for n in range(10)])
+    more = encoder.encode_texts([f"word{n}" for n in range(2**SMALL_BUCKET + 10)])
     index.upsert("c", [Point(f"q{n}", {SEMANTIC: v}, {}) for n, v in enumerate(more)])
     calls = len(encoder.text_calls)
+    assert calibrator.reference("c", encoder) is first  # serves while the new one is computed
+    calibrator.wait(timeout=30)
     grown = calibrator.reference("c", encoder)
     assert grown is not first
     assert len(grown.null_values) == len(first.null_values)

@@ -8,7 +8,10 @@ from PIL import Image
 
 from loupe.search.encoders import EncoderUnavailable, ImageVectors, TextRole, make_encoder
 from loupe.search.encoders.clip import ClipEncoder
+from tests.extras import needs_clip
 from tests.search.tiny_clip import save_tiny_clip
+
+pytestmark = needs_clip
 
 DIM = 24
 

@@ -31,7 +31,7 @@ from loupe.search.settings import Settings
 from loupe.workers.celery_app import make_celery
 from loupe.workers.runtime import Runtime
 from loupe.workers.tasks import register_tasks
-from tests.api.conftest import make_settings, wait_job
+from tests.api.conftest import AUTH, make_settings, wait_job
 
 __all__ = ["make_settings", "wait_job"]
 
@@ -211,7 +211,7 @@ class FlakyIndex:
 @contextmanager
 def api_with_worker(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
     with (
-        TestClient(create_app(settings, encoders=encoders)) as client,
+        TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client,
         celery_worker(client.app.state.runtime),  # type: ignore[attr-defined]
     ):
         yield client

@@ -27,6 +27,7 @@ from loupe.ingest.sources import plan_source
 from loupe.search.index import open_index
 from loupe.search.settings import Settings
 from loupe.workers.celery_app import CeleryDispatcher, make_celery
+from tests.api.conftest import AUTH
 from tests.workers.conftest import (
     FlakyIndex,
     RedisServer,
@@ -242,7 +243,7 @@ def test_index_unavailable_for_a_moment_tasks_retry(
 def test_api_restart_resumes_an_in_process_job(tmp_path: Path, encoders: EncoderPool) -> None:
     settings = make_settings(tmp_path / "data", encode_batch_size=2)
     paths = write_jpegs(settings.ingest_roots[0] / "bulk", 100)
-    with TestClient(create_app(settings, encoders=encoders)) as client:
+    with TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client:
         created = client.post("/v1/jobs", json={"source": {"path": "bulk"}})
         assert created.status_code == 202, created.text
         job_id = created.json()["id"]
@@ -253,7 +254,7 @@ def test_api_restart_resumes_an_in_process_job(tmp_path: Path, encoders: Encoder
     assert 0 < stopped.done < 100, stopped
     assert stopped.failed == 0
 
-    with TestClient(create_app(settings, encoders=encoders)) as client:
+    with TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client:
         job = wait_job(client, job_id)
         assert (job["state"], job["total"], job["done"], job["failed"]) == (
             "succeeded",

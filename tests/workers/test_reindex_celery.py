@@ -14,9 +14,10 @@ from loupe.ingest.models import EncoderPool
 from loupe.search.settings import Settings
 from loupe.workers.celery_app import CeleryDispatcher
 from tests.api.conftest import ADMIN_TOKEN, search, top_stems
+from tests.extras import needs_clip
 from tests.workers.conftest import api_with_worker, live_ids, make_settings, wait_job
 
-pytestmark = [pytest.mark.celery, pytest.mark.slow]
+pytestmark = [pytest.mark.celery, pytest.mark.slow, needs_clip]  # reindexes to bundled:en
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 

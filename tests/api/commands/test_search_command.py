@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 def live_url(
     tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, encoders: EncoderPool
 ) -> Iterator[str]:
-    settings = make_settings(tmp_path_factory.mktemp("search-cli"))
+    settings = make_settings(tmp_path_factory.mktemp("search-cli"), admin_token=None)  # open
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, encoders=encoders), log_level="warning")
     )
@@ -73,3 +73,19 @@ def test_search_flags_nonsense_and_reports_errors(live_url: str) -> None:
     empty = CliRunner().invoke(main, ["search", "   ", "--url", live_url])
     assert empty.exit_code != 0
     assert "HTTP 422" in empty.output
+
+
+def test_search_filters_on_what_the_enrichers_saw(live_url: str) -> None:
+    args = ["search", "a photo", "--people-min", "1", "--json", "--url", live_url]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)["hits"]
+    assert "astronaut.jpg" in [h["filename"] for h in hits]
+    assert all("person" in h["alt"]["en"] or "people" in h["alt"]["en"] for h in hits)
+    none = CliRunner().invoke(
+        main, ["search", "a photo", "--text-contains", "zqx", "--json", "--url", live_url]
+    )
+    assert none.exit_code == 0, none.output
+    assert json.loads(none.output)["hits"] == []
+    bad = CliRunner().invoke(main, ["search", "a photo", "--object", "unicorn", "--url", live_url])
+    assert bad.exit_code != 0 and "unknown object" in bad.output

@@ -1,0 +1,1 @@
+"""Enrichers: OCR, objects, faces and colours/light, run over each image at ingest."""

@@ -1,0 +1,82 @@
+"""What an enricher is: one look at a decoded image that adds a few payload fields.
+
+Enrichers run at ingest, in the process and at the priority where images are decoded, never on
+the query path. They are independent of the encoder (the same fields whatever ``LOUPE_MODEL``).
+Each gets a ``Frame`` (the image scaled down once, shared by all) and returns its fields; it may
+raise, and the runner then leaves its fields empty: a bad image never fails the item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+FRAME_PX = 640  # longest side the enrichers look at
+MIN_PX = 16  # smaller images get no enrichment at all
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """An upright RGB image no larger than ``FRAME_PX`` on its longest side."""
+
+    rgb: NDArray[np.uint8]
+    _cache: dict[str, NDArray[Any]] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, image: Image.Image, *, longest: int = FRAME_PX) -> Frame:
+        scale = longest / max(image.size)
+        if scale < 1:
+            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+        return cls(np.asarray(image.convert("RGB"), dtype=np.uint8))
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+    @property
+    def bgr(self) -> NDArray[np.uint8]:
+        """The same pixels in OpenCV's channel order (contiguous)."""
+        if "bgr" not in self._cache:
+            self._cache["bgr"] = np.ascontiguousarray(self.rgb[:, :, ::-1])
+        return self._cache["bgr"]
+
+    @property
+    def gray(self) -> NDArray[np.uint8]:
+        """Luma (ITU-R 601), uint8."""
+        if "gray" not in self._cache:
+            weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+            self._cache["gray"] = (self.rgb.astype(np.float32) @ weights).astype(np.uint8)
+        return self._cache["gray"]
+
+
+class Enricher(Protocol):
+    """``name`` is its switch in ``LOUPE_ENRICHERS``; ``empty`` are its fields when it could not
+    look (bad image, failure); ``__call__`` returns the same keys filled in. ``load`` builds the
+    model now (startup), so the first image does not pay for it."""
+
+    name: str
+
+    def empty(self) -> dict[str, Any]: ...
+
+    def load(self) -> None: ...
+
+    def __call__(self, frame: Frame) -> dict[str, Any]: ...
+
+
+def box(x0: float, y0: float, x1: float, y1: float, *, width: int, height: int) -> list[float]:
+    """An axis-aligned box as fractions of the image (0..1, 4 decimals): size-independent."""
+    return [
+        round(min(max(x0 / width, 0.0), 1.0), 4),
+        round(min(max(y0 / height, 0.0), 1.0), 4),
+        round(min(max(x1 / width, 0.0), 1.0), 4),
+        round(min(max(y1 / height, 0.0), 1.0), 4),
+    ]

@@ -1,0 +1,60 @@
+"""Matches first: judge a calibrated query's candidates and rank its matching groups ahead.
+
+A text query's best ``Calibrator.top_k`` candidates (by raw or fused score: the *window*) are
+judged one by one (``Reference.match`` of ``relevances``): ``strong``, ``weak`` or ``none``. Groups
+(after duplicate folding) take their leader's match; candidates beyond the window are
+``none``. The groups are then stably partitioned: matching groups first, then the rest, each
+in raw-score order. The window is the first ``top_k`` candidates whatever page is asked
+(``fetch_page`` always fetches at least that many from rank 0), so the partition, and so
+paging, is the same for every page.
+
+``total`` counts the matching groups; ``capped`` says the window was full and its last quarter
+still held a match, so more matches may lie beyond it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from loupe.search.calibration import Match, Reference, relevances
+from loupe.search.dedupe import Group
+from loupe.search.index.base import SEMANTIC, Hit
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    groups: list[Group]  # matching groups first
+    matches: dict[str, Match]  # leader id -> its match
+    total: int
+    capped: bool
+
+
+def judge(
+    reference: Reference,
+    *,
+    top_k: int,
+    query: NDArray[np.float32],
+    hits: Sequence[Hit],
+    groups: Sequence[Group],
+    bonus: Mapping[str, float] | None = None,
+) -> Judged:
+    """Judge the best ``top_k`` of ``hits`` (best first, carrying ``semantic`` vectors) against
+    ``reference`` and order ``groups`` (matching groups first). ``bonus``: hit id → its
+    concept-route share of the fused score (``search.fusion``), added to its relevance."""
+    window = [
+        (h.id, h.vectors[SEMANTIC]) for h in hits[:top_k] if h.vectors and SEMANTIC in h.vectors
+    ]
+    extra = [bonus.get(hit_id, 0.0) for hit_id, _ in window] if bonus else []
+    values = relevances(query, [v for _, v in window], reference, extra)
+    verdicts = [reference.match(v) for v in values]
+    by_id = {hit_id: m for (hit_id, _), m in zip(window, verdicts, strict=True)}
+    matches = {g.leader.id: by_id.get(g.leader.id, Match.NONE) for g in groups}
+    first = [g for g in groups if matches[g.leader.id] is not Match.NONE]
+    rest = [g for g in groups if matches[g.leader.id] is Match.NONE]
+    tail = verdicts[top_k * 3 // 4 :]
+    capped = len(verdicts) == top_k and any(m is not Match.NONE for m in tail)
+    return Judged(first + rest, matches, len(first), capped)

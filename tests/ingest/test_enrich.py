@@ -1,0 +1,130 @@
+"""The enrichers on real models: text rendered onto a real photo, real faces, pixel colours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image, ImageDraw, ImageFont
+
+from loupe.ingest.enrich.base import Frame
+from loupe.ingest.enrich.colour import ColourEnricher
+from loupe.ingest.enrich.faces import FaceEnricher
+from loupe.ingest.enrich.ocr import OcrEnricher
+from loupe.ingest.enrich.runner import Enrichers, build_enrichers
+from loupe.search.errors import InvalidInput
+
+
+def photo(name: str) -> Image.Image:
+    """One of scikit-image's sample photos."""
+    return Image.fromarray(getattr(skimage.data, name)())
+
+
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
+
+
+def sign_photo(size: tuple[int, int] = (1600, 1200)) -> Image.Image:
+    """The cat photo with a white sign reading 'RE16 TGK' over '中山路出口'."""
+    image = photo("chelsea").resize(size)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(CJK_FONT), size[0] // 18)
+    w, h = size
+    draw.rectangle((w // 16, h // 12, w * 9 // 16, h * 7 // 20), fill="white")
+    draw.text((w // 12, h // 11), "RE16 TGK", font=font, fill="black")
+    draw.text((w // 12, h * 5 // 24), "中山路出口", font=font, fill="black")
+    return image
+
+
+@pytest.fixture(scope="module")
+def ocr() -> OcrEnricher:
+    enricher = OcrEnricher(min_score=0.8)
+    enricher.load()
+    return enricher
+
+
+def test_ocr_reads_english_and_chinese_with_scores_and_boxes(ocr: OcrEnricher) -> None:
+    fields = ocr(Frame.of(sign_photo()))
+    texts = [line["text"] for line in fields["text_lines"]]
+    assert texts == ["RE16 TGK", "中山路出口"]
+    for line in fields["text_lines"]:
+        assert line["score"] >= 0.8
+        x0, y0, x1, y1 = line["box"]
+        assert 0.0 < x0 < x1 < 0.6 and 0.05 < y0 < y1 < 0.4  # where the sign is
+    assert fields["text"] == "RE16 TGK 中山路出口"
+    assert {"re1", "e16", "中山", "出口"} <= set(fields["text_grams"])
+
+
+@pytest.mark.parametrize("angle", [90, 180, 270])
+def test_ocr_reads_a_turned_photo(ocr: OcrEnricher, angle: int) -> None:
+    fields = ocr(Frame.of(sign_photo().rotate(angle, expand=True)))
+    assert sorted(line["text"] for line in fields["text_lines"]) == ["RE16 TGK", "中山路出口"]
+
+
+@pytest.mark.parametrize("name", ["chelsea", "coins", "retina"])
+def test_ocr_reads_nothing_on_a_photo_without_text(ocr: OcrEnricher, name: str) -> None:
+    """On coins and a retina the model 'reads' an 'O' at ~0.2; the threshold drops it."""
+    image = photo(name).convert("RGB")
+    assert ocr(Frame.of(image)) == ocr.empty()
+
+
+def test_ocr_keeps_only_confident_lines(ocr: OcrEnricher) -> None:
+    """skimage's scanned page: a clear heading, and smudged lines read as gibberish below 0.8."""
+    fields = ocr(Frame.of(photo("page").convert("RGB")))
+    assert "Region-based segmentation" in [line["text"] for line in fields["text_lines"]]
+    assert all(line["score"] >= 0.8 for line in fields["text_lines"])
+
+
+def test_faces_are_counted() -> None:
+    faces = FaceEnricher()
+    assert faces(Frame.of(photo("astronaut")))["faces"] == 1
+    assert faces(Frame.of(photo("chelsea")))["faces"] == 0
+
+
+def test_colours_brightness_night_and_black_and_white() -> None:
+    colour = ColourEnricher()
+    blue = Image.new("RGB", (200, 100), (20, 60, 200))
+    fields = colour(Frame.of(blue))
+    assert fields["colours"] == ["blue"] and fields["colours_zh"] == ["蓝色"]
+    assert fields["night"] is False and fields["bw"] is False
+    gray = photo("camera").convert("RGB")
+    assert colour(Frame.of(gray))["bw"] is True
+    dark = Image.fromarray((np.asarray(photo("chelsea")) // 8).astype(np.uint8))
+    dark_fields = colour(Frame.of(dark))
+    assert dark_fields["night"] is True and dark_fields["brightness"] < 0.1
+    cat = colour(Frame.of(photo("chelsea")))
+    assert cat["bw"] is False and "orange" in cat["colours"]
+
+
+def test_the_runner_gathers_fields_and_alt_text() -> None:
+    enrichers = build_enrichers(["ocr", "faces", "colour"])
+    fields = enrichers.run(sign_photo())
+    assert fields["ran"] == ["ocr", "faces", "colour"]
+    assert fields["people"] == 0
+    assert "RE16 TGK" in fields["alt"]["en"] and "中山路出口" in fields["alt"]["zh"]
+    person = enrichers.run(photo("astronaut"))
+    assert person["people"] == 1
+    assert person["alt"]["en"].startswith("A photo of a person.")
+    assert person["alt"]["zh"].startswith("一张照片，有一个人。")
+
+
+@pytest.mark.parametrize("size", [(8, 8), (1, 400), (12000, 60), (3, 3000)])
+def test_odd_images_get_empty_fields_never_an_error(size: tuple[int, int]) -> None:
+    enrichers = build_enrichers(["ocr", "faces", "colour"])
+    fields = enrichers.run(Image.new("RGB", size, (120, 30, 30)))
+    assert set(fields) == set(enrichers.empty()) | {"alt"}
+    assert fields["text"] == "" and fields["text_lines"] == []
+
+
+def test_no_enrichers_means_no_fields() -> None:
+    assert Enrichers([]).run(sign_photo()) == {
+        "ran": [],
+        "people": None,
+        "alt": {"en": "", "zh": ""},
+    }
+
+
+def test_unknown_or_missing_enrichers_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="unknown enricher"):
+        build_enrichers(["ocr", "telepathy"])

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import numpy as np
+
+from loupe.search.calibration import Match, Reference
+from loupe.search.dedupe import Group
+from loupe.search.index.base import SEMANTIC, Hit
+from loupe.search.matching import judge
+
+QUERY = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+REFERENCE = Reference(None, None, cut=0.5, strong=0.8)
+
+
+def hit(name: str, cosine: float) -> Hit:
+    """A candidate whose semantic vector has ``cosine`` with QUERY (no axes: relevance = it)."""
+    vector = np.array([cosine, np.sqrt(1 - cosine**2), 0.0], dtype=np.float32)
+    return Hit(name, 0.0, {}, {SEMANTIC: vector})
+
+
+def test_matching_groups_come_first_in_their_raw_order() -> None:
+    hits = [hit("a", 0.3), hit("b", 0.9), hit("c", 0.1), hit("d", 0.6), hit("e", 0.95)]
+    groups = [Group(h) for h in hits]
+    judged = judge(REFERENCE, top_k=4, query=QUERY, hits=hits, groups=groups)
+    assert [g.leader.id for g in judged.groups] == ["b", "d", "a", "c", "e"]
+    assert judged.matches == {
+        "a": Match.NONE,
+        "b": Match.STRONG,
+        "c": Match.NONE,
+        "d": Match.WEAK,
+        "e": Match.NONE,  # beyond the judged window
+    }
+    assert judged.total == 2
+    assert judged.capped, "a match in the last quarter of a full window"
+
+
+def test_a_group_takes_its_leaders_match_and_no_match_is_not_capped() -> None:
+    hits = [hit("a", 0.2), hit("a-copy", 0.9), hit("b", 0.4)]
+    groups = [Group(hits[0], ["a-copy"]), Group(hits[2])]
+    judged = judge(REFERENCE, top_k=16, query=QUERY, hits=hits, groups=groups)
+    assert judged.total == 0
+    assert [g.leader.id for g in judged.groups] == ["a", "b"]
+    assert not judged.capped
