@@ -13,10 +13,9 @@ from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
 from loupe.ingest.models import EncoderPool
-from tests.api.conftest import ADMIN_TOKEN, make_settings, search, top_stems, wait_job
+from tests.api.conftest import AUTH, make_settings, search, top_stems, wait_job
 
 pytestmark = pytest.mark.slow
-AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def test_fused_hits_say_which_concepts_matched(client: TestClient, gallery: dict[str, str]) -> None:
@@ -40,7 +39,7 @@ def old_client(tmp_path: Path) -> Iterator[TestClient]:
     pool = EncoderPool("bundled:multi:v1", device="cpu", batch_size=32, wait_ms=5)
     settings = make_settings(tmp_path / "data", model="bundled:multi:v1")
     try:
-        with TestClient(create_app(settings, encoders=pool)) as test_client:
+        with TestClient(create_app(settings, encoders=pool), headers=AUTH) as test_client:
             yield test_client
     finally:
         pool.close()
