@@ -97,6 +97,7 @@ class SearchService:
         retry_after: float = 1.0,
         max_candidates: int = 1_000,
         concept_weight: float = DEFAULT_WEIGHT,
+        evidence: bool = True,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be >= 1")
@@ -111,6 +112,7 @@ class SearchService:
         self._retry_after = retry_after
         self._max_candidates = max_candidates
         self._concept_weight = concept_weight
+        self._use_evidence = evidence  # fuse what the enrichers saw into text searches
         self._lock = threading.Lock()
         self._in_flight = 0
         self._closed = False
@@ -229,7 +231,7 @@ class SearchService:
                 concepts=concepts or None,
                 concept_weight=self._concept_weight,
             )
-            text_only = calibrated and query.text is not None
+            text_only = self._use_evidence and calibrated and query.text is not None
             evidence = plan_evidence(query.text) if text_only and query.text else []
             return self._run(live, plan, calibrated, started, evidence, route)
 

@@ -159,6 +159,11 @@ class Settings(BaseSettings):
         description="Free space under which new writes are refused with 507 and Loupe will not "
         "start (e.g. 512MB or 5%); keep it well above the index's 32 MB mmap chunks.",
     )
+    backup_dir: Path | None = Field(
+        None,
+        description="Folder where POST /v1/admin/backup writes backups; unset = that route "
+        "is refused (the `loupe backup DEST` command needs no setting).",
+    )
     disk_check_interval_s: float = Field(
         1.0, ge=0, le=60, description="Seconds a free-space measurement is reused."
     )

@@ -1,22 +1,24 @@
-"""Admin: reindex / model migration, rollback, collections. Every route needs the admin token."""
+"""Admin: reindex / model migration, enrich backfill, rollback, collections (admin key)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from pydantic import Field, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from loupe.api.access import audit
 from loupe.api.deps import LibraryAdminDep, RuntimeDep
 from loupe.api.routes.jobs import job_model
 from loupe.api.schemas import JobModel, Strict
-from loupe.ingest import reindex
+from loupe.ingest import enrich_backfill, reindex
 from loupe.search.encoders import EncoderUnavailable
 from loupe.search.errors import InvalidInput, Unavailable
 from loupe.workers.runtime import collection_name
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+log = logging.getLogger(__name__)
 
 
 class ReindexRequest(Strict):
@@ -64,13 +66,43 @@ def start_reindex(
             pipeline, model_spec=spec, collection=collection_name(model_id), source=live
         )
     except EncoderUnavailable as exc:
-        raise InvalidInput(f"the model cannot be loaded: {exc}") from None
+        # Details (the loader's own error, chained) go to the server log; the answer is the
+        # first line of our message.
+        log.warning("reindex: model %r cannot be loaded", spec, exc_info=exc)
+        first = str(exc).splitlines()[0] if str(exc) else "no reason given"
+        raise InvalidInput(f"the model cannot be loaded: {first}") from None
     seqs = runtime.jobs.queued(started.job.id)
     chunk = body.batch_size or runtime.settings.encode_batch_size
     for start_at in range(0, len(seqs), chunk):
         dispatcher.submit(started.job.id, seqs[start_at : start_at + chunk])
     audit.request_done(request, "reindex", ids=[started.job.id], model=spec)
     return job_model(runtime.jobs.get(started.job.id))
+
+
+class EnrichRequest(Strict):
+    all: StrictBool = Field(
+        False, description="Every image, not only those enriched with other enrichers (or none)."
+    )
+
+
+@router.post("/enrich", status_code=202, response_model=JobModel)
+def start_enrich(
+    _: LibraryAdminDep, runtime: RuntimeDep, request: Request, body: EnrichRequest | None = None
+) -> JobModel:
+    """Look at stored images again with the enrichers switched on now (LOUPE_ENRICHERS), as an
+    ``enrich`` job: no downtime, progress at GET /v1/jobs/{id}."""
+    body = body or EnrichRequest()
+    dispatcher = runtime.dispatcher
+    if dispatcher is None:
+        raise Unavailable("this process does not dispatch work")
+    dispatcher.ping()
+    job = enrich_backfill.start(runtime.pipeline, everything=body.all)
+    seqs = runtime.jobs.queued(job.id)
+    chunk = runtime.settings.encode_batch_size
+    for start_at in range(0, len(seqs), chunk):
+        dispatcher.submit(job.id, seqs[start_at : start_at + chunk])
+    audit.request_done(request, "enrich", ids=[job.id], units=len(seqs))
+    return job_model(runtime.jobs.get(job.id))
 
 
 @router.post("/rollback", response_model=RollbackResponse)

@@ -1,7 +1,9 @@
-"""Storage upkeep for library admins: ``POST /v1/admin/fsck`` (check, optionally repair)."""
+"""Storage upkeep for library admins: ``POST /v1/admin/fsck`` (check, optionally repair) and
+``POST /v1/admin/backup`` (a copy under LOUPE_BACKUP_DIR while serving)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 
 from fastapi import APIRouter
@@ -9,8 +11,10 @@ from pydantic import Field
 
 from loupe.api.deps import LibraryAdminDep, RuntimeDep
 from loupe.api.schemas import Strict
+from loupe.ingest import backup as backups
 from loupe.ingest.blobs import LocalBlobStore
 from loupe.ingest.fsck import Fsck
+from loupe.search.errors import Conflict
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -53,3 +57,44 @@ def fsck(_: LibraryAdminDep, runtime: RuntimeDep, body: FsckRequest | None = Non
         grace_s=body.grace_s,
     ).run(repair=body.repair)
     return FsckResponse.model_validate({**asdict(report), "clean": report.clean})
+
+
+class BackupRequest(Strict):
+    name: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        description="Folder name under LOUPE_BACKUP_DIR; default: loupe-<UTC time>.",
+    )
+
+
+class BackupResponse(Strict):
+    name: str
+    format: int
+    created_at: float
+    collections: list[str]
+    aliases: dict[str, str]
+    blobs: int
+    blob_bytes: int
+    blobs_linked: int
+    databases: list[str]
+    took_s: float
+
+
+@router.post("/backup", response_model=BackupResponse)
+def backup(
+    _: LibraryAdminDep, runtime: RuntimeDep, body: BackupRequest | None = None
+) -> BackupResponse:
+    """A consistent copy of index, blobs and job records while serving (``loupe restore``)."""
+    folder = runtime.settings.backup_dir
+    if folder is None:
+        raise Conflict("set LOUPE_BACKUP_DIR to the folder where backups go")
+    name = (body.name if body else None) or time.strftime("loupe-%Y%m%dT%H%M%SZ", time.gmtime())
+    report = backups.backup(
+        folder / name,
+        index=runtime.index,
+        blobs=runtime.blobs,
+        jobs=runtime.jobs,
+        data_dir=runtime.settings.data_dir,
+    )
+    fields = {k: v for k, v in asdict(report).items() if k != "path"}
+    return BackupResponse.model_validate({**fields, "name": name})

@@ -357,6 +357,14 @@ class EdgeIndex:
                     if not self._stop.is_set():
                         self.optimize(name)
 
+    def copy_to(self, dest: str | Path) -> list[str]:
+        """A consistent copy of the store in ``dest``: every open shard flushed, then the
+        folders copied while this index's lock keeps writes (and searches) waiting."""
+        with self._lock:
+            for opened in self._open.values():
+                opened.shard.flush()
+            return self._layout.copy_to(Path(dest))
+
     def close(self) -> None:
         """Stop the optimizer (waiting for a running optimize), flush and close every shard."""
         self._stop.set()

@@ -194,3 +194,29 @@ def test_people_and_colours_named_in_a_query_are_evidence(
     blue = _search(client, "something blue")
     assert blue[0]["id"] == ids["blue"]
     assert {"kind": "colour", "value": "blue", "detail": None} in blue[0]["seen"]
+
+
+def test_an_enrich_job_backfills_images_stored_before(
+    tmp_path: Path, encoders: EncoderPool
+) -> None:
+    """Images ingested with only the colour enricher get their text read by an enrich job once
+    OCR is switched on; images already current are left alone; search answers meanwhile."""
+    data = tmp_path / "data"
+    for client, ids in _open(tmp_path, encoders, "colour"):
+        assert "text" not in client.get(f"/v1/items/{ids['sign']}").json()["enrich"]
+    with TestClient(
+        create_app(make_settings(data, enrichers="ocr,colour"), encoders=encoders), headers=AUTH
+    ) as client:
+        assert _found(client, ids, {"text_contains": "RE16"}) == set()
+        response = client.post("/v1/admin/enrich", json={})
+        assert response.status_code == 202, response.text
+        job = response.json()
+        assert job["kind"] == "enrich" and job["total"] == 5  # the four photos and the tiny one
+        assert client.post("/v1/search", json={"text": "a cat"}).status_code == 200
+        assert wait_job(client, job["id"])["state"] == "succeeded"
+        enrich = client.get(f"/v1/items/{ids['sign']}").json()["enrich"]
+        assert enrich["text"] == "RE16 TGK 中山路出口" and enrich["enrichers"] == ["ocr", "colour"]
+        assert _found(client, ids, {"text_contains": "RE16"}) == {"sign"}
+        again = client.post("/v1/admin/enrich", json={}).json()
+        assert again["total"] == 0 and again["state"] == "succeeded"
+        assert client.post("/v1/admin/enrich", json={"all": True}).json()["total"] == 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -141,3 +142,17 @@ def test_second_reindex_while_one_runs_is_refused(client: TestClient) -> None:
     response = client.post("/v1/admin/reindex", json={}, headers=AUTH)
     assert response.status_code == 409
     assert response.json()["error"]["type"] == "conflict"
+
+
+def test_a_model_that_cannot_load_is_refused_in_one_sentence(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="loupe.api.routes.admin"):
+        response = client.post(
+            "/v1/admin/reindex", json={"model": "clip:no-such-model-0123"}, headers=AUTH
+        )
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert "\n" not in message and len(message) < 400, message
+    assert "no-such-model-0123" in message
+    assert any(r.exc_info for r in caplog.records), "the details go to the server log"
