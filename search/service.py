@@ -93,6 +93,7 @@ class SearchService:
         calibration_margin: float = 0.25,
         retry_after: float = 1.0,
         max_candidates: int = 1_000,
+        evidence: bool = True,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be >= 1")
@@ -106,6 +107,7 @@ class SearchService:
         self._negative_weight = negative_weight
         self._retry_after = retry_after
         self._max_candidates = max_candidates
+        self._use_evidence = evidence  # fuse what the enrichers saw into text searches
         self._lock = threading.Lock()
         self._in_flight = 0
         self._closed = False
@@ -218,7 +220,7 @@ class SearchService:
                 with_vectors=query.with_vectors,
                 calibration_k=self._calibrator.top_k if calibrated else 0,
             )
-            text_only = calibrated and query.text is not None
+            text_only = self._use_evidence and calibrated and query.text is not None
             evidence = plan_evidence(query.text) if text_only and query.text else []
             return self._run(live, plan, calibrated, started, evidence)
 

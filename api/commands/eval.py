@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -32,6 +34,42 @@ def _settings(ctx: click.Context) -> Settings:
     """The entry point's Settings when the CLI group put one in ``ctx.obj``, else from the env."""
     found = ctx.find_object(Settings)
     return found if found is not None else Settings.model_validate({})  # reads LOUPE_* too
+
+
+def _seen(settings: Settings, model: str | None, *, as_json: bool, out: Path | None) -> None:
+    from loupe.bench.evaluation.seen import run_seen
+    from loupe.ingest.enrich.runner import build_enrichers
+
+    try:
+        encoder = make_encoder(
+            model or settings.model,
+            device=settings.device,
+            batch_size=settings.encode_batch_size,
+            clip_text_model=settings.clip_text_model,
+        )
+        enrichers = build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score)
+        report = run_seen(encoder, enrichers)
+    except LoupeError as error:
+        raise click.ClickException(error.message) from error
+    except EncoderUnavailable as error:
+        raise click.ClickException(str(error)) from error
+    body = json.dumps(asdict(report), indent=2, ensure_ascii=False)
+    if out is not None:
+        out.write_text(body + "\n", encoding="utf-8")
+    if as_json:
+        click.echo(body)
+        return
+    table = Table(
+        title=f"seen: model {report.model_id}, enrichers {','.join(report.enrichers) or 'none'}"
+    )
+    for column in ("queries", "n", "hit@3 before", "hit@3 after"):
+        table.add_column(column, justify="left" if column == "queries" else "right")
+    for kind, n, before, after in report.rows():
+        table.add_row(kind, str(n), f"{before:.2f}", f"{after:.2f}")
+    Console().print(table)
+    for kind, misses in report.misses.items():
+        if misses:
+            Console().print(f"{kind} missed: {'; '.join(misses)}")
 
 
 @click.command("eval")
@@ -65,8 +103,14 @@ def command(
     DATASET is fashion-mnist, animal-mnist, samples, samples-zh or folder:<path> (one
     sub-folder of images per label). Reports zero-shot accuracy, text→image hit/recall/
     precision@k and mAP, leave-one-out image→image metrics, and images per second.
+
+    DATASET ``seen``: text-in-image and compositional queries, English and Chinese, hit@3
+    without and with what LOUPE_ENRICHERS saw (bench.evaluation.seen).
     """
     settings = _settings(ctx)
+    if dataset == "seen":
+        _seen(settings, model, as_json=as_json, out=out)
+        return
     try:
         data = load_dataset(dataset, limit=limit, per_class=per_class, seed=seed)
         encoder = make_encoder(
