@@ -63,6 +63,13 @@ class FilterModel(Strict):
     created_before: StrictStr | StrictFloat | StrictInt | None = Field(
         None, description="ISO 8601 date-time or epoch seconds."
     )
+    taken_after: StrictStr | StrictFloat | StrictInt | None = Field(
+        None,
+        description="Taken at or after (EXIF capture date, else upload time): ISO 8601 or epoch.",
+    )
+    taken_before: StrictStr | StrictFloat | StrictInt | None = Field(
+        None, description="Taken at or before: ISO 8601 date-time or epoch seconds."
+    )
     metadata: dict[
         Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")], Scalar | RangeModel
     ] = Field(default_factory=dict, max_length=20, description="Equality or {gte, lte} ranges.")
@@ -138,6 +145,9 @@ class HitModel(BaseModel):
     width: int | None = None
     height: int | None = None
     created_at: float | None = None
+    taken_at: float | None = Field(
+        None, description="When the photo was taken (EXIF), else when it was uploaded."
+    )
     thumbnail_url: str | None = None
     original_url: str | None = None
     duplicates: list[str] = Field(default_factory=list)

@@ -137,7 +137,7 @@ KEYWORD_FIELDS = (
     "enrich.objects",
     "enrich.colours",
 )
-NUMERIC_FIELDS = ("created_at", "width", "height", "enrich.people")
+NUMERIC_FIELDS = ("created_at", "taken_at", "width", "height", "enrich.people")
 # The library a point belongs to (absent: the library without tenants). One collection holds
 # every tenant, partitioned by this keyword (``is_tenant`` where the engine supports it), as
 # Qdrant's multitenancy guide advises, rather than one collection per tenant.
