@@ -36,6 +36,7 @@ def build_search(runtime: Runtime, settings: Settings) -> SearchService:
         max_in_flight=settings.search_concurrency,
         batch_wait_ms=settings.batch_wait_ms,
         max_text_chars=settings.max_text_chars,
+        concept_weight=settings.concept_weight,
     )
 
 
