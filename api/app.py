@@ -37,6 +37,7 @@ def build_search(stores: Stores, settings: Settings) -> SearchService:
         max_in_flight=settings.search_concurrency,
         batch_wait_ms=settings.batch_wait_ms,
         max_text_chars=settings.max_text_chars,
+        concept_weight=settings.concept_weight,
     )
 
 

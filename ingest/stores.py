@@ -23,7 +23,7 @@ from loupe.ingest.storage import DiskGuard, Level
 from loupe.ingest.units import Limits
 from loupe.search.encoders import Encoder
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.errors import Conflict, StorageFull
+from loupe.search.errors import Conflict, StorageFull, StorageUnavailable
 from loupe.search.index import VectorIndex, open_index
 from loupe.search.settings import Settings
 
@@ -146,9 +146,10 @@ class Stores:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         storage = disk_guard(settings)
         state = storage.state(fresh=True)
-        if role != "cli" and state.level is Level.FULL:
+        if role != "cli" and not state.level.writable:
             # The engine grows mmap files; opening or writing them on a full disk dies of SIGBUS.
-            raise StorageFull(f"cannot start: {state.sentence()}")
+            refused = StorageFull if state.level is Level.FULL else StorageUnavailable
+            raise refused(f"cannot start: {state.sentence()}")
         blobs = open_blob_store(settings)
         index = open_index(
             url=settings.qdrant_url,

@@ -22,6 +22,7 @@ from loupe.search.settings import Settings
 def _stores(settings: Settings) -> Iterator[tuple[VectorIndex, BlobStore, JobStore]]:
     """Index, blobs and jobs of the data folder, without encoders (a server must not hold it)."""
     from loupe.ingest.blobs import open_blob_store
+    from loupe.ingest.stores import open_jobs
     from loupe.search.index import IndexUnavailable, open_index
 
     try:

@@ -49,7 +49,7 @@ def test_migration_while_searching_and_uploading(
     upload: Callable[..., dict[str, Any]],
 ) -> None:
     before = _live(client)
-    assert before["model_id"] == "bundled-effl0-e5s-v1" and before["points"] == len(gallery)
+    assert before["model_id"] == "bundled-effl0-e5s-v2" and before["points"] == len(gallery)
     failures: list[str] = []
     models: set[str] = set()
     stop = threading.Event()
@@ -84,9 +84,9 @@ def test_migration_while_searching_and_uploading(
         stop.set()
         thread.join()
     assert failures == []
-    assert {"bundled-effl0-e5s-v1", "bundled-effl0-mlm6-v1"} >= models
+    assert {"bundled-effl0-e5s-v2", "bundled-effl0-mlm6-v2"} >= models
     live = _live(client)
-    assert live["name"] != before["name"] and live["model_id"] == "bundled-effl0-mlm6-v1"
+    assert live["name"] != before["name"] and live["model_id"] == "bundled-effl0-mlm6-v2"
     assert live["points"] == len(gallery) + 1
     assert late["items"][0]["id"] in {
         h["id"] for h in search(client, text="a cat", limit=20, collapse_duplicates=False)["hits"]
@@ -97,8 +97,8 @@ def test_migration_while_searching_and_uploading(
     old_results = [(h["id"], round(h["score"], 5)) for h in after["hits"]]
     rolled = client.post("/v1/admin/rollback", headers=AUTH)
     assert rolled.status_code == 200 and rolled.json()["live"] == before["name"]
-    back = _wait_model(client, "bundled-effl0-e5s-v1")
-    assert back["model_id"] == "bundled-effl0-e5s-v1"
+    back = _wait_model(client, "bundled-effl0-e5s-v2")
+    assert back["model_id"] == "bundled-effl0-e5s-v2"
     assert _live(client)["name"] == before["name"]
     # The old collection also received the dual-written upload.
     assert late["items"][0]["id"] in {

@@ -77,12 +77,12 @@ def test_reindex_through_celery(client: TestClient, sample_dir: Path, tmp_path: 
     assert failures == []
     new = index.resolve_alias(alias)
     assert new != old
-    assert index.collection_info(new).model_id == "bundled-effl0-mlm6-v1"
+    assert index.collection_info(new).model_id == "bundled-effl0-mlm6-v2"
     late_id = late["items"][0]["id"]  # type: ignore[index]
     assert late_id in live_ids(index, alias)
     assert len(live_ids(index, alias)) == 11
     result = search(client, text="a cat", limit=3)
-    assert result["model_id"] in ("bundled-effl0-mlm6-v1", "bundled-effl0-e5s-v1")
+    assert result["model_id"] in ("bundled-effl0-mlm6-v2", "bundled-effl0-e5s-v2")
     assert top_stems(result) == ["cat"]
 
     rolled = client.post("/v1/admin/rollback", headers=AUTH)
