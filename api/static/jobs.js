@@ -33,8 +33,11 @@ function jobNode(job) {
     const eta = running && j.eta_s != null ? `ETA ${formatDuration(j.eta_s)}` : null;
     const source = j.meta && j.meta.source ? `from ${j.meta.source}` : null;
     const model = j.meta && j.meta.model_id ? `→ ${j.meta.model_id}` : null;
+    const tally = j.state === "cancelled"
+      ? `cancelled: ${j.done} indexed · ${j.pending} not indexed · ${j.failed} failed · ${j.total} total`
+      : `${j.done} done · ${j.failed} failed · ${j.total} total`;
     counts.textContent = [
-      `${j.done} done · ${j.failed} failed · ${j.total} total`,
+      tally,
       rate, eta, source, model, `started ${formatTime(j.started_at || j.created_at)}`,
     ].filter(Boolean).join(" · ");
     errors.hidden = !j.errors.length;

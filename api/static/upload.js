@@ -1,6 +1,6 @@
 // The upload view: drop files or a folder, send them in batches with progress, watch the job.
 
-import { postWithProgress, watchJob } from "./api.js";
+import { api, postWithProgress, watchJob } from "./api.js";
 import { announce, el, formatBytes, progressBar } from "./ui.js";
 
 const BATCH = 20;
@@ -83,17 +83,29 @@ function accepted(rows, body) {
   });
   if (!body.job_id) return;
   onJob(body.job_id);
-  watchJob(body.job_id, () => {}).then((job) => {
+  watchJob(body.job_id, () => {}).then(async (job) => {
     const failed = new Map(job.errors.map((e) => [e.seq, e.message]));
-    queued.forEach((r, seq) => {
+    await Promise.all(queued.map(async (r, seq) => {
       if (failed.has(seq)) r.set(`failed: ${failed.get(seq)}`, "failed");
-      else if (job.state === "cancelled") r.set("cancelled", "failed");
-      else r.set("searchable", "done");
-    });
+      else if (job.state !== "cancelled") r.set("searchable", "done");
+      // Cancelled: each file says whether it was indexed before the cancel or not.
+      else if (await isStored(r.node.dataset.id)) r.set("searchable (indexed before the cancel)", "done");
+      else r.set("not indexed: the job was cancelled (resume it in Jobs)", "cancelled");
+    }));
     summarize();
   }).catch((error) => {
     for (const r of queued) r.set(`unknown: ${error.message}`, "failed");
   });
+}
+
+async function isStored(id) {
+  try {
+    await api(`/v1/items/${encodeURIComponent(id)}`);
+    return true;
+  } catch (error) {
+    if (error.status === 404) return false;
+    throw error;
+  }
 }
 
 function summarize() {
@@ -104,6 +116,7 @@ function summarize() {
     [count("indexing") + count("uploading") + count("waiting"), "in progress"],
     [count("duplicate"), count("duplicate") === 1 ? "duplicate" : "duplicates"],
     [count("refused") + count("failed"), "refused or failed"],
+    [count("cancelled"), "not indexed (cancelled)"],
     [count("skipped"), "skipped"],
   ].filter(([n]) => n).map(([n, what]) => `${n} ${what}`);
   const text = parts.join(" · ");
