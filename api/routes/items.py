@@ -33,7 +33,15 @@ from loupe.api.schemas import (
 )
 from loupe.api.search_glue import filter_from_model, hit_model, result_response
 from loupe.ingest.items import ItemSpec, Modality
-from loupe.ingest.uploads import TextItem, UploadFile, image_specs, submit, text_specs
+from loupe.ingest.thumbs import Thumbnailer
+from loupe.ingest.uploads import (
+    Refused,
+    TextItem,
+    UploadFile,
+    image_specs,
+    submit,
+    text_specs,
+)
 from loupe.search.errors import InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from loupe.search.index import Hit
 from loupe.workers.runtime import Runtime
@@ -62,7 +70,7 @@ def _charge(request: Request, writer: Principal, size: int) -> None:
 
 async def _multipart(
     request: Request, runtime: Runtime, limit: int, writer: Principal
-) -> list[ItemSpec]:
+) -> list[ItemSpec | Refused]:
     settings = runtime.settings
     try:
         form = await request.form(max_files=limit + 1, max_fields=200)
@@ -105,6 +113,7 @@ async def upload(
     if runtime.dispatcher is None:
         raise Unavailable("this process does not accept uploads")
     ctype = request.headers.get("content-type", "")
+    specs: list[ItemSpec | Refused]
     if ctype.startswith("multipart/form-data"):
         specs = await _multipart(request, runtime, settings.max_files_per_request, writer)
     elif ctype.startswith("application/json"):
@@ -117,7 +126,7 @@ async def upload(
             where = ".".join(str(p) for p in first.get("loc", ())) or "body"
             raise InvalidInput(f"{where}: {first.get('msg', 'invalid')}") from None
         items = [TextItem(i.text, list(i.tags), dict(i.metadata)) for i in body.items]
-        specs = await run_in_threadpool(text_specs, runtime.pipeline, items)
+        specs = list(await run_in_threadpool(text_specs, runtime.pipeline, items))
     else:
         raise InvalidInput("send multipart/form-data with 'files', or JSON with 'items'")
     runtime.dispatcher.ping()
@@ -127,13 +136,17 @@ async def upload(
     audit.request_done(
         request,
         "upload",
-        ids=[a.id for a in accepted if a.status == "queued"],
+        ids=[a.id for a in accepted if a.status == "queued" and a.id],
         job_id=job.id if job else None,
         duplicates=sum(a.status == "duplicate" for a in accepted),
+        refused=sum(a.status == "refused" for a in accepted),
     )
     return UploadResponse(
         job_id=job.id if job else None,
-        items=[AcceptedModel(id=a.id, status=a.status, filename=a.filename) for a in accepted],
+        items=[
+            AcceptedModel(id=a.id, status=a.status, filename=a.filename, error=a.error)
+            for a in accepted
+        ],
     )
 
 
@@ -147,7 +160,10 @@ def _find(runtime: Runtime, item_id: str) -> Hit:
 
 @router.get("/{item_id}", response_model=ItemModel)
 def get_item(item_id: str, reader: ReaderDep, runtime: RuntimeDep) -> ItemModel:
-    hit = _find(runtime, item_id)
+    return item_model(_find(runtime, item_id))
+
+
+def item_model(hit: Hit) -> ItemModel:
     base = hit_model(hit)
     payload = hit.payload
     return ItemModel(
@@ -206,11 +222,16 @@ def delete_item(
     item_id: str, writer: WriterDep, runtime: RuntimeDep, thumbs: ThumbsDep, request: Request
 ) -> Response:
     hit = _find(runtime, item_id)
+    remove(runtime, thumbs, hit)
+    audit.request_done(request, "delete", ids=[hit.id])
+    return Response(status_code=204)
+
+
+def remove(runtime: Runtime, thumbs: Thumbnailer, hit: Hit) -> None:
+    """Remove ``hit`` from every collection, its original and its cached thumbnails."""
     for info in runtime.index.list_collections():
-        runtime.index.delete(info.name, [item_id])
+        runtime.index.delete(info.name, [hit.id])
     key = str(hit.payload["sha256"])
     runtime.blobs.delete(key)
     for cached in thumbs.cache_dir.glob(f"{key}-*"):
         cached.unlink(missing_ok=True)
-    audit.request_done(request, "delete", ids=[hit.id])
-    return Response(status_code=204)

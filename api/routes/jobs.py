@@ -1,4 +1,5 @@
-"""Bulk jobs: create from a source under LOUPE_INGEST_ROOTS, list, inspect, retry, cancel."""
+"""Bulk jobs: create from a source under LOUPE_INGEST_ROOTS, list, inspect, retry, cancel,
+resume."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from loupe.api.access import audit
 from loupe.api.deps import ReaderDep, RuntimeDep, SettingsDep, WriterDep
 from loupe.api.schemas import JobErrorModel, JobList, JobModel, JobRequest
-from loupe.ingest.jobs import FINAL_STATES, Job, JobKind, JobState
+from loupe.ingest.jobs import FINAL_STATES, Job, JobKind, JobState, resume
 from loupe.ingest.sources import plan_source
 from loupe.search.errors import Conflict, Unavailable
 
@@ -87,6 +88,20 @@ def retry_job(job_id: str, writer: WriterDep, runtime: RuntimeDep, request: Requ
         runtime.dispatcher.submit(job_id, seqs)
     audit.request_done(request, "job.retry", ids=[job_id], units=len(seqs))
     return job_model(runtime.jobs.get(job_id))
+
+
+@router.post("/{job_id}/resume", status_code=202, response_model=JobModel)
+def resume_job(job_id: str, writer: WriterDep, runtime: RuntimeDep, request: Request) -> JobModel:
+    """Take up a cancelled, partial or failed job again: what it left is queued again (units
+    already done stay done). 409 for a reindex or a job still running or succeeded."""
+    if runtime.dispatcher is None:
+        raise Unavailable("this process does not dispatch work")
+    runtime.dispatcher.ping()
+    job, seqs = resume(runtime.jobs, job_id)
+    if seqs:
+        runtime.dispatcher.submit(job_id, seqs)
+    audit.request_done(request, "job.resume", ids=[job_id], units=len(seqs))
+    return job_model(job)
 
 
 @router.post("/{job_id}/cancel", response_model=JobModel)
