@@ -119,6 +119,13 @@ class SearchRequest(SearchOptions):
     image: StrictStr | None = Field(None, description="A base64-encoded image (no data: prefix).")
 
 
+class WhyModel(BaseModel):
+    concept: int = Field(description="Concept id (ImageNet class i is i).")
+    name: str
+    name_zh: str | None = None
+    weight: float = Field(description="This concept's part of the hit's concept score.")
+
+
 class SeenModel(BaseModel):
     kind: Literal["text", "object", "colour", "light"] = Field(
         description="What kind of thing the image showed that the query asked for."
@@ -145,6 +152,9 @@ class HitModel(BaseModel):
     original_url: str | None = None
     duplicates: list[str] = Field(default_factory=list)
     vectors: dict[str, list[float]] | None = None
+    why: list[WhyModel] = Field(
+        default_factory=list, description="Query concepts this hit matched (fused text search)."
+    )
     alt: dict[str, str] | None = Field(
         None, description="A short description built from what the enrichers saw: {en, zh}."
     )

@@ -1,5 +1,5 @@
-"""Photo management: edit an item's tags and metadata; tag or delete many items at once.
-The changes are made by ``ingest.library`` (tags and metadata) and ``routes.items.remove``."""
+"""Photo management: edit an item's tags and metadata; tag or delete many items at once
+(``IngestService.change_items`` / ``delete_items``, see ``ingest.library``)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, StrictStr
 
 from loupe.api.access import audit
-from loupe.api.deps import RuntimeDep, ThumbsDep, WriterDep
-from loupe.api.routes.items import item_model, remove
+from loupe.api.deps import IngestServiceDep, WriterDep
+from loupe.api.routes.items import item_model
 from loupe.api.schemas import ItemModel, Scalar, Strict
-from loupe.ingest.library import Change, change_item, change_items
-from loupe.ingest.tenancy import owns_item
-from loupe.search.errors import Unavailable
-from loupe.workers.runtime import Runtime
+from loupe.ingest.library import Change
+from loupe.search.errors import NotFound
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 Tag = Annotated[str, Field(min_length=1, max_length=200)]
@@ -47,50 +45,35 @@ class BulkResult(BaseModel):
     missing: list[str] = Field(description="Ids with no such item.")
 
 
-def _live(runtime: Runtime) -> str:
-    live = runtime.index.resolve_alias(runtime.settings.collection_alias)
-    if live is None:
-        raise Unavailable("there is no live collection")
-    return live
-
-
 @router.patch("/{item_id}", response_model=ItemModel)
 def patch_item(
-    item_id: str, body: ItemPatch, writer: WriterDep, runtime: RuntimeDep, request: Request
+    item_id: str, body: ItemPatch, writer: WriterDep, ingest: IngestServiceDep, request: Request
 ) -> ItemModel:
     """Change an item's tags (replace, add, remove) and metadata (merge)."""
     change = Change(body.tags, body.add_tags, body.remove_tags, body.metadata)
-    hit = change_item(runtime.index, item_id, change, tenant=writer.tenant, live=_live(runtime))
-    audit.request_done(request, "item.update", ids=[hit.id])
-    return item_model(hit)
+    changed, _ = ingest.change_items([item_id], change)
+    if not changed:
+        raise NotFound("no item with that id")
+    audit.request_done(request, "item.update", ids=[item_id])
+    return item_model(changed[0])
 
 
 @router.post("/bulk/tags", response_model=BulkResult)
 def tag_items(
-    body: BulkTags, writer: WriterDep, runtime: RuntimeDep, request: Request
+    body: BulkTags, writer: WriterDep, ingest: IngestServiceDep, request: Request
 ) -> BulkResult:
     """Add and remove tags on many items at once."""
     change = Change(add_tags=body.add_tags, remove_tags=body.remove_tags)
-    changed, missing = change_items(
-        runtime.index, body.ids, change, tenant=writer.tenant, live=_live(runtime)
-    )
+    changed, missing = ingest.change_items(body.ids, change)
     audit.request_done(request, "item.tag", ids=[h.id for h in changed])
     return BulkResult(changed=[h.id for h in changed], missing=missing)
 
 
 @router.post("/bulk/delete", response_model=BulkResult)
 def delete_items(
-    body: BulkIds, writer: WriterDep, runtime: RuntimeDep, thumbs: ThumbsDep, request: Request
+    body: BulkIds, writer: WriterDep, ingest: IngestServiceDep, request: Request
 ) -> BulkResult:
     """Delete many items at once (as ``DELETE /v1/items/{id}`` does for one)."""
-    wanted = list(dict.fromkeys(body.ids))
-    found = [
-        h for h in runtime.index.retrieve(_live(runtime), wanted) if owns_item(h, writer.tenant)
-    ]
-    for hit in found:
-        remove(runtime, thumbs, hit)
-    done = {h.id for h in found}
-    audit.request_done(request, "delete", ids=sorted(done))
-    return BulkResult(
-        changed=[i for i in wanted if i in done], missing=[i for i in wanted if i not in done]
-    )
+    deleted, missing = ingest.delete_items(body.ids)
+    audit.request_done(request, "delete", ids=deleted)
+    return BulkResult(changed=deleted, missing=missing)

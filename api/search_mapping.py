@@ -20,6 +20,7 @@ from loupe.api.schemas import (
     SearchOptions,
     SearchResponse,
     SeenModel,
+    WhyModel,
 )
 from loupe.ingest.validate import load_image
 from loupe.search.attributes import (
@@ -238,6 +239,10 @@ def hit_model(hit: Hit | ResultHit, *, duplicates: list[str] | None = None) -> H
         original_url=f"/v1/items/{hit.id}/original",
         duplicates=duplicates or [],
         vectors=vectors,
+        why=[
+            WhyModel(concept=w.concept, name=w.name, name_zh=w.name_zh, weight=round(w.weight, 4))
+            for w in (hit.why if isinstance(hit, ResultHit) else [])
+        ],
         match=_match(hit),
         alt=_alt(payload),
         seen=_seen(hit),
