@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import ADMIN_TOKEN, AUTH, make_settings
 from tests.api.page_kit import (
     CHROMIUM,

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from loupe.api.cli import main
 from loupe.bench.evaluation.seen import QUERIES, collection, run_seen
 from loupe.ingest.enrich.runner import build_enrichers
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from loupe.ingest.embedding import READ_TEXT_WEIGHT, read_text_vectors, with_read_text
-from loupe.ingest.models import EncoderPool
 from loupe.search.encoders import TextRole
+from loupe.search.encoders.pool import EncoderPool
 
 
 def test_nothing_read_leaves_the_vector_alone() -> None:
