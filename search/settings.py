@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         32, ge=1, description="Searches in flight before 429 Too Many Requests."
     )
     query_cache_size: int = Field(2048, ge=0, description="Text query embeddings kept (LRU).")
+    concept_weight: float = Field(
+        0.3,
+        ge=0.0,
+        le=10.0,
+        description="Weight of the concept route in fused text search (0 = dense route only).",
+    )
     thumbnail_px: int = Field(256, ge=32, le=2048, description="Longest side of thumbnails.")
     log_level: str = Field("INFO", description="Python logging level.")
     enrichers: Annotated[list[str], NoDecode] = Field(

@@ -23,6 +23,7 @@ function renderMeta(item) {
     ...row("Size", item.size != null ? formatBytes(item.size) : null),
     ...row("Dimensions", item.width ? `${item.width} × ${item.height}` : null),
     ...row("Tags", item.tags),
+    ...row("Taken", item.taken_at && item.taken_at !== item.created_at ? formatTime(item.taken_at) : null),
     ...row("Added", item.created_at ? formatTime(item.created_at) : null),
     ...row("Seen", altText(item)),
     ...row("Text read", item.enrich && item.enrich.text),

@@ -75,9 +75,10 @@ export function seenWords(hit) {
 
 const MATCH_WORDS = { strong: "strong match", weak: "match", none: "not a match" };
 
-/** Words a screen reader says for an item: its description when there is one, else its name. */
+/** Words a screen reader says for a tile: its name, what the enrichers saw (alt text), how
+ * well it matches, its tags. */
 export function describeHit(hit) {
-  const words = hit.description || hit.alt_text || hitLabel(hit);
+  const words = [hitLabel(hit), altText(hit)].filter(Boolean).join(": ");
   const match = MATCH_WORDS[hit.match];
   const tags = hit.tags && hit.tags.length ? `tags ${hit.tags.join(", ")}` : null;
   return [words, match, tags].filter(Boolean).join(", ");

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import ADMIN_TOKEN, AUTH, make_settings
 from tests.api.page_kit import (
     CHROMIUM,
@@ -88,7 +88,7 @@ def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
     wait_first(page, "cat.jpg")
     assert page.is_hidden("#nomatch")
     label = str(page.get_attribute("#results li >> nth=0 >> .tile", "aria-label"))
-    assert label.startswith("cat.jpg, strong match"), label
+    assert label.startswith("cat.jpg") and "strong match" in label, label
     assert page.evaluate("new URL(location.href).searchParams.get('q')") == "a cat"
     # Keyboard: the search box, then its buttons, then the filters and the results.
     page.focus("#q")
