@@ -30,12 +30,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from loupe.search.batcher import TextBatcher
 from loupe.search.cache import QueryCache
 from loupe.search.calibration import Calibrator, Match
 from loupe.search.concepts import ConceptRoute
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from loupe.search.encoders.base import Encoder
+from loupe.search.encoders.text_batcher import TextBatcher
 from loupe.search.errors import NotFound, Overloaded, Unavailable
 from loupe.search.evidence import Evidence, gather, promote
 from loupe.search.evidence import plan as plan_evidence

@@ -10,9 +10,10 @@ import threading
 import time
 from collections.abc import Sequence
 
+from loupe.ingest.dispatch import MAX_ATTEMPTS, TRANSIENT, backoff_s, chunks
 from loupe.ingest.pipeline import Pipeline
+from loupe.ingest.work import process_units
 from loupe.search.errors import LoupeError
-from loupe.workers.dispatch import MAX_ATTEMPTS, TRANSIENT, backoff_s, chunks
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class InProcessRunner:
                 return
             job_id, seqs, attempt = item
             try:
-                self.pipeline.process(job_id, seqs)
+                process_units(self.pipeline, job_id, seqs)
             except TRANSIENT as exc:
                 if self._closed:  # the units stay queued in the job store: resume() redoes them
                     self._finish_one()

@@ -63,7 +63,7 @@ def command(host: str | None, port: int | None, samples: bool) -> None:
 
     from loupe.api.app import create_app
     from loupe.api.commands.startup import check_model
-    from loupe.workers.runtime import disk_guard
+    from loupe.ingest.stores import disk_guard
 
     settings = Settings()
     check_model(settings)

@@ -22,8 +22,8 @@ from loupe.search.settings import Settings
 def _stores(settings: Settings) -> Iterator[tuple[VectorIndex, BlobStore, JobStore]]:
     """Index, blobs and jobs of the data folder, without encoders (a server must not hold it)."""
     from loupe.ingest.blobs import open_blob_store
+    from loupe.ingest.stores import open_jobs
     from loupe.search.index import IndexUnavailable, open_index
-    from loupe.workers.runtime import open_jobs
 
     try:
         index = open_index(url=settings.qdrant_url, path=str(settings.index_dir))

@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 
 from fastapi import APIRouter
 from pydantic import Field
 
-from loupe.api.deps import LibraryAdminDep, RuntimeDep
+from loupe.api.deps import IngestServiceDep, LibraryAdminDep
 from loupe.api.schemas import Strict
-from loupe.ingest import backup as backups
-from loupe.ingest.blobs import LocalBlobStore
-from loupe.ingest.fsck import Fsck
-from loupe.search.errors import Conflict
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -45,17 +40,12 @@ class FsckResponse(Strict):
 
 
 @router.post("/fsck", response_model=FsckResponse)
-def fsck(_: LibraryAdminDep, runtime: RuntimeDep, body: FsckRequest | None = None) -> FsckResponse:
+def fsck(
+    _: LibraryAdminDep, ingest: IngestServiceDep, body: FsckRequest | None = None
+) -> FsckResponse:
     """Blobs against their sha256, points against blobs, jobs against blobs (see ``loupe fsck``)."""
     body = body or FsckRequest()
-    blobs = runtime.blobs if isinstance(runtime.blobs, LocalBlobStore) else None
-    report = Fsck(
-        blobs=blobs,
-        index=runtime.index,
-        jobs=runtime.jobs,
-        thumbs_dir=runtime.settings.data_dir / "thumbs",
-        grace_s=body.grace_s,
-    ).run(repair=body.repair)
+    report = ingest.fsck(repair=body.repair, grace_s=body.grace_s)
     return FsckResponse.model_validate({**asdict(report), "clean": report.clean})
 
 
@@ -82,19 +72,9 @@ class BackupResponse(Strict):
 
 @router.post("/backup", response_model=BackupResponse)
 def backup(
-    _: LibraryAdminDep, runtime: RuntimeDep, body: BackupRequest | None = None
+    _: LibraryAdminDep, ingest: IngestServiceDep, body: BackupRequest | None = None
 ) -> BackupResponse:
     """A consistent copy of index, blobs and job records while serving (``loupe restore``)."""
-    folder = runtime.settings.backup_dir
-    if folder is None:
-        raise Conflict("set LOUPE_BACKUP_DIR to the folder where backups go")
-    name = (body.name if body else None) or time.strftime("loupe-%Y%m%dT%H%M%SZ", time.gmtime())
-    report = backups.backup(
-        folder / name,
-        index=runtime.index,
-        blobs=runtime.blobs,
-        jobs=runtime.jobs,
-        data_dir=runtime.settings.data_dir,
-    )
+    name, report = ingest.backup(body.name if body else None)
     fields = {k: v for k, v in asdict(report).items() if k != "path"}
     return BackupResponse.model_validate({**fields, "name": name})

@@ -36,7 +36,7 @@ from loupe.search.index.base import (
     Point,
     SparseVector,
 )
-from loupe.search.index.filters import (
+from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
     sparse_items,

@@ -42,7 +42,7 @@ from loupe.search.index.base import (
     SparseVector,
 )
 from loupe.search.index.edge_layout import EdgeLayout, check_name
-from loupe.search.index.filters import (
+from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
     sparse_items,

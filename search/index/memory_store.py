@@ -6,7 +6,7 @@ tests. Semantics follow Qdrant where the contract leaves room:
 
 * ranking is by score descending, ties broken by point id ascending (deterministic);
 * ``score_threshold`` keeps hits with ``score >= threshold``; ``offset`` applies after filtering;
-* filters follow ``search.index.filtering`` (Qdrant's matching rules, in Python);
+* filters follow ``search.index.python_filters`` (Qdrant's matching rules, in Python);
 * points without the searched vector (text points have no ``visual``) are skipped;
 * dropping a collection removes the aliases that point at it.
 
@@ -39,7 +39,7 @@ from loupe.search.index.base import (
     Point,
     SparseVector,
 )
-from loupe.search.index.filtering import matches
+from loupe.search.index.python_filters import matches
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import AUTH, make_settings, search, top_stems, wait_job
 
 pytestmark = pytest.mark.slow

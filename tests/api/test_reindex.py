@@ -116,13 +116,13 @@ def test_failed_canary_keeps_the_old_collection(
 ) -> None:
     before = _live(client)
     expected = [h["id"] for h in search(client, text="a rocket", limit=5)["hits"]]
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    item = runtime.index.retrieve(before["name"], [gallery["flower"]], with_vectors=True)[0]
+    stores = client.app.state.ingest.stores  # type: ignore[attr-defined]
+    item = stores.index.retrieve(before["name"], [gallery["flower"]], with_vectors=True)[0]
     # The point names an original that is intact but is no image: it cannot be re-embedded,
     # and it is not a lost or damaged blob (those are skipped: tests/api/test_fsck.py).
-    wrong = runtime.blobs.put(b"not an image at all")
+    wrong = stores.blobs.put(b"not an image at all")
     payload = {**item.payload, "sha256": wrong}
-    runtime.index.upsert(before["name"], [Point(item.id, item.vectors, payload)])
+    stores.index.upsert(before["name"], [Point(item.id, item.vectors, payload)])
     started = client.post("/v1/admin/reindex", json={}, headers=AUTH)
     assert started.status_code == 202, started.text
     job = wait_job(client, started.json()["id"])
@@ -136,9 +136,9 @@ def test_failed_canary_keeps_the_old_collection(
 
 
 def test_second_reindex_while_one_runs_is_refused(client: TestClient) -> None:
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    live = runtime.index.resolve_alias(runtime.settings.collection_alias)
-    runtime.index.set_alias(runtime.pipeline.next_alias, live)
+    stores = client.app.state.ingest.stores  # type: ignore[attr-defined]
+    live = client.app.state.ingest.live_collection()  # type: ignore[attr-defined]
+    stores.index.set_alias(stores.pipeline.next_alias, live)
     response = client.post("/v1/admin/reindex", json={}, headers=AUTH)
     assert response.status_code == 409
     assert response.json()["error"]["type"] == "conflict"

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import AUTH, make_settings, search, top_stems, wait_job
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from loupe.ingest.batcher import EmbedBatcher
 from loupe.search.encoders import Encoder, EncoderUnavailable, make_encoder
+from loupe.search.encoders.image_batcher import EmbedBatcher
 
 
 class EncoderPool:
