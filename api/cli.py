@@ -31,6 +31,8 @@ _MODULES = {
     "enrich": "loupe.api.commands.admin",
     "keys": "loupe.api.commands.keys",
     "fsck": "loupe.api.commands.storage",
+    "backup": "loupe.api.commands.storage",
+    "restore": "loupe.api.commands.storage",
     "bench": "loupe.api.commands.bench",
     "eval": "loupe.api.commands.eval",
 }

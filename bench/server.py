@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
+from loupe.ingest.stores import collection_name
 from loupe.search.encoders import Encoder
 from loupe.search.index.edge_store import EdgeIndex
 from loupe.search.settings import Settings
-from loupe.workers.runtime import collection_name
 
 
 def live_collection(settings: Settings, encoder: Encoder) -> tuple[EdgeIndex, str]:
@@ -55,7 +55,7 @@ def child_server(
     ``log_path`` (default: this process's stderr). ``env``: more LOUPE_* settings for it.
     """
     port = free_port()
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[1]
     child_env = dict(os.environ, LOUPE_DATA_DIR=str(data_dir), LOUPE_PORT=str(port))
     child_env.update(LOUPE_INGEST_ROOTS=str(roots), LOUPE_LOG_LEVEL=log_level, HF_HUB_OFFLINE="1")
     paths = [str(repo), child_env.get("PYTHONPATH")]

@@ -30,7 +30,7 @@ from loupe.search.attributes import (
 from loupe.search.calibration import Match
 from loupe.search.dedupe import Group, fold
 from loupe.search.index.base import Filter, Hit, Range, VectorIndex
-from loupe.search.index.filtering import matches
+from loupe.search.index.python_filters import matches
 from loupe.search.matching import Judged
 from loupe.search.paging import PageRequest, vector_names
 from loupe.search.query import Seen

@@ -30,14 +30,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from loupe.search.batcher import TextBatcher
 from loupe.search.cache import QueryCache
 from loupe.search.calibration import Calibrator, Match
+from loupe.search.concepts import ConceptRoute
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from loupe.search.encoders.base import Encoder
+from loupe.search.encoders.text_batcher import TextBatcher
 from loupe.search.errors import NotFound, Overloaded, Unavailable
 from loupe.search.evidence import Evidence, gather, promote
 from loupe.search.evidence import plan as plan_evidence
+from loupe.search.fusion import DEFAULT_WEIGHT, bonus, query_concepts, route_of, why
 from loupe.search.index.base import (
     SEMANTIC,
     TENANT_FIELD,
@@ -93,6 +95,8 @@ class SearchService:
         calibration_margin: float = 0.25,
         retry_after: float = 1.0,
         max_candidates: int = 1_000,
+        concept_weight: float = DEFAULT_WEIGHT,
+        evidence: bool = True,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be >= 1")
@@ -106,10 +110,14 @@ class SearchService:
         self._negative_weight = negative_weight
         self._retry_after = retry_after
         self._max_candidates = max_candidates
+        self._concept_weight = concept_weight
+        self._use_evidence = evidence  # fuse what the enrichers saw into text searches
         self._lock = threading.Lock()
         self._in_flight = 0
         self._closed = False
-        self._calibrator = Calibrator(index, margin=calibration_margin)
+        self._calibrator = Calibrator(
+            index, margin=calibration_margin, concept_weight=concept_weight
+        )
         self._live = self._resolve(encoder, None)
         self._batcher = TextBatcher(max_batch=max_batch, wait_ms=batch_wait_ms)
 
@@ -207,6 +215,8 @@ class SearchService:
             live = self._live
             vector, excluded = self._query_vector(live, query)
             calibrated = query.image_id is None and query.image is None
+            route = route_of(live.encoder) if self._concept_weight > 0 and calibrated else None
+            concepts = query_concepts(route, query.text, query.negative_texts)
             plan = PageRequest(
                 vector=vector,
                 using=SEMANTIC,
@@ -217,10 +227,12 @@ class SearchService:
                 collapse=query.collapse_duplicates,
                 with_vectors=query.with_vectors,
                 calibration_k=self._calibrator.top_k if calibrated else 0,
+                concepts=concepts or None,
+                concept_weight=self._concept_weight,
             )
-            text_only = calibrated and query.text is not None
+            text_only = self._use_evidence and calibrated and query.text is not None
             evidence = plan_evidence(query.text) if text_only and query.text else []
-            return self._run(live, plan, calibrated, started, evidence)
+            return self._run(live, plan, calibrated, started, evidence, route)
 
     def similar(
         self,
@@ -289,6 +301,7 @@ class SearchService:
         calibrated: bool,
         started: float,
         evidence: Sequence[Evidence] = (),
+        route: ConceptRoute | None = None,
     ) -> SearchResult:
         hits, groups = fetch_page(
             self._index,
@@ -318,6 +331,7 @@ class SearchService:
                 query=plan.vector,
                 hits=hits,
                 groups=groups,
+                bonus=bonus(plan.concepts, plan.concept_weight, hits),
             )
             judged = promote(judged, groups, held) if held else judged
             groups = judged.groups
@@ -329,6 +343,7 @@ class SearchService:
                 replace(
                     result_hit(g, plan.with_vectors, matches.get(g.leader.id)),
                     seen=held.get(g.leader.id, []),
+                    why=why(route, plan.concepts, g.leader) if route and plan.concepts else [],
                 )
                 for g in page
             ],

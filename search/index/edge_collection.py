@@ -33,7 +33,7 @@ from loupe.search.index.edge_layers import (
     write_layers,
 )
 from loupe.search.index.edge_shards import create_shard, load_shard, point_count, tail_config
-from loupe.search.index.filters import to_edge_filter
+from loupe.search.index.qdrant_filters import to_edge_filter
 from loupe.search.index.stamp import Stamp
 
 log = logging.getLogger(__name__)
@@ -268,6 +268,10 @@ class EdgeCollection:
             build_progress=share,
             last_build_s=self.layers.last_build_s,
         )
+
+    def flush(self) -> None:
+        for shard in self.shards.values():
+            shard.flush()
 
     def stop_build(self) -> None:
         process, self._process = self._process, None

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import qdrant_edge as qe
 
-from loupe.search.index.base import KEYWORD_FIELDS, NUMERIC_FIELDS, SEMANTIC, TENANT_FIELD, VISUAL
+from loupe.search.index.base import (
+    CONCEPTS,
+    KEYWORD_FIELDS,
+    NUMERIC_FIELDS,
+    SEMANTIC,
+    TENANT_FIELD,
+    VISUAL,
+)
 from loupe.search.index.stamp import Stamp
 from loupe.search.index.tuning import HNSW_EF_CONSTRUCT, HNSW_M, QUANTILE
 
@@ -54,6 +61,7 @@ def base_config(stamp: Stamp) -> qe.EdgeConfig:
         )
     return qe.EdgeConfig(
         vectors=vectors,
+        sparse_vectors={CONCEPTS: qe.EdgeSparseVectorParams()},
         wal_enabled=True,
         hnsw_config=_graph(qe.Memory.Cached),
         payload_memory=qe.Memory.Cold,
@@ -67,6 +75,7 @@ def tail_config(stamp: Stamp) -> qe.EdgeConfig:
         vectors[VISUAL] = qe.EdgeVectorParams(size=stamp.visual_dim, distance=qe.Distance.Cosine)
     return qe.EdgeConfig(
         vectors=vectors,
+        sparse_vectors={CONCEPTS: qe.EdgeSparseVectorParams()},
         wal_enabled=True,
         optimizers=qe.EdgeOptimizersConfig(indexing_threshold=NEVER),
     )

@@ -28,6 +28,7 @@ import qdrant_edge as qe
 from numpy.typing import NDArray
 
 from loupe.search.index.base import (
+    CONCEPTS,
     SEMANTIC,
     CollectionInfo,
     CollectionNotFound,
@@ -36,12 +37,14 @@ from loupe.search.index.base import (
     IndexState,
     IndexUnavailable,
     Point,
+    SparseVector,
 )
 from loupe.search.index.edge_collection import EdgeCollection
 from loupe.search.index.edge_layout import EdgeLayout, check_name
-from loupe.search.index.filters import (
+from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
+    sparse_items,
     to_hit,
     vector_request,
 )
@@ -182,10 +185,7 @@ class EdgeIndex:
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
         if not points:
             return
-        edge_points = [
-            qe.Point(point_id(p.id), {k: v.tolist() for k, v in p.vectors.items()}, p.payload)
-            for p in points
-        ]
+        edge_points = [qe.Point(point_id(p.id), _edge_vectors(p), p.payload) for p in points]
         ids = list(dict.fromkeys(point_id(p.id) for p in points))
         with self._lock:
             self._get(collection)[1].upsert(edge_points, ids)
@@ -266,6 +266,36 @@ class EdgeIndex:
         wanted = bool(with_vectors)
         return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points[offset:]]
 
+    def search_sparse(
+        self,
+        collection: str,
+        vector: SparseVector,
+        *,
+        using: str = CONCEPTS,
+        flt: Filter | None = None,
+        limit: int = 10,
+        with_vectors: bool | tuple[str, ...] = False,
+    ) -> list[Hit]:
+        if not vector:
+            return []
+        query = qe.Query.Nearest(
+            qe.SparseVector(list(vector.indices), list(vector.values)), using=using
+        )
+
+        def make(edge_filter: qe.Filter | None, _exact: bool) -> qe.QueryRequest:
+            return qe.QueryRequest(
+                limit=limit,
+                query=query,
+                filter=edge_filter,
+                with_vector=vector_request(with_vectors),
+                with_payload=True,
+            )
+
+        with self._lock:
+            points = self._get(collection)[1].query(make, flt=flt, limit=limit)
+        wanted = bool(with_vectors)
+        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points if p.score > 0]
+
     # -- builds ----------------------------------------------------------------------------
 
     def index_state(self, collection: str) -> IndexState:
@@ -327,6 +357,18 @@ class EdgeIndex:
                 except Exception:  # keep serving; the next round tries again
                     log.exception("index build step of %s failed", name)
 
+    def copy_to(self, dest: str | Path) -> list[str]:
+        """A consistent copy of the store in ``dest``: every open shard flushed, then the
+        folders copied while this index's lock keeps writes (and searches) waiting. A build in
+        progress is left out (the copy opens as if it had not started)."""
+        with self._lock:
+            skip: set[str] = set()
+            for opened in self._open.values():
+                opened.flush()
+                if opened.layers.build is not None:
+                    skip |= {opened.layers.build.target, f"{opened.layers.build.target}.work"}
+            return self._layout.copy_to(Path(dest), skip=skip)
+
     def close(self) -> None:
         """Stop the builder thread and any build (the next open forgets it), flush and close."""
         self._stop.set()
@@ -339,3 +381,10 @@ class EdgeIndex:
             if not self._closed:
                 self._closed = True
                 self._layout.release()
+
+
+def _edge_vectors(point: Point) -> dict[str, qe.NamedVector]:
+    vectors: dict[str, qe.NamedVector] = {k: v.tolist() for k, v in point.vectors.items()}
+    for name, (indices, values) in sparse_items(point).items():
+        vectors[name] = qe.SparseVector(indices, values)
+    return vectors

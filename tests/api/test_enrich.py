@@ -15,7 +15,7 @@ from PIL import Image
 
 from loupe.api.app import create_app
 from loupe.ingest.enrich.objects import objects_available
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import AUTH, make_settings, wait_job
 from tests.ingest.test_enrich import photo, sign_photo
 

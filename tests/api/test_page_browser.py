@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import ADMIN_TOKEN, AUTH, make_settings
 from tests.api.page_kit import (
     CHROMIUM,
@@ -88,7 +88,10 @@ def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
     wait_first(page, "cat.jpg")
     assert page.is_hidden("#nomatch")
     label = str(page.get_attribute("#results li >> nth=0 >> .tile", "aria-label"))
-    assert label.startswith("cat.jpg, strong match"), label
+    assert label.startswith("cat.jpg") and "strong match" in label, label
+    # Hover names the concepts the hit matched, in English and Chinese
+    hover = str(page.get_attribute("#results li >> nth=0 >> .tile", "title"))
+    assert "cat" in hover.split("\n", 1)[-1] and "猫" in hover, hover
     assert page.evaluate("new URL(location.href).searchParams.get('q')") == "a cat"
     # Keyboard: the search box, then its buttons, then the filters and the results.
     page.focus("#q")
@@ -179,6 +182,9 @@ def test_detail_view_more_like_this_and_escape(page: Page, watch: Watch) -> None
     # What the enrichers saw: the original's alt text and the "Seen" row
     alt = str(page.get_attribute("#detail-media img", "alt"))
     assert alt.startswith("A photo") and alt in page.inner_text("#detail-meta")
+    # The concepts the query matched (espresso, cup: ImageNet classes)
+    assert "Concepts" in page.inner_text("#detail-meta")
+    assert "espresso" in page.inner_text("#detail-meta")
     page.click("#detail-similar")
     page.wait_for_selector("#similar li")
     assert page.get_attribute("#similar li:first-child", "data-filename") != "coffee.jpg"
@@ -202,6 +208,9 @@ def test_upload_shows_each_file_and_the_new_photo_becomes_searchable(
     notes = tmp_path / "notes.txt"
     notes.write_text("not an image")
     page.click("nav a[href='#upload']")
+    page.fill("#upload-tags", "eyes")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     page.set_input_files("#file-input", [retina, sample_dir / "cat.jpg", broken, notes])
     row = "#upload-list li[data-name='{}']".format
     page.wait_for_selector(row("retina.jpg") + "[data-state='done']", timeout=120_000)
@@ -210,11 +219,16 @@ def test_upload_shows_each_file_and_the_new_photo_becomes_searchable(
     assert page.get_attribute(row("notes.txt"), "data-state") == "skipped"
     assert "1 searchable" in page.inner_text("#upload-summary")
     shot(page, "06-upload")
-    # The one bad file was refused with the API's message; the batch was resent without it.
-    assert [r.split(" ")[0] for r in watch.refusals] == ["422"]
+    # The batch went once: the bad file was refused in the same answer, with its reason.
+    assert [p for p in posts if p.endswith("/v1/items")] == [posts[0]]
+    assert watch.refusals == []
+    assert "refused: the image is truncated or corrupt" in page.inner_text(row("broken.jpg")) or (
+        "refused: the file is not a supported image" in page.inner_text(row("broken.jpg"))
+    )
+    assert "tags added" in page.inner_text(row("cat.jpg"))
     page.click("nav a[href='#jobs']")
     page.wait_for_selector("#job-list li[data-state='succeeded']")
-    assert "1 done · 0 failed · 1 total" in page.inner_text("#job-list li:first-child")
+    assert "1 done · 0 failed · 1 total" in page.inner_text("#job-list li >> nth=0")
     page.click("nav a[href='#search']")
     search_for(page, "an eye", "retina.jpg")
     # A whole folder, through the folder picker: names keep their folder.
@@ -287,6 +301,9 @@ def test_admin_lists_collections_and_runs_a_reindex(page: Page, watch: Watch) ->
     page.click("#rollback-slot button")  # asks first
     page.click("#rollback-slot button:text('Really roll back?')")
     wait_text(page, "#status", "Rolled back")
+    # The reindex panel no longer says the new collection is live.
+    wait_text(page, "#reindex-job", "Rolled back")
+    assert "now live" not in page.inner_text("#reindex-job")
     page.wait_for_function(
         "document.querySelector('#collections-body tr:first-child .badge').innerText === 'live'"
     )

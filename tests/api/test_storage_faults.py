@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import StorageFull
 from loupe.search.settings import Settings
 from tests.api.conftest import AUTH, make_settings, wait_job
@@ -37,6 +37,11 @@ def _photo(sample_dir: Path, n: int = 0) -> list[tuple[str, tuple[str, bytes, st
     return [("files", (path.name, path.read_bytes(), "image/jpeg"))]
 
 
+def _gauges(text: str) -> dict[str, float]:
+    lines = (line.split() for line in text.splitlines() if line.startswith("loupe_storage_"))
+    return {name: float(value) for name, value in lines}
+
+
 def _ready(client: TestClient) -> tuple[int, str]:
     answer = client.get("/readyz")
     return answer.status_code, answer.json()["checks"]["storage"]
@@ -58,6 +63,9 @@ def test_watermarks_refuse_writes_keep_search_and_recover(
 
         fill(disk, leave=FLOOD - 20 * MB)
         assert _ready(client) == (503, "full")
+        gauges = _gauges(client.get("/metrics").text)
+        assert gauges["loupe_storage_reserve_bytes"] == FLOOD
+        assert FLOOD - 30 * MB < gauges["loupe_storage_free_bytes"] < FLOOD
         for answer in (
             client.post("/v1/items", files=_photo(sample_dir, 2)),
             client.post("/v1/items", json={"items": [{"text": "a note"}]}),
@@ -94,6 +102,7 @@ def test_real_enospc_and_read_only_blobs_are_not_500(
         assert error["type"] == "storage_full" and '"blobs"' in error["message"]
         ballast.unlink()
         read_only(blobs, on=True)
+        assert _ready(client) == (503, "read_only")
         answer = client.post("/v1/items", files=_photo(sample_dir, 4))
         assert answer.status_code == 503, answer.text
         error = answer.json()["error"]
@@ -101,6 +110,7 @@ def test_real_enospc_and_read_only_blobs_are_not_500(
         assert "read-only" in error["message"] and str(disk) not in error["message"]
         assert client.post("/v1/search", json={"text": "a cat"}).status_code == 200
         read_only(blobs, on=False)
+        assert _ready(client) == (200, "ok")
 
 
 def test_start_on_a_nearly_full_disk_says_what_it_needs(

@@ -4,13 +4,15 @@ test — searches never fail, uploads during the reindex land in the new collect
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 from loupe.workers.celery_app import CeleryDispatcher
 from tests.api.conftest import ADMIN_TOKEN, search, top_stems
@@ -32,6 +34,18 @@ def client(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
         yield test_client
 
 
+def _search_with(client: TestClient, model_id: str) -> dict[str, Any]:
+    """A search for "a cat" once the API's searches use ``model_id`` (the alias watcher looks
+    every 0.5 s); fails when they never do."""
+    deadline = time.monotonic() + 30
+    while True:
+        result = search(client, text="a cat", limit=3)
+        if result["model_id"] == model_id or time.monotonic() > deadline:
+            assert result["model_id"] == model_id
+            return result
+        time.sleep(0.1)
+
+
 def _upload(client: TestClient, *paths: Path) -> dict[str, object]:
     files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in paths]
     response = client.post("/v1/items", files=files)
@@ -41,12 +55,13 @@ def _upload(client: TestClient, *paths: Path) -> dict[str, object]:
 
 
 def test_reindex_through_celery(client: TestClient, sample_dir: Path, tmp_path: Path) -> None:
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    assert isinstance(runtime.dispatcher, CeleryDispatcher)
+    ingest = client.app.state.ingest  # type: ignore[attr-defined]
+    assert isinstance(ingest.dispatcher, CeleryDispatcher)
+    index = ingest.stores.index
     first = _upload(client, *sorted(sample_dir.glob("*.jpg")))
     assert wait_job(client, str(first["job_id"]))["state"] == "succeeded"
-    alias = runtime.settings.collection_alias
-    old = runtime.index.resolve_alias(alias)
+    alias = client.app.state.settings.collection_alias  # type: ignore[attr-defined]
+    old = index.resolve_alias(alias)
 
     failures: list[str] = []
     stop = threading.Event()
@@ -74,17 +89,16 @@ def test_reindex_through_celery(client: TestClient, sample_dir: Path, tmp_path: 
         thread.join()
     assert job["state"] == "succeeded", job
     assert failures == []
-    new = runtime.index.resolve_alias(alias)
+    new = index.resolve_alias(alias)
     assert new != old
-    assert runtime.index.collection_info(new).model_id == "bundled-effl0-mlm6-v1"
+    assert index.collection_info(new).model_id == "bundled-effl0-mlm6-v2"
     late_id = late["items"][0]["id"]  # type: ignore[index]
-    assert late_id in live_ids(runtime.index, alias)
-    assert len(live_ids(runtime.index, alias)) == 11
-    result = search(client, text="a cat", limit=3)
-    assert result["model_id"] in ("bundled-effl0-mlm6-v1", "bundled-effl0-e5s-v1")
+    assert late_id in live_ids(index, alias)
+    assert len(live_ids(index, alias)) == 11
+    result = _search_with(client, "bundled-effl0-mlm6-v2")  # the API follows the swap
     assert top_stems(result) == ["cat"]
 
     rolled = client.post("/v1/admin/rollback", headers=AUTH)
     assert rolled.status_code == 200
-    assert runtime.index.resolve_alias(alias) == old
-    assert late_id in live_ids(runtime.index, alias)  # dual write reached the old one too
+    assert index.resolve_alias(alias) == old
+    assert late_id in live_ids(index, alias)  # dual write reached the old one too
