@@ -41,7 +41,7 @@ def test_points_pending_until_a_build_then_indexed(
     assert before["index"]["last_build_s"] is None
     assert gauges(client)[("loupe_index_points", "pending")] == points
 
-    client.app.state.runtime.index.optimize(before["name"])  # type: ignore[attr-defined]
+    client.app.state.ingest.stores.index.optimize(before["name"])  # type: ignore[attr-defined]
 
     after = live(client)["index"]
     assert (after["indexed"], after["pending"]) == (points, 0)
