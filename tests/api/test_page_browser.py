@@ -102,7 +102,7 @@ def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
         if not order or order[-1] != here:  # a date field takes a Tab per part (d, m, y)
             order.append(here)
     filters = ["tags", "modality", "taken-after", "taken-before"]
-    assert order == ["pick-image", "search-submit", *filters, "tile"]
+    assert order == ["pick-image", "search-submit", *filters, "select-toggle", "tile"]
     page.hover("#results li >> nth=0 >> .tile")
     shot(page, "01-results")
     assert watch.refusals == []
