@@ -16,26 +16,28 @@ from loupe.api.access.limits import Limiter
 from loupe.api.access.service import Access, open_key_store
 from loupe.api.routes import admin, health, items, jobs, keys, search, storage
 from loupe.api.watcher import AliasWatcher
-from loupe.ingest.models import EncoderPool
-from loupe.ingest.thumbs import Thumbnailer
+from loupe.ingest.service import IngestService
+from loupe.ingest.stores import Stores
 from loupe.search.encoders import EncoderUnavailable
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import LoupeError
 from loupe.search.service import SearchService
 from loupe.search.settings import Settings
-from loupe.workers.runtime import Runtime
+from loupe.workers.dispatchers import make_dispatcher
 
 log = logging.getLogger(__name__)
 
 
-def build_search(runtime: Runtime, settings: Settings) -> SearchService:
+def build_search(stores: Stores, settings: Settings) -> SearchService:
     return SearchService(
-        runtime.index,
-        runtime.live_encoder,
+        stores.index,
+        stores.live_encoder,
         alias=settings.collection_alias,
         cache_size=settings.query_cache_size,
         max_in_flight=settings.search_concurrency,
         batch_wait_ms=settings.batch_wait_ms,
         max_text_chars=settings.max_text_chars,
+        concept_weight=settings.concept_weight,
     )
 
 
@@ -45,40 +47,39 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            runtime = Runtime.build(settings, role="api", encoders=encoders)
+            stores = Stores.open(settings, role="api", encoders=encoders)
         except EncoderUnavailable as exc:
             log.error("cannot start: %s", exc)
             raise
         except LoupeError as exc:
             log.error("%s", exc.message)
             raise
-        app.state.runtime = runtime
+        ingest = IngestService(
+            stores, dispatcher=make_dispatcher(settings, stores.pipeline), settings=settings
+        )
         app.state.access = Access(open_key_store(settings), admin_token=settings.admin_token)
         app.state.limiter = Limiter(
             requests_per_s=settings.key_requests_per_s,
             upload_bytes_per_hour=settings.key_upload_bytes_per_hour,
         )
-        app.state.thumbs = Thumbnailer(
-            runtime.blobs, settings.data_dir / "thumbs", size=settings.thumbnail_px
-        )
-        app.state.search = build_search(runtime, settings)
-        runtime.live_encoder.load()
-        app.state.search.embed_query_text("a photo")  # the first user query pays nothing
-        app.state.search.calibrator.warm(runtime.live_encoder)
-        app.state.search.calibrator.reference(app.state.search.collection, runtime.live_encoder)
-        app.state.watcher = AliasWatcher(runtime, app.state.search)
+        app.state.ingest = ingest
+        search = build_search(stores, settings)
+        app.state.search = search
+        stores.live_encoder.load()
+        search.embed_query_text("a photo")  # the first user query pays nothing
+        search.calibrator.warm(stores.live_encoder)
+        search.calibrator.reference(search.collection, stores.live_encoder)
+        app.state.watcher = AliasWatcher(ingest, search)
         log.info(
-            "loupe ready: model %s, collection %s",
-            runtime.live_encoder.model_id,
-            app.state.search.collection,
+            "loupe ready: model %s, collection %s", stores.live_encoder.model_id, search.collection
         )
         try:
             yield
         finally:
             app.state.watcher.close()
-            app.state.search.close()
+            search.close()
             app.state.access.close()
-            runtime.close()
+            ingest.close()
 
     app = FastAPI(
         title="Loupe",

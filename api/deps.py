@@ -20,10 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from loupe.api.access.keys import ANONYMOUS, Principal, Scope
 from loupe.api.access.limits import Limiter
 from loupe.api.access.service import Access
-from loupe.ingest.thumbs import Thumbnailer
+from loupe.api.watcher import AliasWatcher
+from loupe.ingest.service import IngestService
 from loupe.search.errors import Forbidden
+from loupe.search.service import SearchService
 from loupe.search.settings import Settings
-from loupe.workers.runtime import Runtime
 
 
 async def get_settings(request: Request) -> Settings:
@@ -31,18 +32,19 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+async def get_ingest(request: Request) -> IngestService:
+    ingest: IngestService = request.app.state.ingest
+    return ingest
 
 
-async def get_search(request: Request) -> Any:
-    return request.app.state.search
+async def get_search(request: Request) -> SearchService:
+    search: SearchService = request.app.state.search
+    return search
 
 
-async def get_thumbs(request: Request) -> Thumbnailer:
-    thumbs: Thumbnailer = request.app.state.thumbs
-    return thumbs
+async def get_watcher(request: Request) -> AliasWatcher:
+    watcher: AliasWatcher = request.app.state.watcher
+    return watcher
 
 
 async def get_access(request: Request) -> Access:
@@ -104,9 +106,9 @@ async def _library_admin(request: Request) -> Principal:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-SearchServiceDep = Annotated[Any, Depends(get_search)]
-ThumbsDep = Annotated[Thumbnailer, Depends(get_thumbs)]
+IngestServiceDep = Annotated[IngestService, Depends(get_ingest)]
+SearchServiceDep = Annotated[SearchService, Depends(get_search)]
+WatcherDep = Annotated[AliasWatcher, Depends(get_watcher)]
 AccessDep = Annotated[Access, Depends(get_access)]
 ReaderDep = Annotated[Principal, Depends(_require(Scope.READ))]
 WriterDep = Annotated[Principal, Depends(_require(Scope.WRITE))]

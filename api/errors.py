@@ -26,12 +26,18 @@ from loupe.search.errors import (
     Overloaded,
     PayloadTooLarge,
     StorageFull,
-    Unauthorized,
     Unavailable,
 )
 from loupe.search.index import CollectionNotFound, IndexUnavailable, ModelMismatch
 
 log = logging.getLogger(__name__)
+
+
+class Unauthorized(LoupeError):
+    """The request lacks valid credentials (answered with ``WWW-Authenticate: Bearer``)."""
+
+    kind = "unauthorized"
+
 
 STATUS: dict[type[Exception], int] = {
     StorageFull: 507,  # before Unavailable, its base class

@@ -63,6 +63,13 @@ class FilterModel(Strict):
     created_before: StrictStr | StrictFloat | StrictInt | None = Field(
         None, description="ISO 8601 date-time or epoch seconds."
     )
+    taken_after: StrictStr | StrictFloat | StrictInt | None = Field(
+        None,
+        description="Taken at or after (EXIF capture date, else upload time): ISO 8601 or epoch.",
+    )
+    taken_before: StrictStr | StrictFloat | StrictInt | None = Field(
+        None, description="Taken at or before: ISO 8601 date-time or epoch seconds."
+    )
     metadata: dict[
         Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")], Scalar | RangeModel
     ] = Field(default_factory=dict, max_length=20, description="Equality or {gte, lte} ranges.")
@@ -112,6 +119,21 @@ class SearchRequest(SearchOptions):
     image: StrictStr | None = Field(None, description="A base64-encoded image (no data: prefix).")
 
 
+class WhyModel(BaseModel):
+    concept: int = Field(description="Concept id (ImageNet class i is i).")
+    name: str
+    name_zh: str | None = None
+    weight: float = Field(description="This concept's part of the hit's concept score.")
+
+
+class SeenModel(BaseModel):
+    kind: Literal["text", "object", "colour", "light"] = Field(
+        description="What kind of thing the image showed that the query asked for."
+    )
+    value: str = Field(description="The query's word for it (a word read, 'person', 'blue').")
+    detail: str | None = Field(None, description="For text: the line the image read.")
+
+
 class HitModel(BaseModel):
     id: str
     score: float
@@ -123,12 +145,23 @@ class HitModel(BaseModel):
     width: int | None = None
     height: int | None = None
     created_at: float | None = None
+    taken_at: float | None = Field(
+        None, description="When the photo was taken (EXIF), else when it was uploaded."
+    )
     thumbnail_url: str | None = None
     original_url: str | None = None
     duplicates: list[str] = Field(default_factory=list)
     vectors: dict[str, list[float]] | None = None
+    why: list[WhyModel] = Field(
+        default_factory=list, description="Query concepts this hit matched (fused text search)."
+    )
     alt: dict[str, str] | None = Field(
         None, description="A short description built from what the enrichers saw: {en, zh}."
+    )
+    seen: list[SeenModel] = Field(
+        default_factory=list,
+        description="Why it matched beyond the vectors: text read in it, objects, colours, light "
+        "that the query named (text queries).",
     )
     match: Literal["strong", "weak", "none"] | None = Field(
         None,

@@ -7,16 +7,18 @@ from __future__ import annotations
 import logging
 import threading
 
+from loupe.ingest.service import IngestService
 from loupe.search.index import IndexUnavailable
 from loupe.search.service import SearchService
-from loupe.workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
 class AliasWatcher:
-    def __init__(self, runtime: Runtime, search: SearchService, *, interval_s: float = 0.5) -> None:
-        self.runtime = runtime
+    def __init__(
+        self, ingest: IngestService, search: SearchService, *, interval_s: float = 0.5
+    ) -> None:
+        self.ingest = ingest
         self.search = search
         self.interval_s = interval_s
         self._stop = threading.Event()
@@ -26,15 +28,13 @@ class AliasWatcher:
 
     def check_now(self) -> None:
         with self._lock:
-            index = self.runtime.index
-            live = index.resolve_alias(self.runtime.settings.collection_alias)
+            live = self.ingest.live_collection()
             if live is None or live == self.search.collection:
                 return
-            model_id = index.collection_info(live).model_id
-            encoder = self.runtime.encoders.get(model_id)
+            encoder = self.ingest.encoder_of(live)
             encoder.load()
             self.search.swap(encoder, live)
-            log.info("searches now use %s (%s)", live, model_id)
+            log.info("searches now use %s (%s)", live, encoder.model_id)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):

@@ -1,29 +1,29 @@
-"""One Celery worker (threads pool) inside this process, sharing a Runtime: the embedded index
-has one owner process, so the worker must live where the index is open."""
+"""One Celery worker (threads pool) inside this process, sharing the caller's ``Stores``: the
+embedded index has one owner process, so the worker must live where the index is open."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from loupe.workers.dispatch import Dispatcher
-from loupe.workers.runtime import Runtime
+from loupe.ingest.dispatch import Dispatcher
+from loupe.ingest.stores import Stores
+from loupe.search.settings import Settings
 
 
 @contextmanager
-def celery_dispatcher(runtime: Runtime) -> Iterator[Dispatcher]:
-    """A dispatcher sending to a worker thread that runs ``runtime``'s pipeline; the worker
+def celery_dispatcher(stores: Stores, settings: Settings) -> Iterator[Dispatcher]:
+    """A dispatcher sending to a worker thread that runs ``stores``' pipeline; the worker
     stops (after its tasks) when the context exits."""
     from celery.contrib.testing.worker import start_worker
 
     from loupe.workers.celery_app import CeleryDispatcher, make_celery
     from loupe.workers.tasks import register_tasks
 
-    settings = runtime.settings
     if not settings.broker_url:
         raise ValueError("the Celery benchmark needs settings.broker_url")
     app = make_celery(settings)
-    register_tasks(app, settings, runtime=runtime)
+    register_tasks(app, settings, stores=stores)
     dispatcher = CeleryDispatcher(
         app, chunk_size=settings.encode_batch_size, broker_url=settings.broker_url
     )

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from loupe.bench.images import write_photos
 from loupe.bench.report import Report
-from loupe.ingest.jobs import FINAL_STATES, JobKind
-from loupe.ingest.models import EncoderPool
-from loupe.ingest.sources import plan_source
+from loupe.ingest.dispatch import Dispatcher
+from loupe.ingest.jobs import FINAL_STATES
+from loupe.ingest.service import IngestService
+from loupe.ingest.stores import Stores
 from loupe.ingest.validate import decode_image
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
-from loupe.workers.dispatch import Dispatcher
-from loupe.workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +61,19 @@ def raw_encoder_rate(pool: EncoderPool, paths: list[Path], batch: int) -> float:
     return len(paths) / (time.perf_counter() - start)
 
 
-def _wait_searchable(runtime: Runtime, job_id: str, expected: int, timeout_s: float) -> None:
-    alias = runtime.settings.collection_alias
+DispatcherFactory = Callable[[Stores, Settings], AbstractContextManager[Dispatcher]]
+
+
+def _wait_searchable(
+    stores: Stores, settings: Settings, job_id: str, expected: int, timeout_s: float
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        job = runtime.jobs.get(job_id)
+        job = stores.jobs.get(job_id)
         if job.state in FINAL_STATES:
             if job.failed:
                 raise RuntimeError(f"{job.failed} items failed: {job.errors[:3]}")
-            if runtime.index.count(alias) >= expected:
+            if stores.index.count(settings.collection_alias) >= expected:
                 return
         time.sleep(0.02)
     raise TimeoutError(f"job {job_id} did not finish within {timeout_s:.0f}s")
@@ -80,34 +84,28 @@ def end_to_end_rate(
     pool: EncoderPool,
     folder: Path,
     expected: int,
-    dispatcher_for: Callable[[Runtime], AbstractContextManager[Dispatcher]],
+    dispatcher_for: DispatcherFactory,
     timeout_s: float,
 ) -> float:
     """Images/s from planning ``folder`` as a bulk job until every image is searchable."""
-    runtime = Runtime.build(settings, role="cli", encoders=pool)
+    stores = Stores.open(settings, role="cli", encoders=pool)
     try:
-        with dispatcher_for(runtime) as dispatcher:
+        with dispatcher_for(stores, settings) as dispatcher:
+            ingest = IngestService(stores, dispatcher=dispatcher, settings=settings)
             start = time.perf_counter()
-            _, units = plan_source(
-                str(folder),
-                roots=settings.ingest_roots,
-                blobs=runtime.blobs,
-                max_bytes=settings.max_upload_bytes,
-            )
-            job = runtime.jobs.create(JobKind.BULK, units, meta={"source": str(folder)})
-            dispatcher.submit(job.id, [u.seq for u in units])
-            _wait_searchable(runtime, job.id, expected, timeout_s)
+            job = ingest.bulk(str(folder), tags=[], metadata={})
+            _wait_searchable(stores, settings, job.id, expected, timeout_s)
             return expected / (time.perf_counter() - start)
     finally:
-        runtime.close()
+        stores.close()
 
 
-def in_process(threads: int) -> Callable[[Runtime], AbstractContextManager[Dispatcher]]:
-    def make(runtime: Runtime) -> AbstractContextManager[Dispatcher]:
+def in_process(threads: int) -> DispatcherFactory:
+    def make(stores: Stores, settings: Settings) -> AbstractContextManager[Dispatcher]:
         from loupe.workers.runner import InProcessRunner
 
         runner = InProcessRunner(
-            runtime.pipeline, threads=threads, chunk_size=runtime.settings.encode_batch_size
+            stores.pipeline, threads=threads, chunk_size=settings.encode_batch_size
         )
         return closing(runner)
 

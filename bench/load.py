@@ -24,7 +24,7 @@ from loupe.bench.corpus import build, embed_corpus, query_texts
 from loupe.bench.images import write_photos
 from loupe.bench.report import Report
 from loupe.bench.server import child_server, live_collection
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 
 

@@ -32,8 +32,8 @@ from loupe.bench.corpus import (
 )
 from loupe.bench.report import Report
 from loupe.bench.server import child_server, live_collection
-from loupe.ingest.models import EncoderPool
 from loupe.search.encoders import TextRole
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.index import SEMANTIC, VISUAL
 from loupe.search.index.edge_store import EdgeIndex
 from loupe.search.query import for_tenant

@@ -29,6 +29,16 @@ def is_key(name: str) -> bool:
     return bool(_KEY.fullmatch(name))
 
 
+def verified(key: str, data: bytes) -> bytes:
+    """``data`` if it still hashes to ``key``; Damaged (410) otherwise."""
+    if content_key(data) != key:
+        raise Damaged(
+            f"the stored original of blob {key} is damaged (its bytes no longer match their "
+            "sha256); run `loupe fsck` and upload it again"
+        )
+    return data
+
+
 def check_key(key: str) -> str:
     if not _KEY.fullmatch(key):
         raise InvalidInput("a blob key is 64 lowercase hex characters")
@@ -99,12 +109,7 @@ class LocalBlobStore:
             raise NotFound(f"no blob {key}") from None
         except OSError as exc:
             reraise(exc, where=self.label)
-        if content_key(data) != key:
-            raise Damaged(
-                f"the stored original of blob {key} is damaged (its bytes no longer match their "
-                "sha256); run `loupe fsck` and upload it again"
-            )
-        return data
+        return verified(key, data)
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()

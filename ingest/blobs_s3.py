@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from loupe.ingest.blobs import check_key, content_key
+from loupe.ingest.blobs import check_key, content_key, verified
 from loupe.search.errors import NotFound, Unavailable
 
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -89,7 +89,7 @@ class S3BlobStore:
             raise self._unavailable(error) from error
         except BotoCoreError as error:
             raise self._unavailable(error) from error
-        return body
+        return verified(key, body)
 
     def exists(self, key: str) -> bool:
         try:

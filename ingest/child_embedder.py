@@ -31,8 +31,8 @@ from loupe.ingest.blobs import open_blob_store
 from loupe.ingest.embedding import Embedded, InlineEmbedder
 from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import Unit
-from loupe.ingest.models import EncoderPool
 from loupe.ingest.units import Limits
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import Unavailable
 from loupe.search.settings import Settings
 

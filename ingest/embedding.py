@@ -18,11 +18,12 @@ import numpy as np
 from loupe.ingest.blobs import BlobStore
 from loupe.ingest.enrich.runner import ENRICH_KEY, Enrichers
 from loupe.ingest.jobs import Unit
-from loupe.ingest.models import EncoderPool
 from loupe.ingest.units import Limits, Prepared, materialize
 from loupe.search.encoders import TextRole
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import LoupeError, Unavailable
 from loupe.search.index import SEMANTIC, VISUAL, Point
+from loupe.search.index.base import CONCEPTS, SparseVector
 
 
 @dataclass(slots=True)
@@ -75,7 +76,10 @@ def points_for(
             payload = item.spec.payload(model_id=model_id)
             if enriched is not None:
                 payload[ENRICH_KEY] = enriched.get(item.spec.id, {})
-            points.append(Point(item.spec.id, named, payload))
+            sparse = {}
+            if vectors.concepts is not None:
+                sparse[CONCEPTS] = SparseVector.of(vectors.concepts[row])
+            points.append(Point(item.spec.id, named, payload, sparse))
     if texts:
         embedded = encoder.encode_texts([p.text or "" for p in texts], role=TextRole.PASSAGE)
         for row, item in enumerate(texts):

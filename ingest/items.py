@@ -46,6 +46,7 @@ class ItemSpec:
     metadata: dict[str, Any] = field(default_factory=dict)
     created_at: float = field(default_factory=time.time)
     tenant: str | None = None
+    taken_at: float | None = None  # EXIF capture date; the payload falls back to created_at
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class ItemSpec:
             "metadata": dict(self.metadata),
             "created_at": self.created_at,
             "tenant": self.tenant,
+            "taken_at": self.taken_at,
         }
 
     @classmethod
@@ -78,6 +80,7 @@ class ItemSpec:
             metadata=dict(data.get("metadata") or {}),
             created_at=float(data.get("created_at") or time.time()),
             tenant=data.get("tenant") or None,
+            taken_at=_float_or_none(data.get("taken_at")),
         )
 
     @classmethod
@@ -98,6 +101,7 @@ class ItemSpec:
             "tags": list(self.tags),
             "metadata": dict(self.metadata),
             "created_at": self.created_at,
+            "taken_at": self.taken_at if self.taken_at is not None else self.created_at,
             "model_id": model_id,
         }
         if text is not None:
@@ -105,3 +109,7 @@ class ItemSpec:
         if self.tenant is not None:
             body["tenant"] = self.tenant
         return body
+
+
+def _float_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -28,6 +28,7 @@ class JobKind(StrEnum):
     UPLOAD = "upload"
     BULK = "bulk"
     REINDEX = "reindex"
+    ENRICH = "enrich"  # look at stored images again with the enrichers switched on now
 
 
 class UnitStatus(StrEnum):

@@ -307,6 +307,15 @@ class SqliteJobStore:
     def ping(self) -> None:
         self._q("SELECT 1")
 
+    def backup_to(self, dest: Path) -> None:
+        """A consistent copy of the database (SQLite's online backup) at ``dest``."""
+        with self._lock, _mapped():
+            target = sqlite3.connect(dest)
+            try:
+                self._db.backup(target)
+            finally:
+                target.close()
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -1,6 +1,7 @@
 """The one ingestion pipeline: units of a job → validated items → vectors → points.
 
-Both the in-process runner and the Celery tasks call ``Pipeline.process``. It is idempotent:
+Both the in-process runner and the Celery tasks reach ``Pipeline.process`` through
+``ingest.work.process_units`` (which also finishes a reindex). It is idempotent:
 point ids are deterministic, so a redelivered batch overwrites what it wrote. Per-item problems
 (corrupt file, unreadable member) are recorded on the job and never retried; a store that is
 down raises ``Unavailable``/``IndexUnavailable`` so the caller can retry the whole batch.
@@ -16,9 +17,9 @@ from loupe.ingest.blobs import BlobStore
 from loupe.ingest.embedding import Embedder, InlineEmbedder, enrich_prepared, points_for
 from loupe.ingest.enrich.runner import Enrichers
 from loupe.ingest.jobs import JobKind, JobState, JobStore
-from loupe.ingest.models import EncoderPool
 from loupe.ingest.storage import DiskGuard
 from loupe.ingest.units import Limits, Prepared
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.index import Point, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -100,10 +101,6 @@ class Pipeline:
             if points:
                 self.index.upsert(target.collection, points)
         self.jobs.mark(job_id, done=embedded.done, failed=embedded.failed)
-        if job.kind is JobKind.REINDEX and not self.jobs.queued(job_id):
-            from loupe.ingest.reindex import finalize
-
-            finalize(self, job_id)
         return len(embedded.done)
 
     def points(

@@ -6,7 +6,8 @@ full", the engine's "No space left on device") into ``StorageFull`` (507) or
 ``None``. ``DiskGuard`` is the watermark check (as Elasticsearch's low / flood stage): below
 the low watermark the storage state is ``low`` (still serving and writing), below the flood
 watermark it is ``full`` and new writes are refused, so the engine's mmap files (grown in 32 MB
-chunks) never meet a full disk. ``statvfs`` runs at most once per ``interval_s``.
+chunks) never meet a full disk; a read-only mount is ``read_only``, refused too. ``statvfs``
+runs at most once per ``interval_s``.
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ class Level(StrEnum):
     OK = "ok"
     LOW = "low"
     FULL = "full"
+    READ_ONLY = "read_only"
+
+    @property
+    def writable(self) -> bool:
+        return self in (Level.OK, Level.LOW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +140,8 @@ class StorageState:
     need: int  # free space the flood watermark wants there
 
     def sentence(self) -> str:
+        if self.level is Level.READ_ONLY:
+            return f"{self.folder} is on a read-only file system; Loupe writes there"
         return (
             f"{self.folder} has {mib(self.free)} free; Loupe needs at least {mib(self.need)} "
             "free there to write safely (LOUPE_DISK_FLOOD_FREE): free some space or move "
@@ -146,7 +154,7 @@ def mib(size: int) -> str:
 
 
 def _rank(state: StorageState) -> tuple[int, int]:
-    return [Level.OK, Level.LOW, Level.FULL].index(state.level), -state.free
+    return list(Level).index(state.level), -state.free
 
 
 class DiskGuard:
@@ -180,6 +188,8 @@ class DiskGuard:
             total, free = st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
             need, low = self.flood.of(total), max(self.low.of(total), self.flood.of(total))
             level = Level.FULL if free < need else Level.LOW if free < low else Level.OK
+            if st.f_flag & os.ST_RDONLY:
+                level = Level.READ_ONLY
             state = StorageState(level, folder, folder_label(folder, self.data_dir), free, need)
             if worst is None or _rank(state) > _rank(worst):
                 worst = state
@@ -197,6 +207,8 @@ class DiskGuard:
     def check_write(self, incoming: int = 0) -> None:
         """StorageFull when writing ``incoming`` more bytes would cross the flood watermark."""
         state = self.state()
+        if state.level is Level.READ_ONLY:
+            raise StorageUnavailable(f"{state.label} is read-only: new writes are refused")
         if state.level is Level.FULL or state.free - incoming < state.need:
             raise StorageFull(
                 f"the disk of {state.label} is full ({mib(state.free)} free, "

@@ -66,6 +66,7 @@ def store_image(
         metadata=dict(metadata or {}),
         created_at=time.time(),
         tenant=tenant,
+        taken_at=info.taken_at,
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import PurePath
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from loupe.ingest.exif_date import taken_at
 from loupe.search.errors import InvalidInput, PayloadTooLarge
 
 # Formats Loupe accepts, by Pillow's format name → mime type.
@@ -42,6 +43,7 @@ class ImageInfo:
     mime: str
     width: int
     height: int
+    taken_at: float | None = None  # EXIF capture date (epoch seconds), when the file has one
 
 
 def _claimed_format(filename: str | None, content_type: str | None) -> tuple[str | None, str]:
@@ -73,7 +75,7 @@ def _check_header(
     claimed, by = _claimed_format(filename, content_type)
     if claimed is not None and claimed != fmt:
         raise InvalidInput(f"the file is {fmt} but its {by} says {claimed}")
-    return ImageInfo(mime=FORMATS[fmt], width=width, height=height)
+    return ImageInfo(mime=FORMATS[fmt], width=width, height=height, taken_at=taken_at(img))
 
 
 def _open_checked(

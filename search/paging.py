@@ -22,9 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from loupe.search.concepts import ConceptQuery
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, Group, fold
+from loupe.search.fusion import fused_search
 from loupe.search.index.base import SEMANTIC, VISUAL, Filter, Hit, VectorIndex
-from loupe.search.query import ResultHit
+from loupe.search.query import ResultHit, Why
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class PageRequest:
     collapse: bool
     with_vectors: bool
     calibration_k: int = 0  # fetch at least this many candidates, with vectors, to calibrate
+    concepts: ConceptQuery | None = None  # fuse the concept route in (search.fusion)
+    concept_weight: float = 0.0
 
 
 def fetch_page(
@@ -55,15 +59,7 @@ def fetch_page(
     size = min(max(size, request.calibration_k), max(max_candidates, wanted))
     vectors = vector_names(request)
     while True:
-        hits = index.search(
-            collection,
-            request.vector,
-            using=request.using,
-            flt=request.flt,
-            limit=size,
-            score_threshold=request.score_threshold,
-            with_vectors=vectors,
-        )
+        hits = _candidates(index, collection, request, size, vectors)
         if request.collapse:
             groups = fold(
                 hits, threshold=duplicate_threshold, text_threshold=text_duplicate_threshold
@@ -73,6 +69,36 @@ def fetch_page(
         if len(groups) >= wanted or len(hits) < size or size >= max_candidates:
             return hits, groups
         size = min(next_size(size, len(groups), wanted), max_candidates)
+
+
+def _candidates(
+    index: VectorIndex,
+    collection: str,
+    request: PageRequest,
+    size: int,
+    vectors: bool | tuple[str, ...],
+) -> list[Hit]:
+    if request.concepts:
+        return fused_search(
+            index,
+            collection,
+            request.vector,
+            request.concepts,
+            weight=request.concept_weight,
+            flt=request.flt,
+            limit=size,
+            with_vectors=vectors,
+            score_threshold=request.score_threshold,
+        )
+    return index.search(
+        collection,
+        request.vector,
+        using=request.using,
+        flt=request.flt,
+        limit=size,
+        score_threshold=request.score_threshold,
+        with_vectors=vectors,
+    )
 
 
 def vector_names(request: PageRequest) -> bool | tuple[str, ...]:
@@ -96,7 +122,9 @@ def next_size(size: int, leaders: int, wanted: int) -> int:
     return max(size * 2, estimate)
 
 
-def result_hit(group: Group, with_vectors: bool, match: str | None = None) -> ResultHit:
+def result_hit(
+    group: Group, with_vectors: bool, match: str | None = None, why: list[Why] | None = None
+) -> ResultHit:
     """The API-facing hit of a group: its leader, the folded ids, vectors when asked."""
     hit = group.leader
     modality = hit.payload.get("modality")
@@ -108,4 +136,5 @@ def result_hit(group: Group, with_vectors: bool, match: str | None = None) -> Re
         duplicates=list(group.duplicates),
         vectors=hit.vectors if with_vectors else None,
         match=match,
+        why=why or [],
     )

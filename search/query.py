@@ -65,11 +65,34 @@ class SearchQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class Seen:
+    """Evidence a hit held for its query (``search.evidence``): ``kind`` (text, object, colour,
+    light), the query's ``value``, and for text the line the image read (``detail``)."""
+
+    kind: str
+    value: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Why:
+    """A concept a hit matched: its id, English and Chinese names, and its part of the score."""
+
+    concept: int
+    name: str
+    name_zh: str | None
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
 class ResultHit:
     """One (folded) hit. ``duplicates`` holds the ids of near-identical items folded under it
     (best first, among the candidates fetched for the page); ``vectors`` only when asked;
     ``match`` is its calibrated match (``search.calibration.Match`` value: strong, weak, none),
-    None when the query is not calibrated (image and similar queries)."""
+    None when the query is not calibrated (image and similar queries); ``seen`` is what the
+    enrichers saw in it that the query asked for (``search.evidence.Seen``: text read, objects,
+    colours, light); ``why``: the query concepts it matched (``search.fusion``), empty for the
+    dense route."""
 
     id: str
     score: float
@@ -78,6 +101,8 @@ class ResultHit:
     duplicates: list[str] = field(default_factory=list)
     vectors: dict[str, NDArray[np.float32]] | None = None
     match: str | None = None
+    seen: list[Seen] = field(default_factory=list)
+    why: list[Why] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,23 +25,28 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
-from loupe.search.batcher import TextBatcher
 from loupe.search.cache import QueryCache
 from loupe.search.calibration import Calibrator, Match
+from loupe.search.concepts import ConceptQuery, ConceptRoute
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
 from loupe.search.encoders.base import Encoder
+from loupe.search.encoders.text_batcher import TextBatcher
 from loupe.search.errors import NotFound, Overloaded, Unavailable
+from loupe.search.evidence import Evidence, gather, promote
+from loupe.search.evidence import plan as plan_evidence
+from loupe.search.fusion import DEFAULT_WEIGHT, concept_score, route_of, steer, why
 from loupe.search.index.base import (
     SEMANTIC,
     TENANT_FIELD,
     VISUAL,
     CollectionNotFound,
     Filter,
+    Hit,
     IndexUnavailable,
     ModelMismatch,
     VectorIndex,
@@ -51,6 +56,7 @@ from loupe.search.paging import PageRequest, fetch_page, result_hit
 from loupe.search.query import (
     SearchQuery,
     SearchResult,
+    Seen,
     check_page,
     check_text,
     combine,
@@ -90,6 +96,8 @@ class SearchService:
         calibration_margin: float = 0.25,
         retry_after: float = 1.0,
         max_candidates: int = 1_000,
+        concept_weight: float = DEFAULT_WEIGHT,
+        evidence: bool = True,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be >= 1")
@@ -103,10 +111,14 @@ class SearchService:
         self._negative_weight = negative_weight
         self._retry_after = retry_after
         self._max_candidates = max_candidates
+        self._concept_weight = concept_weight
+        self._use_evidence = evidence  # fuse what the enrichers saw into text searches
         self._lock = threading.Lock()
         self._in_flight = 0
         self._closed = False
-        self._calibrator = Calibrator(index, margin=calibration_margin)
+        self._calibrator = Calibrator(
+            index, margin=calibration_margin, concept_weight=concept_weight
+        )
         self._live = self._resolve(encoder, None)
         self._batcher = TextBatcher(max_batch=max_batch, wait_ms=batch_wait_ms)
 
@@ -204,6 +216,8 @@ class SearchService:
             live = self._live
             vector, excluded = self._query_vector(live, query)
             calibrated = query.image_id is None and query.image is None
+            route = route_of(live.encoder) if self._concept_weight > 0 and calibrated else None
+            concepts = self._concepts(route, query)
             plan = PageRequest(
                 vector=vector,
                 using=SEMANTIC,
@@ -214,8 +228,12 @@ class SearchService:
                 collapse=query.collapse_duplicates,
                 with_vectors=query.with_vectors,
                 calibration_k=self._calibrator.top_k if calibrated else 0,
+                concepts=concepts or None,
+                concept_weight=self._concept_weight,
             )
-            return self._run(live, plan, calibrated, started)
+            text_only = self._use_evidence and calibrated and query.text is not None
+            evidence = plan_evidence(query.text) if text_only and query.text else []
+            return self._run(live, plan, calibrated, started, evidence, route)
 
     def similar(
         self,
@@ -277,8 +295,20 @@ class SearchService:
         excluded = [*([query.image_id] if query.image_id else []), *query.negative_ids]
         return vector, excluded
 
+    def _concepts(self, route: ConceptRoute | None, query: SearchQuery) -> ConceptQuery | None:
+        if route is None or query.text is None:
+            return None
+        negatives = [route.query(t) for t in query.negative_texts]
+        return steer(route.query(query.text), negatives, weight=1.0)
+
     def _run(
-        self, live: _Live, plan: PageRequest, calibrated: bool, started: float
+        self,
+        live: _Live,
+        plan: PageRequest,
+        calibrated: bool,
+        started: float,
+        evidence: Sequence[Evidence] = (),
+        route: ConceptRoute | None = None,
     ) -> SearchResult:
         hits, groups = fetch_page(
             self._index,
@@ -288,6 +318,17 @@ class SearchService:
             text_duplicate_threshold=self._text_duplicate_threshold,
             max_candidates=self._max_candidates,
         )
+        held: dict[str, list[Seen]] = {}
+        if evidence:
+            hits, groups, held = gather(
+                self._index,
+                live.collection,
+                plan,
+                hits,
+                evidence,
+                duplicate_threshold=self._duplicate_threshold,
+                text_duplicate_threshold=self._text_duplicate_threshold,
+            )
         more = len(groups) > plan.offset + plan.limit
         judged = None
         if calibrated:
@@ -297,13 +338,22 @@ class SearchService:
                 query=plan.vector,
                 hits=hits,
                 groups=groups,
+                bonus=self._bonus(plan, hits),
             )
+            judged = promote(judged, groups, held) if held else judged
             groups = judged.groups
         matches: dict[str, Match] = judged.matches if judged else {}
         total = judged.total if judged else None
         page = groups[plan.offset : plan.offset + plan.limit]
         return SearchResult(
-            hits=[result_hit(g, plan.with_vectors, matches.get(g.leader.id)) for g in page],
+            hits=[
+                replace(
+                    result_hit(g, plan.with_vectors, matches.get(g.leader.id)),
+                    seen=held.get(g.leader.id, []),
+                    why=why(route, plan.concepts, g.leader) if route and plan.concepts else [],
+                )
+                for g in page
+            ],
             took_ms=(time.perf_counter() - started) * 1000.0,
             model_id=live.encoder.model_id,
             next_offset=plan.offset + plan.limit if more else None,
@@ -312,6 +362,14 @@ class SearchService:
             matches_capped=judged.capped if judged else False,
             total=self._index.count(live.collection, plan.flt) if plan.offset == 0 else None,
         )
+
+    @staticmethod
+    def _bonus(plan: PageRequest, hits: Sequence[Hit]) -> dict[str, float]:
+        """Each candidate's concept-route share of its fused score (none without concepts)."""
+        if not plan.concepts:
+            return {}
+        weights = plan.concepts.weights
+        return {h.id: plan.concept_weight * concept_score(weights, h) for h in hits}
 
     def close(self) -> None:
         """Stop the batcher; later calls raise Unavailable. Idempotent."""

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         32, ge=1, description="Searches in flight before 429 Too Many Requests."
     )
     query_cache_size: int = Field(2048, ge=0, description="Text query embeddings kept (LRU).")
+    concept_weight: float = Field(
+        0.3,
+        ge=0.0,
+        le=10.0,
+        description="Weight of the concept route in fused text search (0 = dense route only).",
+    )
     thumbnail_px: int = Field(256, ge=32, le=2048, description="Longest side of thumbnails.")
     log_level: str = Field("INFO", description="Python logging level.")
     enrichers: Annotated[list[str], NoDecode] = Field(
@@ -152,6 +158,11 @@ class Settings(BaseSettings):
         pattern=_SPACE,
         description="Free space under which new writes are refused with 507 and Loupe will not "
         "start (e.g. 512MB or 5%); keep it well above the index's 32 MB mmap chunks.",
+    )
+    backup_dir: Path | None = Field(
+        None,
+        description="Folder where POST /v1/admin/backup writes backups; unset = that route "
+        "is refused (the `loupe backup DEST` command needs no setting).",
     )
     disk_check_interval_s: float = Field(
         1.0, ge=0, le=60, description="Seconds a free-space measurement is reused."

@@ -35,9 +35,11 @@ def _grams(line: str, sizes: Iterable[int]) -> Iterable[str]:
 
 def index_grams(text: str) -> list[str]:
     """The keywords stored for the text read in an image (lines joined by a space): its
-    n-grams of 1..GRAM characters, at most MAX_GRAMS."""
+    n-grams of 1..GRAM characters, at most MAX_GRAMS. The text is padded with a space at both
+    ends, so a word at the start or end has its boundary grams too (``word_grams``)."""
     found: dict[str, None] = {}
-    for gram in _grams(normalise(text), range(1, GRAM + 1)):
+    normalised = normalise(text)
+    for gram in _grams(f" {normalised} " if normalised else "", range(1, GRAM + 1)):
         found.setdefault(gram, None)
         if len(found) >= MAX_GRAMS:
             break
@@ -49,6 +51,16 @@ def query_grams(text: str) -> list[str]:
     needle = normalise(text)
     size = min(GRAM, len(needle))
     return list(dict.fromkeys(_grams(needle, [size]))) if size else []
+
+
+def word_grams(word: str) -> list[str]:
+    """The keywords every text holding ``word`` as a whole word holds (a space, or the start or
+    end of the text, on both sides): "cat" matches "a cat sat", not "location"."""
+    needle = normalise(word)
+    if not needle:
+        return []
+    padded = f" {needle} "
+    return list(dict.fromkeys(_grams(padded, [min(GRAM, len(padded))])))
 
 
 def contains(haystack: str, needle: str) -> bool:

@@ -13,9 +13,9 @@ import kombu.exceptions
 import redis
 from celery import Celery
 
+from loupe.ingest.dispatch import chunks
 from loupe.search.errors import Unavailable
 from loupe.search.settings import Settings
-from loupe.workers.dispatch import chunks
 
 TASK_NAME = "loupe.process_units"
 QUEUE = "celery"

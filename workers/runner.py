@@ -10,8 +10,10 @@ import threading
 import time
 from collections.abc import Sequence
 
+from loupe.ingest.dispatch import MAX_ATTEMPTS, TRANSIENT, backoff_s, chunks
 from loupe.ingest.pipeline import Pipeline
-from loupe.workers.dispatch import MAX_ATTEMPTS, TRANSIENT, backoff_s, chunks
+from loupe.ingest.work import process_units
+from loupe.search.errors import LoupeError
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ class InProcessRunner:
                 return
             job_id, seqs, attempt = item
             try:
-                self.pipeline.process(job_id, seqs)
+                process_units(self.pipeline, job_id, seqs)
             except TRANSIENT as exc:
                 if self._closed:  # the units stay queued in the job store: resume() redoes them
                     self._finish_one()
@@ -75,7 +77,8 @@ class InProcessRunner:
                     timer.daemon = True
                     timer.start()
                     continue
-                self._fail(job_id, seqs, "the index stayed unavailable; retry the job")
+                why = exc.message if isinstance(exc, LoupeError) else "the index stayed unavailable"
+                self._fail(job_id, seqs, f"{why}; retry the job")
             except Exception:  # a bug must not kill the runner thread: record it on the job
                 log.exception("batch of job %s failed", job_id)
                 self._fail(job_id, seqs, "internal error while processing this item")

@@ -1,7 +1,7 @@
-"""Celery tasks: thin wrappers around ``ingest.pipeline.Pipeline.process``.
+"""Celery tasks: thin wrappers around ``ingest.work.process_units``.
 
-The worker's runtime (encoder, index, stores) is built once per worker process, on the first
-task, and kept on the app object — not in a module global."""
+The worker's stores (encoder, index, job and blob stores) are opened once per worker process, on
+the first task, and kept by the app's tasks — not in a module global."""
 
 from __future__ import annotations
 
@@ -12,50 +12,51 @@ from typing import TYPE_CHECKING
 from celery import Celery, Task
 from celery.exceptions import Reject
 
+from loupe.ingest import work
+from loupe.ingest.dispatch import TRANSIENT, backoff_s
 from loupe.search.errors import Unavailable
 from loupe.search.settings import Settings
 from loupe.workers.celery_app import TASK_NAME
-from loupe.workers.dispatch import TRANSIENT, backoff_s
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 20
 
 if TYPE_CHECKING:
-    from loupe.workers.runtime import Runtime
+    from loupe.ingest.stores import Stores
 
 
-class _RuntimeHolder:
-    """The worker's runtime, built on first use; or one the caller already holds, which the
+class StoresHolder:
+    """The worker's stores, opened on first use; or ones the caller already holds, which the
     holder then shares and never closes (e.g. a worker thread in a process that already owns
     the embedded index)."""
 
-    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
+    def __init__(self, settings: Settings, stores: Stores | None = None) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._runtime = runtime
-        self._owned = runtime is None
+        self._stores = stores
+        self._owned = stores is None
 
-    def get(self) -> Runtime:
+    def get(self) -> Stores:
         with self._lock:
-            if self._runtime is None:
-                from loupe.workers.runtime import Runtime
+            if self._stores is None:
+                from loupe.ingest.stores import Stores
 
-                self._runtime = Runtime.build(self.settings, role="worker")
-            return self._runtime
+                self._stores = Stores.open(self.settings, role="worker")
+            return self._stores
 
     def close(self) -> None:
         with self._lock:
-            if self._runtime is not None and self._owned:
-                self._runtime.close()
-            self._runtime = None
+            if self._stores is not None and self._owned:
+                self._stores.close()
+            self._stores = None
 
 
 def register_tasks(
-    app: Celery, settings: Settings, *, runtime: Runtime | None = None
-) -> _RuntimeHolder:
-    """Register the tasks on ``app``. They use ``runtime`` when given (shared, not closed by
-    the holder), else a runtime built from ``settings`` on the first task."""
-    holder = _RuntimeHolder(settings, runtime)
+    app: Celery, settings: Settings, *, stores: Stores | None = None
+) -> StoresHolder:
+    """Register the tasks on ``app``. They use ``stores`` when given (shared, not closed by
+    the holder), else stores opened from ``settings`` on the first task."""
+    holder = StoresHolder(settings, stores)
 
     @app.task(  # type: ignore[untyped-decorator]
         name=TASK_NAME,
@@ -66,13 +67,13 @@ def register_tasks(
         max_retries=MAX_RETRIES,
     )
     def process_units(self: Task, job_id: str, seqs: list[int]) -> int:
-        runtime = holder.get()
+        stores = holder.get()
         try:
-            return int(runtime.pipeline.process(job_id, seqs))
+            return work.process_units(stores.pipeline, job_id, seqs)
         except TRANSIENT as exc:
             attempt = int(self.request.retries or 0)
             if attempt >= MAX_RETRIES:
-                _give_up(runtime, job_id, seqs, exc)
+                _give_up(stores, job_id, seqs, exc)
                 return 0
             try:
                 raise self.retry(exc=exc, countdown=backoff_s(attempt, base=1.0, cap=60.0))
@@ -85,13 +86,13 @@ def register_tasks(
     return holder
 
 
-def _give_up(runtime: Runtime, job_id: str, seqs: list[int], exc: BaseException) -> None:
+def _give_up(stores: Stores, job_id: str, seqs: list[int], exc: BaseException) -> None:
     """Record the units as failed (the user may retry the job) once retries are spent."""
     log.error(
         "job %s: giving up on %d units after %d retries (%s)", job_id, len(seqs), MAX_RETRIES, exc
     )
     try:
-        runtime.jobs.mark(
+        stores.jobs.mark(
             job_id, failed=dict.fromkeys(seqs, "a store stayed unavailable; retry the job")
         )
     except Unavailable:

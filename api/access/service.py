@@ -21,7 +21,7 @@ from loupe.api.access.keys import (
     hash_secret,
     new_key,
 )
-from loupe.search.errors import Unauthorized
+from loupe.api.errors import Unauthorized
 from loupe.search.settings import Settings
 
 ADMIN_TOKEN_NAME = "admin-token"

@@ -1,4 +1,5 @@
-"""``loupe reindex``: start a reindex / model migration on a running Loupe and follow it."""
+"""``loupe reindex`` (a reindex / model migration) and ``loupe enrich`` (the enrichers over
+stored images) on a running Loupe, followed to the end with ``--wait``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,56 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from loupe.api.client import ApiError, LoupeClient
 
 console = Console()
+
+
+TOKEN = click.option(
+    "--token",
+    envvar=["LOUPE_API_KEY", "LOUPE_ADMIN_TOKEN"],
+    required=True,
+    help="An admin key (env LOUPE_API_KEY or LOUPE_ADMIN_TOKEN)",
+)
+URL = click.option("--url", envvar="LOUPE_URL", default="http://127.0.0.1:8000", show_default=True)
+
+
+def _follow(client: LoupeClient, job: dict[str, Any], what: str) -> dict[str, Any]:
+    with Progress(
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(what, total=job["total"])
+
+        def show(state: dict[str, Any]) -> None:
+            progress.update(task, completed=state["done"] + state["failed"])
+
+        final: dict[str, Any] = client.wait_job(job["id"], on_progress=show)
+        return final
+
+
+@click.command("enrich")
+@click.option("--all", "everything", is_flag=True, help="Every image, not only stale ones.")
+@click.option("--wait", is_flag=True, help="Follow the job to its end.")
+@URL
+@TOKEN
+def enrich_command(everything: bool, wait: bool, url: str, token: str) -> None:
+    """Run the enrichers switched on now (LOUPE_ENRICHERS of the server) over stored images
+    that were enriched with others, or never (--all: every image). Searches go on meanwhile."""
+    client = LoupeClient(url, token=token)
+    try:
+        job = client.call("POST", "/v1/admin/enrich", json={"all": everything})
+        console.print(f"enrich job {job['id']}: {job['total']} images")
+        if not wait or not job["total"]:
+            return
+        final = _follow(client, job, "enriching")
+    except ApiError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        client.close()
+    console.print(f"{final['state']}: {final['done']} enriched, {final['failed']} failed")
+    if final["state"] not in ("succeeded", "partial"):
+        raise click.ClickException(f"enrich job {final['state']}")
 
 
 @click.command("reindex")

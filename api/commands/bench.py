@@ -1,6 +1,7 @@
-"""``loupe bench {ingest,search,load,all}``: benchmarks as programs. Each prints a table and
-writes a JSON report (``--out``, default ``.bench/<name>-<timestamp>.json``); every figure stands
-beside a baseline measured in the same run. Logic lives in ``loupe.bench`` (``bench/``)."""
+"""``loupe bench {ingest,search,load,relevance,all}``: benchmarks as programs. Each prints a
+table and writes a JSON report (``--out``, default ``.bench/<name>-<timestamp>.json``); every
+figure stands beside a baseline measured in the same run (``relevance`` reports rates). Logic
+lives in ``loupe.bench`` (``bench/``)."""
 
 from __future__ import annotations
 
@@ -204,6 +205,27 @@ def load_command(
     finally:
         if pool is not None:
             pool.close()
+    report.print()
+    click.echo(f"wrote {report.write(out)}")
+
+
+@command.command("relevance")
+@click.option(
+    "--per-class",
+    type=click.IntRange(min=1, max=1000),
+    default=10,
+    show_default=True,
+    help="Fashion-MNIST and Animal-MNIST images per class in the larger collection.",
+)
+@OUT
+def relevance_command(per_class: int, out: Path | None) -> None:
+    """no_good_match false alarms on answered queries and catches on nonsense; match precision."""
+    from loupe.bench.evaluation.relevance import RelevanceParams, run_relevance
+    from loupe.search.encoders import make_encoder
+
+    settings = _settings()
+    encoder = make_encoder(settings.model, device=settings.device)
+    report = run_relevance(encoder, RelevanceParams(per_class=per_class))
     report.print()
     click.echo(f"wrote {report.write(out)}")
 

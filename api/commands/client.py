@@ -162,6 +162,11 @@ def jobs_command(job_id: str | None, as_json: bool, url: str, key: str | None) -
             console.print(f"[red]{err['item']}[/]: {err['message']}")
 
 
+def _end_of_day(value: str | None) -> str | None:
+    """A bare date as an upper bound means the whole of that day."""
+    return f"{value}T23:59:59.999" if value is not None and len(value) == 10 else value
+
+
 @click.command("search")
 @click.argument("text", required=False)
 @click.option("--image", type=click.Path(exists=True, dir_okay=False), help="A query photo.")
@@ -172,6 +177,8 @@ def jobs_command(job_id: str | None, as_json: bool, url: str, key: str | None) -
 @click.option("--colour", "colours", multiple=True, help="Only photos with this main colour.")
 @click.option("--people-min", type=click.IntRange(min=0), default=None)
 @click.option("--people-max", type=click.IntRange(min=0), default=None)
+@click.option("--taken-after", default=None, help="Taken on or after (ISO date, e.g. 2024-06-01).")
+@click.option("--taken-before", default=None, help="Taken on or before (ISO date or date-time).")
 @url_option
 @key_option
 def search_command(
@@ -184,11 +191,13 @@ def search_command(
     colours: tuple[str, ...],
     people_min: int | None,
     people_max: int | None,
+    taken_after: str | None,
+    taken_before: str | None,
     url: str,
     key: str | None,
 ) -> None:
     """Search by words, by a photo, or both; optionally only photos showing some objects, with
-    some text in them, some colours, or so many people."""
+    some text in them, some colours, or so many people, or taken between two dates."""
     if not text and not image:
         raise click.UsageError("give a text, --image FILE, or both")
     options: dict[str, object] = {"limit": limit}
@@ -198,6 +207,8 @@ def search_command(
         "colours": list(colours),
         "people_min": people_min,
         "people_max": people_max,
+        "taken_after": taken_after,
+        "taken_before": _end_of_day(taken_before),
     }
     if any(v not in (None, []) for v in seen.values()):
         options["filter"] = {k: v for k, v in seen.items() if v not in (None, [])}

@@ -63,13 +63,12 @@ def command(host: str | None, port: int | None, samples: bool) -> None:
 
     from loupe.api.app import create_app
     from loupe.api.commands.startup import check_model
-    from loupe.ingest.storage import Level
-    from loupe.workers.runtime import disk_guard
+    from loupe.ingest.stores import disk_guard
 
     settings = Settings()
     check_model(settings)
     state = disk_guard(settings).state()
-    if state.level is Level.FULL:
+    if not state.level.writable:
         raise click.ClickException(f"cannot start: {state.sentence()}")
     host = host or settings.host
     port = port or settings.port

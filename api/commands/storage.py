@@ -1,31 +1,50 @@
-"""``loupe fsck``: check (and repair) the data folder, through a running server's admin API
-(``--url``) or directly on the folder when no server holds it."""
+"""``loupe fsck``, ``loupe backup`` and ``loupe restore``: through a running server's admin API
+(``--url``) or directly on the data folder when no server holds it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import click
 
+from loupe.ingest.blobs import BlobStore
+from loupe.ingest.jobs import JobStore
+from loupe.search.index import VectorIndex
 from loupe.search.settings import Settings
 
 
-def _local_fsck(repair: bool, grace_s: float) -> dict[str, Any]:
-    from loupe.ingest.blobs import LocalBlobStore, open_blob_store
-    from loupe.ingest.fsck import Fsck
+@contextlib.contextmanager
+def _stores(settings: Settings) -> Iterator[tuple[VectorIndex, BlobStore, JobStore]]:
+    """Index, blobs and jobs of the data folder, without encoders (a server must not hold it)."""
+    from loupe.ingest.blobs import open_blob_store
+    from loupe.ingest.stores import open_jobs
     from loupe.search.index import IndexUnavailable, open_index
-    from loupe.workers.runtime import open_jobs
 
-    settings = Settings()
     try:
         index = open_index(url=settings.qdrant_url, path=str(settings.index_dir))
     except IndexUnavailable as exc:
-        raise click.ClickException(f"{exc} (or run `loupe fsck --url ...` against it)") from None
-    jobs = open_jobs(settings)
+        raise click.ClickException(f"{exc} (or pass --url to ask the running server)") from None
     try:
-        blobs = open_blob_store(settings)
+        jobs = open_jobs(settings)
+        try:
+            yield index, open_blob_store(settings), jobs
+        finally:
+            jobs.close()
+    finally:
+        index.close()
+
+
+def _local_fsck(repair: bool, grace_s: float) -> dict[str, Any]:
+    from loupe.ingest.blobs import LocalBlobStore
+    from loupe.ingest.fsck import Fsck
+
+    settings = Settings()
+    with _stores(settings) as (index, blobs, jobs):
         report = Fsck(
             blobs=blobs if isinstance(blobs, LocalBlobStore) else None,
             index=index,
@@ -33,9 +52,6 @@ def _local_fsck(repair: bool, grace_s: float) -> dict[str, Any]:
             thumbs_dir=settings.data_dir / "thumbs",
             grace_s=grace_s,
         ).run(repair=repair)
-    finally:
-        jobs.close()
-        index.close()
     return {**asdict(report), "clean": report.clean}
 
 
@@ -101,3 +117,67 @@ def fsck_command(
         _show(body)
     if not body["clean"] and not repair:
         raise SystemExit(1)
+
+
+@click.command("backup")
+@click.argument("dest")
+@click.option(
+    "--url",
+    default=None,
+    help="A running Loupe: it writes DEST (a name) under its "
+    "LOUPE_BACKUP_DIR while it keeps serving.",
+)
+@click.option(
+    "--token",
+    envvar=["LOUPE_API_KEY", "LOUPE_ADMIN_TOKEN"],
+    default=None,
+    help="Admin key for --url (env LOUPE_API_KEY or LOUPE_ADMIN_TOKEN).",
+)
+def backup_command(dest: str, url: str | None, token: str | None) -> None:
+    """Copy the library (index, blobs, job records) into the new folder DEST."""
+    if url:
+        from loupe.api.client import ApiError, LoupeClient
+
+        try:
+            body = LoupeClient(url, token=token).call(
+                "POST", "/v1/admin/backup", json={"name": dest}
+            )
+        except ApiError as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        from loupe.ingest.backup import backup
+        from loupe.search.errors import LoupeError
+
+        settings = Settings()
+        with _stores(settings) as (index, blobs, jobs):
+            try:
+                report = backup(
+                    Path(dest), index=index, blobs=blobs, jobs=jobs, data_dir=settings.data_dir
+                )
+            except LoupeError as exc:
+                raise click.ClickException(exc.message) from None
+        body = asdict(report)
+    click.echo(
+        f"backup {dest}: {len(body['collections'])} collections, {body['blobs']} blobs "
+        f"({body['blob_bytes'] / 1e6:.1f} MB, {body['blobs_linked']} hard-linked) "
+        f"in {body['took_s']:.1f} s"
+    )
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore_command(src: Path) -> None:
+    """Put the backup SRC into LOUPE_DATA_DIR (which must hold no library yet); then start
+    `loupe serve` on it."""
+    from loupe.ingest.backup import restore
+    from loupe.search.errors import LoupeError
+
+    settings = Settings()
+    try:
+        report = restore(src, settings.data_dir)
+    except LoupeError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(
+        f"restored {len(report.collections)} collections and {report.blobs} blobs into "
+        f"{settings.data_dir}; live: {report.aliases}"
+    )

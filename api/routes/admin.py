@@ -1,22 +1,20 @@
-"""Admin: reindex / model migration, rollback, collections. Every route needs the admin token."""
+"""Admin: reindex / model migration, enrich backfill, rollback, collections (admin key)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from pydantic import Field, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from loupe.api.access import audit
-from loupe.api.deps import LibraryAdminDep, RuntimeDep
+from loupe.api.deps import IngestServiceDep, LibraryAdminDep, WatcherDep
 from loupe.api.routes.jobs import job_model
 from loupe.api.schemas import JobModel, Strict
-from loupe.ingest import reindex
-from loupe.search.encoders import EncoderUnavailable
-from loupe.search.errors import InvalidInput, Unavailable
-from loupe.workers.runtime import collection_name
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+log = logging.getLogger(__name__)
 
 
 class ReindexRequest(Strict):
@@ -44,66 +42,69 @@ class RollbackResponse(Strict):
 
 @router.post("/reindex", status_code=202, response_model=JobModel)
 def start_reindex(
-    _: LibraryAdminDep, runtime: RuntimeDep, request: Request, body: ReindexRequest | None = None
+    _: LibraryAdminDep,
+    ingest: IngestServiceDep,
+    request: Request,
+    body: ReindexRequest | None = None,
 ) -> JobModel:
     body = body or ReindexRequest()
-    dispatcher = runtime.dispatcher
-    if dispatcher is None:
-        raise Unavailable("this process does not dispatch work")
-    dispatcher.ping()
-    pipeline = runtime.pipeline
-    live, _next = reindex.live_and_next(pipeline)
-    if live is None:
-        raise Unavailable("there is no live collection")
-    spec = body.model or runtime.encoders.spec_of(runtime.index.collection_info(live).model_id)
-    if not (spec.startswith("bundled") or spec.startswith("clip:")):
-        raise InvalidInput("model must be 'bundled' or 'clip:<name or folder>'")
-    try:
-        model_id = runtime.encoders.register(spec).model_id
-        started = reindex.start(
-            pipeline, model_spec=spec, collection=collection_name(model_id), source=live
-        )
-    except EncoderUnavailable as exc:
-        raise InvalidInput(f"the model cannot be loaded: {exc}") from None
-    seqs = runtime.jobs.queued(started.job.id)
-    chunk = body.batch_size or runtime.settings.encode_batch_size
-    for start_at in range(0, len(seqs), chunk):
-        dispatcher.submit(started.job.id, seqs[start_at : start_at + chunk])
-    audit.request_done(request, "reindex", ids=[started.job.id], model=spec)
-    return job_model(runtime.jobs.get(started.job.id))
+    job = ingest.start_reindex(model=body.model, batch_size=body.batch_size)
+    audit.request_done(request, "reindex", ids=[job.id], model=str(job.meta["model"]))
+    return job_model(job)
+
+
+class EnrichRequest(Strict):
+    all: StrictBool = Field(
+        False, description="Every image, not only those enriched with other enrichers (or none)."
+    )
+
+
+@router.post("/enrich", status_code=202, response_model=JobModel)
+def start_enrich(
+    _: LibraryAdminDep,
+    ingest: IngestServiceDep,
+    request: Request,
+    body: EnrichRequest | None = None,
+) -> JobModel:
+    """Look at stored images again with the enrichers switched on now (LOUPE_ENRICHERS), as an
+    ``enrich`` job: no downtime, progress at GET /v1/jobs/{id}."""
+    body = body or EnrichRequest()
+    job = ingest.start_enrich(everything=body.all)
+    audit.request_done(request, "enrich", ids=[job.id], units=job.total)
+    return job_model(job)
 
 
 @router.post("/rollback", response_model=RollbackResponse)
-def rollback(_: LibraryAdminDep, runtime: RuntimeDep, request: Request) -> RollbackResponse:
-    previous, live = reindex.rollback(runtime.pipeline)
-    request.app.state.watcher.check_now()
+def rollback(
+    _: LibraryAdminDep, ingest: IngestServiceDep, watcher: WatcherDep, request: Request
+) -> RollbackResponse:
+    previous, live = ingest.rollback()
+    watcher.check_now()
     audit.request_done(request, "rollback", ids=[], previous=previous, live=live)
     return RollbackResponse(previous=previous, live=live)
 
 
 @router.get("/collections", response_model=list[CollectionModel])
-def collections(_: LibraryAdminDep, runtime: RuntimeDep) -> list[CollectionModel]:
-    live, building = reindex.live_and_next(runtime.pipeline)
+def collections(_: LibraryAdminDep, ingest: IngestServiceDep) -> list[CollectionModel]:
     return [
         CollectionModel(
-            name=c.name,
-            model_id=c.model_id,
-            dim=c.dim,
-            visual_dim=c.visual_dim,
-            points=c.points,
-            created_at=c.created_at,
-            live=c.name == live,
-            building=c.name == building,
+            name=c.info.name,
+            model_id=c.info.model_id,
+            dim=c.info.dim,
+            visual_dim=c.info.visual_dim,
+            points=c.info.points,
+            created_at=c.info.created_at,
+            live=c.live,
+            building=c.building,
         )
-        for c in sorted(runtime.index.list_collections(), key=lambda c: c.created_at)
+        for c in ingest.collections()
     ]
 
 
 @router.delete("/collections/{name}", status_code=204)
 def drop_collection(
-    name: str, _: LibraryAdminDep, runtime: RuntimeDep, request: Request
+    name: str, _: LibraryAdminDep, ingest: IngestServiceDep, request: Request
 ) -> Response:
-    reindex.droppable(runtime.pipeline, name)
-    runtime.index.drop_collection(name)
+    ingest.drop_collection(name)
     audit.request_done(request, "collection.drop", ids=[], collection=name)
     return Response(status_code=204)

@@ -15,14 +15,7 @@ from starlette.formparsers import MultiPartException
 from loupe.api.access import audit
 from loupe.api.access.keys import Principal
 from loupe.api.access.limits import Limiter
-from loupe.api.deps import (
-    ReaderDep,
-    RuntimeDep,
-    SearchServiceDep,
-    SettingsDep,
-    ThumbsDep,
-    WriterDep,
-)
+from loupe.api.deps import IngestServiceDep, ReaderDep, SearchServiceDep, SettingsDep, WriterDep
 from loupe.api.schemas import (
     AcceptedModel,
     FilterModel,
@@ -31,12 +24,11 @@ from loupe.api.schemas import (
     TextItemsRequest,
     UploadResponse,
 )
-from loupe.api.search_glue import filter_from_model, hit_model, result_response
-from loupe.ingest.items import ItemSpec, Modality
-from loupe.ingest.uploads import TextItem, UploadFile, image_specs, submit, text_specs
-from loupe.search.errors import InvalidInput, NotFound, PayloadTooLarge, Unavailable
-from loupe.search.index import Hit
-from loupe.workers.runtime import Runtime
+from loupe.api.search_mapping import filter_from_model, hit_model, result_response
+from loupe.ingest.service import IngestService, Upload
+from loupe.ingest.uploads import TextItem, UploadFile
+from loupe.search.errors import InvalidInput, PayloadTooLarge
+from loupe.search.settings import Settings
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 NOSNIFF = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=86400"}
@@ -60,10 +52,10 @@ def _charge(request: Request, writer: Principal, size: int) -> None:
     limiter.upload(writer, size)
 
 
-async def _multipart(
-    request: Request, runtime: Runtime, limit: int, writer: Principal
-) -> list[ItemSpec]:
-    settings = runtime.settings
+async def _upload_files(
+    request: Request, ingest: IngestService, settings: Settings, writer: Principal
+) -> Upload:
+    limit = settings.max_files_per_request
     try:
         form = await request.form(max_files=limit + 1, max_fields=200)
     except (MultiPartException, StarletteHTTPException) as exc:
@@ -91,67 +83,54 @@ async def _multipart(
         )
     finally:
         await form.close()
-    return await run_in_threadpool(
-        image_specs, runtime.pipeline, uploads, tags=tags, metadata=metadata
-    )
+    return await run_in_threadpool(ingest.upload_images, uploads, tags=tags, metadata=metadata)
+
+
+async def _upload_texts(request: Request, ingest: IngestService, writer: Principal) -> Upload:
+    try:
+        raw = await request.body()
+        _charge(request, writer, len(raw))
+        body = TextItemsRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise InvalidInput(f"{where}: {first.get('msg', 'invalid')}") from None
+    items = [TextItem(i.text, list(i.tags), dict(i.metadata)) for i in body.items]
+    return await run_in_threadpool(ingest.upload_texts, items)
 
 
 @router.post("", status_code=202, response_model=UploadResponse)
 async def upload(
-    request: Request, writer: WriterDep, runtime: RuntimeDep, settings: SettingsDep
+    request: Request, writer: WriterDep, ingest: IngestServiceDep, settings: SettingsDep
 ) -> UploadResponse:
     """Multipart ``files`` (images; optional ``tags``, ``metadata`` JSON) or JSON
     ``{"items": [{"text": ..., "tags": [...], "metadata": {...}}]}``."""
-    if runtime.dispatcher is None:
-        raise Unavailable("this process does not accept uploads")
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
-        specs = await _multipart(request, runtime, settings.max_files_per_request, writer)
+        done = await _upload_files(request, ingest, settings, writer)
     elif ctype.startswith("application/json"):
-        try:
-            raw = await request.body()
-            _charge(request, writer, len(raw))
-            body = TextItemsRequest.model_validate_json(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-            raise InvalidInput(f"{where}: {first.get('msg', 'invalid')}") from None
-        items = [TextItem(i.text, list(i.tags), dict(i.metadata)) for i in body.items]
-        specs = await run_in_threadpool(text_specs, runtime.pipeline, items)
+        done = await _upload_texts(request, ingest, writer)
     else:
         raise InvalidInput("send multipart/form-data with 'files', or JSON with 'items'")
-    runtime.dispatcher.ping()
-    job, accepted = await run_in_threadpool(submit, runtime.pipeline, specs)
-    if job is not None:
-        runtime.dispatcher.submit(job.id, list(range(job.total)))
     audit.request_done(
         request,
         "upload",
-        ids=[a.id for a in accepted if a.status == "queued"],
-        job_id=job.id if job else None,
-        duplicates=sum(a.status == "duplicate" for a in accepted),
+        ids=[a.id for a in done.items if a.status == "queued"],
+        job_id=done.job.id if done.job else None,
+        duplicates=sum(a.status == "duplicate" for a in done.items),
     )
     return UploadResponse(
-        job_id=job.id if job else None,
-        items=[AcceptedModel(id=a.id, status=a.status, filename=a.filename) for a in accepted],
+        job_id=done.job.id if done.job else None,
+        items=[AcceptedModel(id=a.id, status=a.status, filename=a.filename) for a in done.items],
     )
-
-
-def _find(runtime: Runtime, item_id: str) -> Hit:
-    live = runtime.index.resolve_alias(runtime.settings.collection_alias)
-    hits = runtime.index.retrieve(live, [item_id]) if live else []
-    if not hits:
-        raise NotFound("no item with that id")
-    return hits[0]
 
 
 @router.get("/{item_id}", response_model=ItemModel)
-def get_item(item_id: str, reader: ReaderDep, runtime: RuntimeDep) -> ItemModel:
-    hit = _find(runtime, item_id)
-    base = hit_model(hit)
+def get_item(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> ItemModel:
+    hit = ingest.item(item_id)
     payload = hit.payload
     return ItemModel(
-        **base.model_dump(),
+        **hit_model(hit).model_dump(),
         sha256=payload.get("sha256"),
         mime=payload.get("mime"),
         size=payload.get("size"),
@@ -169,23 +148,15 @@ def _enrich_view(payload: dict[str, Any]) -> dict[str, Any] | None:
 
 
 @router.get("/{item_id}/thumbnail")
-def thumbnail(item_id: str, reader: ReaderDep, runtime: RuntimeDep, thumbs: ThumbsDep) -> Response:
-    hit = _find(runtime, item_id)
-    if hit.payload.get("modality") != Modality.IMAGE.value:
-        raise NotFound("text items have no thumbnail")
-    return Response(
-        thumbs.get(str(hit.payload["sha256"])), media_type="image/webp", headers=NOSNIFF
-    )
+def thumbnail(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> Response:
+    return Response(ingest.thumbnail(item_id), media_type="image/webp", headers=NOSNIFF)
 
 
 @router.get("/{item_id}/original")
-def original(item_id: str, reader: ReaderDep, runtime: RuntimeDep) -> Response:
-    hit = _find(runtime, item_id)
-    data = runtime.blobs.get(str(hit.payload["sha256"]))
-    mime = str(hit.payload.get("mime") or "application/octet-stream")
-    if mime == "text/plain":
-        mime = "text/plain; charset=utf-8"
-    return Response(data, media_type=mime, headers=NOSNIFF)
+def original(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> Response:
+    found = ingest.original(item_id)
+    mime = "text/plain; charset=utf-8" if found.mime == "text/plain" else found.mime
+    return Response(found.data, media_type=mime, headers=NOSNIFF)
 
 
 @router.get("/{item_id}/similar", response_model=SearchResponse)
@@ -203,14 +174,8 @@ def similar(
 
 @router.delete("/{item_id}", status_code=204)
 def delete_item(
-    item_id: str, writer: WriterDep, runtime: RuntimeDep, thumbs: ThumbsDep, request: Request
+    item_id: str, writer: WriterDep, ingest: IngestServiceDep, request: Request
 ) -> Response:
-    hit = _find(runtime, item_id)
-    for info in runtime.index.list_collections():
-        runtime.index.delete(info.name, [item_id])
-    key = str(hit.payload["sha256"])
-    runtime.blobs.delete(key)
-    for cached in thumbs.cache_dir.glob(f"{key}-*"):
-        cached.unlink(missing_ok=True)
-    audit.request_done(request, "delete", ids=[hit.id])
+    ingest.delete_item(item_id)
+    audit.request_done(request, "delete", ids=[item_id])
     return Response(status_code=204)

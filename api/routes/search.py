@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from loupe.api.deps import ReaderDep, SearchServiceDep, SettingsDep
 from loupe.api.schemas import SearchRequest, SearchResponse
-from loupe.api.search_glue import (
+from loupe.api.search_mapping import (
     b64_image,
     build_query,
     decode_query_image,

@@ -11,13 +11,23 @@ function showPanel(unlocked) {
   $("token-state").textContent = unlocked ? "Token set for this tab." : "Locked.";
 }
 
+/** One short sentence, shown in the panel until the next action (and said once). */
 function fail(what, error) {
   if (error.status === 401 || error.status === 403) {
     adminToken.clear();
     showPanel(false);
     $("token").focus();
   }
-  announce(`${what}: ${error.message}`, { error: true });
+  const first = String(error.message || "").split("\n")[0].slice(0, 200);
+  const sentence = `${what}: ${first}`;
+  $("admin-error").textContent = sentence;
+  $("admin-error").hidden = false;
+  announce(sentence, { error: true });
+}
+
+function clearError() {
+  $("admin-error").hidden = true;
+  $("admin-error").textContent = "";
 }
 
 /** A button that asks for a second press before doing something destructive. */
@@ -48,10 +58,10 @@ function collectionRow(c) {
     : null;
   return el("tr", { dataset: { name: c.name } },
     el("td", {}, el("code", {}, c.name)),
-    el("td", {}, c.model_id),
+    el("td.wide", {}, c.model_id),
     el("td.num", {}, c.points.toLocaleString()),
     el("td", {}, el(`span.badge.${state}`, {}, state)),
-    el("td", {}, formatTime(c.created_at)),
+    el("td.wide", {}, formatTime(c.created_at)),
     el("td", {}, drop),
   );
 }
@@ -79,9 +89,13 @@ async function dropCollection(name) {
 }
 
 async function rollback() {
+  clearError();
   try {
     const answer = await api("/v1/admin/rollback", { method: "POST", admin: true });
-    announce(`Rolled back: ${answer.live} is live again (was ${answer.previous}).`);
+    const said = `Rolled back: ${answer.live} is live again (was ${answer.previous}).`;
+    // What the reindex panel said ("now live") is no longer true.
+    $("reindex-job").replaceChildren(el("p", {}, said));
+    announce(said);
   } catch (error) {
     fail("Rollback refused", error);
   }
@@ -92,6 +106,7 @@ async function reindex(event) {
   event.preventDefault();
   const model = $("reindex-model").value.trim();
   const button = $("reindex-start");
+  clearError();
   button.disabled = true;
   try {
     const job = await api("/v1/admin/reindex", { method: "POST", admin: true, json: model ? { model } : {} });

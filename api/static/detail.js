@@ -1,7 +1,7 @@
 // The detail dialog: the original, its metadata, and "more like this".
 
 import { api, setImageSource } from "./api.js";
-import { announce, el, formatBytes, formatTime, hitLabel, resultCard } from "./ui.js";
+import { altText, announce, el, formatBytes, formatTime, hitLabel, resultCard, seenWords } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 let opener = null;
@@ -23,7 +23,11 @@ function renderMeta(item) {
     ...row("Size", item.size != null ? formatBytes(item.size) : null),
     ...row("Dimensions", item.width ? `${item.width} × ${item.height}` : null),
     ...row("Tags", item.tags),
+    ...row("Taken", item.taken_at && item.taken_at !== item.created_at ? formatTime(item.taken_at) : null),
     ...row("Added", item.created_at ? formatTime(item.created_at) : null),
+    ...row("Seen", altText(item)),
+    ...row("Text read", item.enrich && item.enrich.text),
+    ...row("Matched", seenWords(item)),
     ...row("Model", item.model_id),
     ...row("Duplicates", item.duplicates),
     ...meta,
@@ -34,7 +38,7 @@ function renderMeta(item) {
 function renderMedia(hit) {
   let media = el("blockquote.text-full", {}, hit.text || "");
   if (hit.modality === "image") {
-    media = el("img", { alt: hitLabel(hit) });
+    media = el("img", { alt: altText(hit) || hitLabel(hit) });
     setImageSource(media, hit.original_url);
   }
   $("detail-media").replaceChildren(media);
@@ -85,7 +89,7 @@ export async function openDetail(hit, { list } = {}) {
   else if (keep.disabled) $("detail-close").focus();
   try {
     const item = await api(`/v1/items/${encodeURIComponent(hit.id)}`);
-    if (current === hit) renderMeta({ ...item, duplicates: hit.duplicates });
+    if (current === hit) renderMeta({ ...item, duplicates: hit.duplicates, seen: hit.seen });
   } catch (error) {
     announce(`Could not load the item: ${error.message}`, { error: true });
   }

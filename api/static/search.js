@@ -37,10 +37,14 @@ function options(offset) {
   const opts = { limit: PAGE, offset };
   const tags = $("tags").value.split(",").map((t) => t.trim()).filter(Boolean);
   const modality = $("modality").value;
-  if (tags.length || modality) {
+  const after = $("taken-after").value; // YYYY-MM-DD or ""
+  const before = $("taken-before").value;
+  if (tags.length || modality || after || before) {
     opts.filter = {};
     if (tags.length) opts.filter.tags = tags;
     if (modality) opts.filter.modality = modality;
+    if (after) opts.filter.taken_after = `${after}T00:00:00Z`;
+    if (before) opts.filter.taken_before = `${before}T23:59:59.999Z`;
   }
   if (state.image && queryText()) {
     const w = textWeight();
@@ -262,7 +266,9 @@ export function initSearch({ isActive }) {
     later.cancel();
     runSearch();
   });
-  for (const id of ["tags", "modality"]) $(id).addEventListener("change", () => runSearch());
+  for (const id of ["tags", "modality", "taken-after", "taken-before"]) {
+    $(id).addEventListener("change", () => runSearch());
+  }
   $("weight").addEventListener("input", updateWeightRow);
   $("weight").addEventListener("change", () => runSearch());
   $("pick-image").addEventListener("click", () => $("image-input").click());

@@ -60,11 +60,25 @@ export function hitLabel(hit) {
   return hit.id;
 }
 
+/** The alt text the enrichers built (text read, people, objects, colours), in the page's
+ * language when there is one in it; "" when nothing was seen. */
+export function altText(hit) {
+  const alt = hit.alt || (hit.enrich && hit.enrich.alt) || {};
+  const zh = (document.documentElement.lang || "").toLowerCase().startsWith("zh");
+  return (zh ? alt.zh || alt.en : alt.en || alt.zh) || "";
+}
+
+/** Why a hit matched beyond its vectors: "read 'EXIT 4'", "person", "blue". */
+export function seenWords(hit) {
+  return (hit.seen || []).map((s) => (s.kind === "text" ? `read “${s.detail || s.value}”` : s.value));
+}
+
 const MATCH_WORDS = { strong: "strong match", weak: "match", none: "not a match" };
 
-/** Words a screen reader says for an item: its description when there is one, else its name. */
+/** Words a screen reader says for a tile: its name, what the enrichers saw (alt text), how
+ * well it matches, its tags. */
 export function describeHit(hit) {
-  const words = hit.description || hit.alt_text || hitLabel(hit);
+  const words = [hitLabel(hit), altText(hit)].filter(Boolean).join(": ");
   const match = MATCH_WORDS[hit.match];
   const tags = hit.tags && hit.tags.length ? `tags ${hit.tags.join(", ")}` : null;
   return [words, match, tags].filter(Boolean).join(", ");
@@ -76,7 +90,7 @@ export function resultCard(hit, onOpen) {
   const label = hitLabel(hit);
   let visual = el("p.text-card", {}, hit.text || "(text)");
   if (hit.thumbnail_url) {
-    visual = el("img", { alt: "", loading: "lazy", decoding: "async" });
+    visual = el("img", { alt: altText(hit), loading: "lazy", decoding: "async" });
     setImageSource(visual, hit.thumbnail_url);
   }
   const badge = hit.match === "strong" || hit.match === "weak"

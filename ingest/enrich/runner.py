@@ -32,14 +32,19 @@ class Enrichers:
             enricher.load()
 
     def empty(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {"ran": [], "people": None, "alt": {"en": "", "zh": ""}}
+        fields: dict[str, Any] = {
+            "enrichers": self.names,
+            "ran": [],
+            "people": None,
+            "alt": {"en": "", "zh": ""},
+        }
         for enricher in self.enrichers:
             fields.update(enricher.empty())
         return fields
 
     def run(self, image: Image.Image) -> dict[str, Any]:
-        """The ``enrich`` payload of an image: every enricher's fields, the names of those that
-        looked (``ran``), and the alt text built from them."""
+        """The ``enrich`` payload of an image: every enricher's fields, the names of those
+        switched on (``enrichers``) and of those that looked (``ran``), and the alt text."""
         fields = self.empty()
         if not self.enrichers:
             return fields

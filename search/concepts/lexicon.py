@@ -59,6 +59,7 @@ class Lexicon:
 
     def __init__(self, data: dict[str, Any], *, jieba_cache: Path | None = None) -> None:
         self.classes: list[str] = data["classes"]
+        self.names: list[str] = data["names"]
         self.closure: dict[str, list[list[int]]] = data["closure"]
         self.parents: dict[str, list[str]] = data["parents"]
         self.lemmas: dict[str, list[list[Any]]] = data["lemmas"]

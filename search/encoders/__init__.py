@@ -36,9 +36,15 @@ def make_encoder(
     if spec == "bundled" or spec.startswith("bundled:"):
         from loupe.search.encoders.bundled import BundledEncoder
 
-        variant = spec.partition(":")[2] or None
+        _, variant, version = [*spec.split(":"), "", ""][:3]
+        if version not in ("", "v1", "v2"):
+            raise EncoderUnavailable(f"unknown bundled version {version!r}: use v2 or v1")
         return BundledEncoder(
-            variant=variant, device=device, batch_size=batch_size, threads=threads
+            variant=variant or None,
+            device=device,
+            batch_size=batch_size,
+            threads=threads,
+            concepts=version != "v1",
         )
     if spec.startswith("clip:"):
         from loupe.search.encoders.clip import ClipEncoder

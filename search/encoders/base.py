@@ -33,10 +33,12 @@ class TextRole(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ImageVectors:
-    """Vectors of a batch of images: ``semantic`` (n × dim) and optional ``visual``."""
+    """Vectors of a batch of images: ``semantic`` (n × dim), optional ``visual``, and optional
+    ``concepts`` (per image, concept id → probability, for the ``concepts`` sparse vector)."""
 
     semantic: Vectors
     visual: Vectors | None = None
+    concepts: list[dict[int, float]] | None = None
 
 
 class EncoderUnavailable(RuntimeError):

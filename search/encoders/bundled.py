@@ -2,8 +2,12 @@
 
 Image → semantic vector by ConSE over an EfficientNet-Lite0 ImageNet classifier (its top classes'
 text vectors, weighted by probability) in the space of a 384-d text tower; image → visual vector
-is the classifier's pooled 1280-d features. Variants: ``multi`` (multilingual-e5-small, the
-default: Chinese queries work) and ``en`` (all-MiniLM-L6-v2).
+is the classifier's pooled 1280-d features; image → ``concepts`` are its top class
+probabilities, which the concept route (``search.concepts``) scores queries against. Variants:
+``multi`` (multilingual-e5-small, the default: Chinese queries work) and ``en``
+(all-MiniLM-L6-v2). Model ids: ``...-v2`` has concepts; ``...-v1`` (spec ``bundled:multi:v1``)
+is the same dense space without them, kept so collections built before concepts still open
+and can be reindexed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from loupe.search.concepts import IMAGENET, ConceptRoute
+from loupe.search.concepts.lexicon import Lexicon
 from loupe.search.encoders import effnet
 from loupe.search.encoders.base import (
     EncoderUnavailable,
@@ -29,13 +35,16 @@ from loupe.search.encoders.base import (
     pick_device,
     require_torch_stack,
 )
-from loupe.search.encoders.conse import conse
+from loupe.search.encoders.conse import conse, softmax
 from loupe.search.encoders.imagenet_texts import ClassTextRecipe, cached_class_vectors
 from loupe.search.encoders.text_towers import TEXT_DIM, TextTower, make_text_tower
 
 DEFAULT_VARIANT = "multi"
 TOP_K = 10
 SPACE_VERSION = "v1"
+CONCEPTS_VERSION = "v2"
+CONCEPT_TOP_K = 10
+CONCEPT_MIN_PROB = 0.005
 
 
 def default_cache_dir() -> Path:
@@ -48,6 +57,7 @@ class _Loaded:
     class_vectors: Vectors
     torch_model: Any | None
     session: Any | None
+    route: ConceptRoute | None
 
 
 class BundledEncoder:
@@ -68,8 +78,10 @@ class BundledEncoder:
         top_k: int = TOP_K,
         recipe: ClassTextRecipe | None = None,
         threads: int | None = None,
+        concepts: bool = True,
     ) -> None:
         self._threads = threads
+        self._concepts = concepts
         self._variant = variant or DEFAULT_VARIANT
         if self._variant not in ("multi", "en"):
             raise EncoderUnavailable(
@@ -94,7 +106,8 @@ class BundledEncoder:
             if (self._top_k, self._recipe) == (TOP_K, ClassTextRecipe())
             else (f"-k{self._top_k}-{self._recipe.key()}")
         )
-        return f"bundled-effl0-{text}-{SPACE_VERSION}{suffix}"
+        version = CONCEPTS_VERSION if self._concepts else SPACE_VERSION
+        return f"bundled-effl0-{text}-{version}{suffix}"
 
     @property
     def dim(self) -> int:
@@ -114,6 +127,11 @@ class BundledEncoder:
     def variant(self) -> str:
         return self._variant
 
+    @property
+    def concept_route(self) -> ConceptRoute | None:
+        """Query text → concept weights (loads the encoder); None for a ``v1`` encoder."""
+        return self._ensure().route
+
     def load(self) -> None:
         """Load both towers now (idempotent, thread-safe). Raises EncoderUnavailable."""
         self._ensure()
@@ -129,6 +147,11 @@ class BundledEncoder:
 
     def _load_locked(self) -> _Loaded:
         device = self.device
+        route = (
+            ConceptRoute(Lexicon.shipped(jieba_cache=self._cache_dir / "jieba"))
+            if self._concepts
+            else None
+        )
         text = make_text_tower(self._variant, device=device)
         class_vectors = cached_class_vectors(
             lambda texts: text.embed(texts, role=TextRole.PASSAGE),
@@ -140,8 +163,9 @@ class BundledEncoder:
             from loupe.search.encoders import effnet_torch
 
             model = effnet_torch.build_torch_model().to(device)
-            return _Loaded(text, class_vectors, model, None)
-        return _Loaded(text, class_vectors, None, effnet.onnx_session(threads=self._threads))
+            return _Loaded(text, class_vectors, model, None, route)
+        session = effnet.onnx_session(threads=self._threads)
+        return _Loaded(text, class_vectors, None, session, route)
 
     def encode_texts(self, texts: Sequence[str], *, role: TextRole = TextRole.QUERY) -> Vectors:
         """(n, 384) float32 unit rows; queries and passages get the tower's own prefixes."""
@@ -163,7 +187,8 @@ class BundledEncoder:
         else:
             out = _torch_forward(loaded.torch_model, prepared, device=self.device)
         semantic = conse(out.logits, loaded.class_vectors, top_k=self._top_k)
-        return ImageVectors(semantic=semantic, visual=l2_normalise(out.features))
+        concepts = top_concepts(out.logits) if self._concepts else None
+        return ImageVectors(semantic, l2_normalise(out.features), concepts)
 
     def encode_images(self, images: Sequence[Image.Image]) -> ImageVectors:
         """``embed_prepared(prepare_images(...))`` in batches of ``batch_size``."""
@@ -174,9 +199,11 @@ class BundledEncoder:
             for i in range(0, len(images), self._batch_size)
         ]
         visual = [p.visual for p in parts if p.visual is not None]
+        concepts = [c for p in parts for c in p.concepts or []]
         return ImageVectors(
             semantic=np.concatenate([p.semantic for p in parts]),
             visual=np.concatenate(visual),
+            concepts=concepts if self._concepts else None,
         )
 
     def classify(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
@@ -192,3 +219,16 @@ def _torch_forward(model: Any, batch: NDArray[np.float32], *, device: str) -> ef
     from loupe.search.encoders import effnet_torch
 
     return effnet_torch.torch_forward(model, batch, device=device)
+
+
+def top_concepts(
+    logits: NDArray[np.float32], *, k: int = CONCEPT_TOP_K, min_prob: float = CONCEPT_MIN_PROB
+) -> list[dict[int, float]]:
+    """Per image, its ``k`` most probable ImageNet classes with probability >= ``min_prob``,
+    as concept id → probability."""
+    probs = softmax(logits)
+    out: list[dict[int, float]] = []
+    for row in probs:
+        top = np.argsort(-row)[:k]
+        out.append({IMAGENET.id(int(c)): float(row[c]) for c in top if row[c] >= min_prob})
+    return out

@@ -248,8 +248,10 @@ def _load_sentence_transformer(name: str, device: str) -> SentenceTransformer:
     try:
         model = SentenceTransformer(name, device=device, local_files_only=True)
     except (OSError, ValueError, KeyError) as exc:
+        # The loader's message can be a many-line traceback: it stays on the chained exception
+        # (for the server log), the message people see is one sentence.
         raise EncoderUnavailable(
-            f"cannot load model {name} offline ({exc}). {_OFFLINE_HINT}"
+            f"cannot load model {name} offline: it is not in the local cache. {_OFFLINE_HINT}"
         ) from exc
     model.eval()
     if device.startswith("cuda"):

@@ -8,12 +8,16 @@ Vector names: ``semantic`` (the shared text/image space) and ``visual`` (imageâ†
 only when the encoder has one; text points carry no ``visual`` vector). Distance is cosine on
 unit vectors, i.e. the dot product. Point ids are strings holding UUIDs.
 
+Every collection also has the sparse vector ``concepts``: an image's classifier concepts (ids
+from ``search.concepts.vocab``) with their probabilities, scored by dot product against a
+query's concept weights (``search_sparse``). Points without concepts simply never match it.
+
 Every collection is stamped with the ``model_id`` and ``dim`` of the encoder that fills it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +26,7 @@ from numpy.typing import NDArray
 
 SEMANTIC = "semantic"
 VISUAL = "visual"
+CONCEPTS = "concepts"
 
 
 class IndexStoreError(RuntimeError):
@@ -41,10 +46,31 @@ class ModelMismatch(IndexStoreError):
 
 
 @dataclass(frozen=True, slots=True)
+class SparseVector:
+    """Non-zero ``values`` at ``indices`` (ascending, distinct)."""
+
+    indices: tuple[int, ...]
+    values: tuple[float, ...]
+
+    @classmethod
+    def of(cls, weights: Mapping[int, float]) -> SparseVector:
+        """The non-zero entries of ``weights``, in index order."""
+        items = sorted((int(k), float(v)) for k, v in weights.items() if v != 0)
+        return cls(tuple(k for k, _ in items), tuple(v for _, v in items))
+
+    def as_dict(self) -> dict[int, float]:
+        return dict(zip(self.indices, self.values, strict=True))
+
+    def __bool__(self) -> bool:
+        return bool(self.indices)
+
+
+@dataclass(frozen=True, slots=True)
 class Point:
     id: str
     vectors: dict[str, NDArray[np.float32]]
     payload: dict[str, Any]
+    sparse: Mapping[str, SparseVector] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +79,7 @@ class Hit:
     score: float
     payload: dict[str, Any]
     vectors: dict[str, NDArray[np.float32]] | None = None
+    sparse: dict[str, SparseVector] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +137,7 @@ KEYWORD_FIELDS = (
     "enrich.objects",
     "enrich.colours",
 )
-NUMERIC_FIELDS = ("created_at", "width", "height", "enrich.people")
+NUMERIC_FIELDS = ("created_at", "taken_at", "width", "height", "enrich.people")
 # The library a point belongs to (absent: the library without tenants). One collection holds
 # every tenant, partitioned by this keyword (``is_tenant`` where the engine supports it), as
 # Qdrant's multitenancy guide advises, rather than one collection per tenant.
@@ -180,7 +207,21 @@ class VectorIndex(Protocol):
         exact: bool = False,
     ) -> list[Hit]:
         """Nearest neighbours by dot product, best first. ``with_vectors``: all of each hit's
-        named vectors (True), none (False), or only those named."""
+        named vectors (True), none (False), or only those named (dense in ``Hit.vectors``,
+        sparse in ``Hit.sparse``)."""
+
+    def search_sparse(
+        self,
+        collection: str,
+        vector: SparseVector,
+        *,
+        using: str = CONCEPTS,
+        flt: Filter | None = None,
+        limit: int = 10,
+        with_vectors: bool | tuple[str, ...] = False,
+    ) -> list[Hit]:
+        """Points with a positive dot product against the sparse ``vector``, best first (exact;
+        ties by id); points without the sparse vector never match."""
 
     def optimize(self, collection: str) -> None:
         """Build/refresh the ANN structures (HNSW) now; a no-op where the store does it itself."""

@@ -22,6 +22,7 @@ from qdrant_client.http import models as qm
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from loupe.search.index.base import (
+    CONCEPTS,
     KEYWORD_FIELDS,
     NUMERIC_FIELDS,
     SEMANTIC,
@@ -33,10 +34,12 @@ from loupe.search.index.base import (
     Hit,
     IndexUnavailable,
     Point,
+    SparseVector,
 )
-from loupe.search.index.filters import (
+from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
+    sparse_items,
     to_client_filter,
     to_hit,
     vector_request,
@@ -104,6 +107,7 @@ class ClientIndex:
             self._client.create_collection(
                 name,
                 vectors_config=vectors,
+                sparse_vectors_config={CONCEPTS: qm.SparseVectorParams()},
                 shard_number=self._shards,
                 replication_factor=self._replicas,
                 hnsw_config=qm.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT),
@@ -211,11 +215,7 @@ class ClientIndex:
         if not points:
             return
         structs = [
-            qm.PointStruct(
-                id=point_id(p.id),
-                vector={k: v.tolist() for k, v in p.vectors.items()},
-                payload=p.payload,
-            )
+            qm.PointStruct(id=point_id(p.id), vector=_client_vectors(p), payload=p.payload)
             for p in points
         ]
         with self._guard(collection):
@@ -299,12 +299,48 @@ class ClientIndex:
         wanted = bool(with_vectors)
         return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in response.points]
 
+    def search_sparse(
+        self,
+        collection: str,
+        vector: SparseVector,
+        *,
+        using: str = CONCEPTS,
+        flt: Filter | None = None,
+        limit: int = 10,
+        with_vectors: bool | tuple[str, ...] = False,
+    ) -> list[Hit]:
+        if not vector:
+            return []
+        query = qm.SparseVector(indices=list(vector.indices), values=list(vector.values))
+        with self._guard(collection):
+            response = self._client.query_points(
+                collection,
+                query=query,
+                using=using,
+                query_filter=to_client_filter(flt),
+                limit=limit,
+                with_payload=True,
+                with_vectors=vector_request(with_vectors),
+            )
+        wanted = bool(with_vectors)
+        points = [p for p in response.points if p.score > 0]
+        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points]
+
     def optimize(self, collection: str) -> None:
         """No-op: the Qdrant server builds its HNSW indexes itself; local mode has none."""
 
     def close(self) -> None:
         with self._lock:
             self._client.close()
+
+
+def _client_vectors(point: Point) -> dict[str, list[float] | qm.SparseVector]:
+    vectors: dict[str, list[float] | qm.SparseVector] = {
+        k: v.tolist() for k, v in point.vectors.items()
+    }
+    for name, (indices, values) in sparse_items(point).items():
+        vectors[name] = qm.SparseVector(indices=indices, values=values)
+    return vectors
 
 
 def _search_params(limit: int, offset: int, exact: bool) -> qm.SearchParams:

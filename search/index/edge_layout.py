@@ -44,6 +44,24 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def copy_sparse(src: str, dst: str) -> str:
+    """Copy a file leaving its zero blocks as holes: the engine's mmap files are mostly
+    unwritten (32 MB chunks), and a plain copy would write every zero."""
+    block = 1 << 20
+    zero = bytes(block)
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(block):
+            if chunk == zero[: len(chunk)]:
+                fout.seek(len(chunk), os.SEEK_CUR)
+            else:
+                fout.write(chunk)
+        fout.truncate()
+        fout.flush()
+        os.fsync(fout.fileno())
+    shutil.copystat(src, dst)
+    return dst
+
+
 class EdgeLayout:
     """Owns ``root`` for this process (an exclusive, non-blocking flock) and its small files."""
 
@@ -112,6 +130,20 @@ class EdgeLayout:
         trash = self.root / f".dropped-{name}-{uuid.uuid4().hex}"
         os.replace(folder, trash)
         shutil.rmtree(trash, ignore_errors=True)
+
+    def copy_to(self, dest: Path) -> list[str]:
+        """Copy the alias map and every complete collection into ``dest`` (an empty folder);
+        the caller keeps writers out meanwhile. Returns the collections copied."""
+        names = self.names()
+        (dest / "collections").mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copytree(
+                self.folder(name), dest / "collections" / name, copy_function=copy_sparse
+            )
+        aliases = self.root / "aliases.json"
+        if aliases.exists():
+            shutil.copy2(aliases, dest / "aliases.json")
+        return names
 
     # -- aliases ---------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ import qdrant_edge as qe
 from numpy.typing import NDArray
 
 from loupe.search.index.base import (
+    CONCEPTS,
     KEYWORD_FIELDS,
     NUMERIC_FIELDS,
     SEMANTIC,
@@ -38,11 +39,13 @@ from loupe.search.index.base import (
     Filter,
     Hit,
     Point,
+    SparseVector,
 )
 from loupe.search.index.edge_layout import EdgeLayout, check_name
-from loupe.search.index.filters import (
+from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
+    sparse_items,
     to_edge_filter,
     to_hit,
     vector_request,
@@ -134,6 +137,7 @@ class EdgeIndex:
                 vectors[VISUAL] = qe.EdgeVectorParams(size=visual_dim, distance=qe.Distance.Cosine)
             config = qe.EdgeConfig(
                 vectors=vectors,
+                sparse_vectors={CONCEPTS: qe.EdgeSparseVectorParams()},
                 wal_enabled=True,
                 hnsw_config=qe.HnswIndexConfig(
                     m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_KB
@@ -220,10 +224,7 @@ class EdgeIndex:
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
         if not points:
             return
-        edge_points = [
-            qe.Point(point_id(p.id), {k: v.tolist() for k, v in p.vectors.items()}, p.payload)
-            for p in points
-        ]
+        edge_points = [qe.Point(point_id(p.id), _edge_vectors(p), p.payload) for p in points]
         with self._lock:
             _, opened = self._get(collection)
             opened.shard.update(qe.UpdateOperation.upsert_points(edge_points))
@@ -306,6 +307,32 @@ class EdgeIndex:
         wanted = bool(with_vectors)
         return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points]
 
+    def search_sparse(
+        self,
+        collection: str,
+        vector: SparseVector,
+        *,
+        using: str = CONCEPTS,
+        flt: Filter | None = None,
+        limit: int = 10,
+        with_vectors: bool | tuple[str, ...] = False,
+    ) -> list[Hit]:
+        if not vector:
+            return []
+        request = qe.QueryRequest(
+            limit=limit,
+            query=qe.Query.Nearest(
+                qe.SparseVector(list(vector.indices), list(vector.values)), using=using
+            ),
+            filter=to_edge_filter(flt),
+            with_vector=vector_request(with_vectors),
+            with_payload=True,
+        )
+        with self._lock:
+            points = self._get(collection)[1].shard.query(request)
+        wanted = bool(with_vectors)
+        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points if p.score > 0]
+
     # -- HNSW ------------------------------------------------------------------------------
 
     def optimize(self, collection: str) -> None:
@@ -330,6 +357,14 @@ class EdgeIndex:
                     if not self._stop.is_set():
                         self.optimize(name)
 
+    def copy_to(self, dest: str | Path) -> list[str]:
+        """A consistent copy of the store in ``dest``: every open shard flushed, then the
+        folders copied while this index's lock keeps writes (and searches) waiting."""
+        with self._lock:
+            for opened in self._open.values():
+                opened.shard.flush()
+            return self._layout.copy_to(Path(dest))
+
     def close(self) -> None:
         """Stop the optimizer (waiting for a running optimize), flush and close every shard."""
         self._stop.set()
@@ -346,6 +381,13 @@ class EdgeIndex:
             if not self._closed:
                 self._closed = True
                 self._layout.release()
+
+
+def _edge_vectors(point: Point) -> dict[str, qe.NamedVector]:
+    vectors: dict[str, qe.NamedVector] = {k: v.tolist() for k, v in point.vectors.items()}
+    for name, (indices, values) in sparse_items(point).items():
+        vectors[name] = qe.SparseVector(indices, values)
+    return vectors
 
 
 def _tenant_index(shard: qe.EdgeShard) -> None:

@@ -6,7 +6,7 @@ tests. Semantics follow Qdrant where the contract leaves room:
 
 * ranking is by score descending, ties broken by point id ascending (deterministic);
 * ``score_threshold`` keeps hits with ``score >= threshold``; ``offset`` applies after filtering;
-* filters follow ``search.index.filtering`` (Qdrant's matching rules, in Python);
+* filters follow ``search.index.python_filters`` (Qdrant's matching rules, in Python);
 * points without the searched vector (text points have no ``visual``) are skipped;
 * dropping a collection removes the aliases that point at it.
 
@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from loupe.search.index.base import (
+    CONCEPTS,
     SEMANTIC,
     VISUAL,
     CollectionInfo,
@@ -36,8 +37,9 @@ from loupe.search.index.base import (
     IndexUnavailable,
     ModelMismatch,
     Point,
+    SparseVector,
 )
-from loupe.search.index.filtering import matches
+from loupe.search.index.python_filters import matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +187,10 @@ class NumpyIndex:
                     if name not in dims or array.shape[0] != dims[name]:
                         raise ValueError(f"point {point.id}: bad vector {name!r}{array.shape}")
                     vectors[name] = array.copy()
-                checked.append(Point(point.id, vectors, copy.deepcopy(point.payload)))
+                sparse = {k: v for k, v in point.sparse.items() if v}
+                if set(sparse) - {CONCEPTS}:
+                    raise ValueError(f"point {point.id}: unknown sparse vectors {sorted(sparse)}")
+                checked.append(Point(point.id, vectors, copy.deepcopy(point.payload), sparse))
             for point in checked:
                 col.points[point.id] = point
             col.snapshot = None
@@ -199,11 +204,14 @@ class NumpyIndex:
 
     @staticmethod
     def _hit(point: Point, score: float, with_vectors: bool | tuple[str, ...]) -> Hit:
-        vectors = None
+        vectors, sparse = None, None
         if with_vectors:
-            names = point.vectors.keys() if isinstance(with_vectors, bool) else with_vectors
+            names = set(point.vectors) | set(point.sparse)
+            if not isinstance(with_vectors, bool):
+                names &= set(with_vectors)
             vectors = {k: v.copy() for k, v in point.vectors.items() if k in names}
-        return Hit(point.id, score, copy.deepcopy(point.payload), vectors)
+            sparse = {k: v for k, v in point.sparse.items() if k in names}
+        return Hit(point.id, score, copy.deepcopy(point.payload), vectors, sparse)
 
     def retrieve(
         self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
@@ -283,6 +291,30 @@ class NumpyIndex:
                 if point is not None:
                     out.append(self._hit(point, float(scores[row]), with_vectors))
             return out
+
+    def search_sparse(
+        self,
+        collection: str,
+        vector: SparseVector,
+        *,
+        using: str = CONCEPTS,
+        flt: Filter | None = None,
+        limit: int = 10,
+        with_vectors: bool | tuple[str, ...] = False,
+    ) -> list[Hit]:
+        query = vector.as_dict()
+        with self._lock:
+            col = self._get(collection)
+            scored: list[tuple[float, str]] = []
+            for point_id, point in col.points.items():
+                stored = point.sparse.get(using)
+                if stored is None or not matches(point_id, point.payload, flt):
+                    continue
+                score = sum(v * query.get(i, 0.0) for i, v in stored.as_dict().items())
+                if score > 0:
+                    scored.append((-score, point_id))
+            scored.sort()
+            return [self._hit(col.points[i], -neg, with_vectors) for neg, i in scored[:limit]]
 
     def optimize(self, collection: str) -> None:
         with self._lock:

@@ -16,7 +16,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token-0123456789"

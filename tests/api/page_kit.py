@@ -17,7 +17,7 @@ import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, AUTH
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import AUTH, make_settings, wait_job
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -69,10 +69,9 @@ def cat_id(svc: TestClient) -> str:
 
 
 def stored(client: TestClient) -> int:
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    runtime.dispatcher.wait_idle(60)
-    live = runtime.index.resolve_alias(runtime.settings.collection_alias)
-    return int(runtime.index.count(live))
+    ingest = client.app.state.ingest  # type: ignore[attr-defined]
+    ingest.dispatcher.wait_idle(60)
+    return int(ingest.live_points())
 
 
 def assert_refused(
@@ -334,7 +333,7 @@ def roots(svc: TestClient) -> Path:
 
 
 def jobs_count(client: TestClient) -> int:
-    return len(client.app.state.runtime.jobs.recent(limit=500))  # type: ignore[attr-defined]
+    return len(client.app.state.ingest.recent_jobs(limit=500))  # type: ignore[attr-defined]
 
 
 def test_bulk_source_escapes_are_refused(

@@ -15,7 +15,7 @@ from PIL import Image
 
 from loupe.api.app import create_app
 from loupe.ingest.enrich.objects import objects_available
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import AUTH, make_settings, wait_job
 from tests.ingest.test_enrich import photo, sign_photo
 
@@ -153,3 +153,70 @@ def test_objects_filter_with_the_optional_detector(tmp_path: Path, encoders: Enc
         cat = client.get(f"/v1/items/{ids['cat']}").json()
         assert cat["enrich"]["object_counts"] == {"cat": 1}
         assert cat["alt"]["en"].startswith("A photo of a cat.")
+
+
+def _search(client: TestClient, text: str) -> list[dict[str, Any]]:
+    response = client.post("/v1/search", json={"text": text, "limit": 10})
+    assert response.status_code == 200, response.text
+    hits: list[dict[str, Any]] = response.json()["hits"]
+    return hits
+
+
+@pytest.mark.parametrize("query", ["RE16", "a sign that says TGK", "中山路", "出口在哪里"])
+def test_text_read_in_a_photo_ranks_it_first_and_says_why(
+    api: tuple[TestClient, dict[str, str]], query: str
+) -> None:
+    client, ids = api
+    hits = _search(client, query)
+    assert hits[0]["id"] == ids["sign"]
+    assert hits[0]["match"] in ("strong", "weak")
+    seen = hits[0]["seen"]
+    assert seen and seen[0]["kind"] == "text"
+    assert seen[0]["detail"] in ("RE16 TGK", "中山路出口")
+
+
+def test_a_word_inside_another_word_is_not_evidence(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    """'E16' is in 'RE16' but is not a word of it: no text evidence for the sign."""
+    client, ids = api
+    by_id = {h["id"]: h for h in _search(client, "E16")}
+    assert not by_id.get(ids["sign"], {"seen": []})["seen"]
+
+
+def test_people_and_colours_named_in_a_query_are_evidence(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, ids = api
+    people = _search(client, "a woman")
+    assert people[0]["id"] == ids["astronaut"]
+    assert people[0]["seen"] == [{"kind": "object", "value": "person", "detail": None}]
+    blue = _search(client, "something blue")
+    assert blue[0]["id"] == ids["blue"]
+    assert {"kind": "colour", "value": "blue", "detail": None} in blue[0]["seen"]
+
+
+def test_an_enrich_job_backfills_images_stored_before(
+    tmp_path: Path, encoders: EncoderPool
+) -> None:
+    """Images ingested with only the colour enricher get their text read by an enrich job once
+    OCR is switched on; images already current are left alone; search answers meanwhile."""
+    data = tmp_path / "data"
+    for client, ids in _open(tmp_path, encoders, "colour"):
+        assert "text" not in client.get(f"/v1/items/{ids['sign']}").json()["enrich"]
+    with TestClient(
+        create_app(make_settings(data, enrichers="ocr,colour"), encoders=encoders), headers=AUTH
+    ) as client:
+        assert _found(client, ids, {"text_contains": "RE16"}) == set()
+        response = client.post("/v1/admin/enrich", json={})
+        assert response.status_code == 202, response.text
+        job = response.json()
+        assert job["kind"] == "enrich" and job["total"] == 5  # the four photos and the tiny one
+        assert client.post("/v1/search", json={"text": "a cat"}).status_code == 200
+        assert wait_job(client, job["id"])["state"] == "succeeded"
+        enrich = client.get(f"/v1/items/{ids['sign']}").json()["enrich"]
+        assert enrich["text"] == "RE16 TGK 中山路出口" and enrich["enrichers"] == ["ocr", "colour"]
+        assert _found(client, ids, {"text_contains": "RE16"}) == {"sign"}
+        again = client.post("/v1/admin/enrich", json={}).json()
+        assert again["total"] == 0 and again["state"] == "succeeded"
+        assert client.post("/v1/admin/enrich", json={"all": True}).json()["total"] == 5

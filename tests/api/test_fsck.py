@@ -26,7 +26,7 @@ def test_fsck_finds_and_repairs_and_reindex_skips_damaged(
     client: TestClient, gallery: dict[str, str]
 ) -> None:
     assert _fsck(client)["clean"] is True
-    blobs: LocalBlobStore = client.app.state.runtime.blobs  # type: ignore[attr-defined]
+    blobs: LocalBlobStore = client.app.state.ingest.stores.blobs  # type: ignore[attr-defined]
     ids = sorted(gallery.values())
     keys = {i: client.get(f"/v1/items/{i}").json()["sha256"] for i in ids}
     garbled, missing, misfiled = ids[0], ids[1], ids[2]

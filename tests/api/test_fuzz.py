@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from loupe.api.access.keys import Scope as KeyScope
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 from tests.api.conftest import AUTH, make_settings, wait_job
 

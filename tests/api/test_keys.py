@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from loupe.api.access.service import open_key_store, refuse_open_bind
 from loupe.api.cli import main
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 from tests.api.conftest import live_server, make_settings
 

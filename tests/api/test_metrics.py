@@ -30,12 +30,12 @@ def test_ready_and_alive(client: TestClient) -> None:
     assert ready.status_code == 200
     assert ready.json() == {
         "ready": True,
-        "checks": {"encoder": "ok", "index": "ok", "queue": "ok"},
+        "checks": {"encoder": "ok", "index": "ok", "queue": "ok", "storage": "ok"},
     }
 
 
 def test_not_ready_when_the_job_store_is_gone(client: TestClient) -> None:
-    client.app.state.runtime.jobs.close()  # type: ignore[attr-defined]
+    client.app.state.ingest.stores.jobs.close()  # type: ignore[attr-defined]
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["ready"] is False

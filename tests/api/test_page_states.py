@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import AUTH, make_settings
 from tests.api.page_kit import (
     CHROMIUM,
@@ -88,8 +88,10 @@ def test_matches_come_first_and_the_rest_is_dimmed_under_a_divider(page: Page, s
     labels = page.eval_on_selector_all(
         "#results .tile", "tiles => tiles.map(t => t.getAttribute('aria-label'))"
     )
-    assert labels[0] == "cat.jpg, strong match, tags sample"
-    assert all(label.endswith("not a match, tags sample") for label in labels[1:])
+    cat_alt = answer["hits"][0]["alt"]["en"]  # what the enrichers saw (ingest/enrich/alt.py)
+    assert labels[0].startswith(f"cat.jpg: {cat_alt}"), labels[0]
+    assert labels[0].endswith(", strong match, tags sample"), labels[0]
+    assert all(label.endswith(", not a match, tags sample") for label in labels[1:])
     shot(page, "s01-matches-first")
 
 
@@ -208,3 +210,38 @@ def test_phone_viewport(browser: Browser, site: str, watch: Watch) -> None:
     shot(page, "s05-phone")
     page.context.close()
     assert watch.problems == []
+
+
+def test_admin_errors_are_one_sentence_and_the_table_fits_a_phone(
+    browser: Browser, site: str, watch: Watch
+) -> None:
+    page = open_page(browser, site + "/#admin", watch, width=390, height=844)
+    page.wait_for_selector("#collections-body tr")
+    state = page.locator("th", has_text="State")
+    drop_column = "document.querySelector('#collections-body tr td:last-child')"
+    assert state.is_visible()
+    right = page.evaluate(f"{drop_column}.getBoundingClientRect().right")
+    assert right <= 390, "State and Drop fit without scrolling sideways"
+    page.fill("#reindex-model", "clip:no-such-model-0123")
+    page.click("#reindex-start")
+    page.wait_for_selector("#admin-error:not([hidden])")
+    sentence = page.inner_text("#admin-error")
+    assert sentence.startswith("Reindex refused: the model cannot be loaded")
+    assert "\n" not in sentence and len(sentence) < 400
+    shot(page, "s06-admin-phone")
+    assert [r.split(" ")[0] for r in watch.refusals] == ["422"]
+    watch.refusals.clear()
+    page.context.close()
+    assert watch.problems == []
+
+
+def test_the_date_filter_narrows_to_photos_taken_in_the_range(page: Page) -> None:
+    search_for(page, "a cat", "cat.jpg")
+    page.fill("#taken-before", "2000-01-01")  # the gallery has no EXIF dates: taken = uploaded
+    page.dispatch_event("#taken-before", "change")
+    wait_text(page, "#summary", "Nothing matches these filters.")
+    page.fill("#taken-before", "")
+    page.fill("#taken-after", "2000-01-01")
+    page.dispatch_event("#taken-after", "change")
+    wait_first(page, "cat.jpg")
+    assert page.locator("#results li").count() == 10

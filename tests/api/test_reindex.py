@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -48,7 +49,7 @@ def test_migration_while_searching_and_uploading(
     upload: Callable[..., dict[str, Any]],
 ) -> None:
     before = _live(client)
-    assert before["model_id"] == "bundled-effl0-e5s-v1" and before["points"] == len(gallery)
+    assert before["model_id"] == "bundled-effl0-e5s-v2" and before["points"] == len(gallery)
     failures: list[str] = []
     models: set[str] = set()
     stop = threading.Event()
@@ -83,9 +84,9 @@ def test_migration_while_searching_and_uploading(
         stop.set()
         thread.join()
     assert failures == []
-    assert {"bundled-effl0-e5s-v1", "bundled-effl0-mlm6-v1"} >= models
+    assert {"bundled-effl0-e5s-v2", "bundled-effl0-mlm6-v2"} >= models
     live = _live(client)
-    assert live["name"] != before["name"] and live["model_id"] == "bundled-effl0-mlm6-v1"
+    assert live["name"] != before["name"] and live["model_id"] == "bundled-effl0-mlm6-v2"
     assert live["points"] == len(gallery) + 1
     assert late["items"][0]["id"] in {
         h["id"] for h in search(client, text="a cat", limit=20, collapse_duplicates=False)["hits"]
@@ -96,8 +97,8 @@ def test_migration_while_searching_and_uploading(
     old_results = [(h["id"], round(h["score"], 5)) for h in after["hits"]]
     rolled = client.post("/v1/admin/rollback", headers=AUTH)
     assert rolled.status_code == 200 and rolled.json()["live"] == before["name"]
-    back = _wait_model(client, "bundled-effl0-e5s-v1")
-    assert back["model_id"] == "bundled-effl0-e5s-v1"
+    back = _wait_model(client, "bundled-effl0-e5s-v2")
+    assert back["model_id"] == "bundled-effl0-e5s-v2"
     assert _live(client)["name"] == before["name"]
     # The old collection also received the dual-written upload.
     assert late["items"][0]["id"] in {
@@ -115,13 +116,13 @@ def test_failed_canary_keeps_the_old_collection(
 ) -> None:
     before = _live(client)
     expected = [h["id"] for h in search(client, text="a rocket", limit=5)["hits"]]
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    item = runtime.index.retrieve(before["name"], [gallery["flower"]], with_vectors=True)[0]
+    stores = client.app.state.ingest.stores  # type: ignore[attr-defined]
+    item = stores.index.retrieve(before["name"], [gallery["flower"]], with_vectors=True)[0]
     # The point names an original that is intact but is no image: it cannot be re-embedded,
     # and it is not a lost or damaged blob (those are skipped: tests/api/test_fsck.py).
-    wrong = runtime.blobs.put(b"not an image at all")
+    wrong = stores.blobs.put(b"not an image at all")
     payload = {**item.payload, "sha256": wrong}
-    runtime.index.upsert(before["name"], [Point(item.id, item.vectors, payload)])
+    stores.index.upsert(before["name"], [Point(item.id, item.vectors, payload)])
     started = client.post("/v1/admin/reindex", json={}, headers=AUTH)
     assert started.status_code == 202, started.text
     job = wait_job(client, started.json()["id"])
@@ -135,9 +136,23 @@ def test_failed_canary_keeps_the_old_collection(
 
 
 def test_second_reindex_while_one_runs_is_refused(client: TestClient) -> None:
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    live = runtime.index.resolve_alias(runtime.settings.collection_alias)
-    runtime.index.set_alias(runtime.pipeline.next_alias, live)
+    stores = client.app.state.ingest.stores  # type: ignore[attr-defined]
+    live = client.app.state.ingest.live_collection()  # type: ignore[attr-defined]
+    stores.index.set_alias(stores.pipeline.next_alias, live)
     response = client.post("/v1/admin/reindex", json={}, headers=AUTH)
     assert response.status_code == 409
     assert response.json()["error"]["type"] == "conflict"
+
+
+def test_a_model_that_cannot_load_is_refused_in_one_sentence(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="loupe.api.routes.admin"):
+        response = client.post(
+            "/v1/admin/reindex", json={"model": "clip:no-such-model-0123"}, headers=AUTH
+        )
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert "\n" not in message and len(message) < 400, message
+    assert "no-such-model-0123" in message
+    assert any(r.exc_info for r in caplog.records), "the details go to the server log"

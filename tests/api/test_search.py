@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import AUTH, make_settings, search, top_stems, wait_job
 
 pytestmark = pytest.mark.slow
@@ -354,3 +354,25 @@ def test_bad_image_queries(api: TestClient, ids: dict[str, str], sample_dir: Pat
     assert twice.status_code == 422
     by_id = search(api, image_id=ids["cat"], limit=3)
     assert ids["cat"] not in [h["id"] for h in by_id["hits"]]
+
+
+def test_taken_at_from_exif_else_upload_time_and_its_date_filter(
+    client: TestClient, tmp_path: Path
+) -> None:
+    from loupe.ingest.exif_date import DATE_TIME_ORIGINAL
+    from tests.ingest.test_exif_date import jpeg
+
+    (tmp_path / "old.jpg").write_bytes(jpeg({}, {DATE_TIME_ORIGINAL: "2019:06:01 14:30:00"}))
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(tmp_path / "new.jpg", "JPEG")
+    files = [
+        ("files", (n, (tmp_path / n).read_bytes(), "image/jpeg")) for n in ("old.jpg", "new.jpg")
+    ]
+    wait_job(client, client.post("/v1/items", files=files).json()["job_id"])
+    everything = search(client, text="a photo", limit=10)["hits"]
+    dates = {h["filename"]: (h["taken_at"], h["created_at"]) for h in everything}
+    assert dates["old.jpg"][0] == 1559399400.0  # 2019-06-01T14:30:00Z
+    assert dates["new.jpg"][0] == dates["new.jpg"][1], "no EXIF date: the upload time"
+    before = search(client, text="a photo", filter={"taken_before": "2020-01-01T00:00:00Z"})
+    assert [h["filename"] for h in before["hits"]] == ["old.jpg"]
+    after = search(client, text="a photo", filter={"taken_after": "2020-01-01"})
+    assert [h["filename"] for h in after["hits"]] == ["new.jpg"]

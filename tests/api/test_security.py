@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, make_settings, wait_job
 
@@ -42,9 +42,9 @@ BAD_CREDENTIALS: list[tuple[dict[str, str], dict[str, str]]] = [
 
 def state(client: TestClient) -> tuple[list[str], str | None, int]:
     """Collections, the live alias and the number of jobs: what an admin call could change."""
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    names = sorted(c.name for c in runtime.index.list_collections())
-    return names, runtime.index.resolve_alias("loupe"), len(runtime.jobs.recent(limit=500))
+    stores = client.app.state.ingest.stores  # type: ignore[attr-defined]
+    names = sorted(c.name for c in stores.index.list_collections())
+    return names, stores.index.resolve_alias("loupe"), len(stores.jobs.recent(limit=500))
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import Conflict
 from loupe.search.settings import Settings
 from tests.api.conftest import AUTH, make_settings, wait_job

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import StorageFull
 from loupe.search.settings import Settings
 from tests.api.conftest import AUTH, make_settings, wait_job
@@ -94,6 +94,7 @@ def test_real_enospc_and_read_only_blobs_are_not_500(
         assert error["type"] == "storage_full" and '"blobs"' in error["message"]
         ballast.unlink()
         read_only(blobs, on=True)
+        assert _ready(client) == (503, "read_only")
         answer = client.post("/v1/items", files=_photo(sample_dir, 4))
         assert answer.status_code == 503, answer.text
         error = answer.json()["error"]
@@ -101,6 +102,7 @@ def test_real_enospc_and_read_only_blobs_are_not_500(
         assert "read-only" in error["message"] and str(disk) not in error["message"]
         assert client.post("/v1/search", json={"text": "a cat"}).status_code == 200
         read_only(blobs, on=False)
+        assert _ready(client) == (200, "ok")
 
 
 def test_start_on_a_nearly_full_disk_says_what_it_needs(

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import live_server, make_settings
 from tests.api.test_keys import make_key
 

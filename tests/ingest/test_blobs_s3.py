@@ -20,7 +20,7 @@ from moto.server import ThreadedMotoServer
 
 from loupe.ingest.blobs import BlobStore, LocalBlobStore, open_blob_store
 from loupe.ingest.blobs_s3 import S3BlobStore
-from loupe.search.errors import InvalidInput, NotFound, Unavailable
+from loupe.search.errors import Damaged, InvalidInput, NotFound, Unavailable
 from loupe.search.settings import Settings
 
 _AWS_ENV = {
@@ -147,7 +147,8 @@ def test_s3_put_asks_first_and_never_rewrites(s3_endpoint: str, bucket: str) -> 
     # An object already at the key is left alone: put() must HEAD first, not upload again.
     raw_client(s3_endpoint).put_object(Bucket=bucket, Key=store.object_key(key), Body=b"there")
     assert store.put(b"original") == key
-    assert store.get(key) == b"there"
+    reply = raw_client(s3_endpoint).get_object(Bucket=bucket, Key=store.object_key(key))
+    assert reply["Body"].read() == b"there"
 
 
 def test_open_blob_store_picks_s3_from_settings(s3_endpoint: str, bucket: str) -> None:
@@ -182,4 +183,12 @@ def test_unreachable_endpoint_is_unavailable(aws_env: None) -> None:
     with pytest.raises(Unavailable):
         store.exists(key)
     with pytest.raises(Unavailable):
+        store.get(key)
+
+
+def test_s3_object_rewritten_behind_our_back_is_damaged(s3_endpoint: str, bucket: str) -> None:
+    store = S3BlobStore.from_url(f"s3://{bucket}/blobs", endpoint_url=s3_endpoint)
+    key = store.put(b"the original")
+    raw_client(s3_endpoint).put_object(Bucket=bucket, Key=store.object_key(key), Body=b"other")
+    with pytest.raises(Damaged, match="damaged"):
         store.get(key)

@@ -119,6 +119,7 @@ def test_odd_images_get_empty_fields_never_an_error(size: tuple[int, int]) -> No
 
 def test_no_enrichers_means_no_fields() -> None:
     assert Enrichers([]).run(sign_photo()) == {
+        "enrichers": [],
         "ran": [],
         "people": None,
         "alt": {"en": "", "zh": ""},

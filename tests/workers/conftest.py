@@ -1,5 +1,5 @@
 """Worker fixtures: a Redis server the tests start (and may stop), distinct JPEGs on disk, a
-real Celery worker in a thread sharing the test's Runtime, an index that fails on purpose."""
+real Celery worker in a thread sharing the app's stores, an index that fails on purpose."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ from PIL import Image
 from loupe.api.app import create_app
 from loupe.ingest.blobs import content_key
 from loupe.ingest.items import Modality, item_id
-from loupe.ingest.models import EncoderPool
+from loupe.ingest.stores import Stores
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.index import IndexUnavailable, Point, VectorIndex
 from loupe.search.settings import Settings
 from loupe.workers.celery_app import make_celery
-from loupe.workers.runtime import Runtime
 from loupe.workers.tasks import register_tasks
 from tests.api.conftest import AUTH, make_settings, wait_job
 
@@ -164,11 +164,13 @@ def live_ids(index: VectorIndex, alias: str) -> list[str]:
 
 
 @contextmanager
-def celery_worker(runtime: Runtime, *, concurrency: int = 2) -> Iterator[WorkController]:
-    """A real Celery worker (thread pool) in this process, on the runtime's broker, running
-    the tasks with ``runtime`` (the embedded index has one owner: this process)."""
-    app = make_celery(runtime.settings)
-    register_tasks(app, runtime.settings, runtime=runtime)
+def celery_worker(
+    stores: Stores, settings: Settings, *, concurrency: int = 2
+) -> Iterator[WorkController]:
+    """A real Celery worker (thread pool) in this process, on the settings' broker, running
+    the tasks with ``stores`` (the embedded index has one owner: this process)."""
+    app = make_celery(settings)
+    register_tasks(app, settings, stores=stores)
     with start_worker(
         app,
         pool="threads",
@@ -212,11 +214,11 @@ class FlakyIndex:
 def api_with_worker(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
     with (
         TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client,
-        celery_worker(client.app.state.runtime),  # type: ignore[attr-defined]
+        celery_worker(client.app.state.ingest.stores, settings),  # type: ignore[attr-defined]
     ):
         yield client
 
 
 def indexed(client: TestClient) -> list[str]:
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    return live_ids(runtime.index, runtime.settings.collection_alias)
+    ingest = client.app.state.ingest  # type: ignore[attr-defined]
+    return live_ids(ingest.stores.index, client.app.state.settings.collection_alias)  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 from loupe.workers.celery_app import CeleryDispatcher
 from tests.workers.conftest import (
@@ -45,9 +45,9 @@ def bulk(client: TestClient, path: str) -> dict[str, Any]:
 
 
 def test_dispatch_goes_through_celery(client: TestClient) -> None:
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    assert isinstance(runtime.dispatcher, CeleryDispatcher)
-    assert type(runtime.jobs).__name__ == "RedisJobStore"
+    ingest = client.app.state.ingest  # type: ignore[attr-defined]
+    assert isinstance(ingest.dispatcher, CeleryDispatcher)
+    assert type(ingest.stores.jobs).__name__ == "RedisJobStore"
 
 
 def test_bulk_job_of_200_images(client: TestClient, settings: Settings) -> None:

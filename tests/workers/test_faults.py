@@ -22,8 +22,8 @@ from loupe.ingest.blobs import open_blob_store
 from loupe.ingest.jobs import FINAL_STATES, Job, JobKind
 from loupe.ingest.jobs_redis import RedisJobStore
 from loupe.ingest.jobs_sqlite import SqliteJobStore
-from loupe.ingest.models import EncoderPool
 from loupe.ingest.sources import plan_source
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.index import open_index
 from loupe.search.settings import Settings
 from loupe.workers.celery_app import CeleryDispatcher, make_celery
@@ -225,9 +225,9 @@ def test_index_unavailable_for_a_moment_tasks_retry(
     settings = make_settings(tmp_path / "data", broker_url=broker, encode_batch_size=8)
     paths = write_jpegs(settings.ingest_roots[0] / "bulk", 40)
     with api_with_worker(settings, encoders) as client:
-        runtime = client.app.state.runtime  # type: ignore[attr-defined]
-        flaky = FlakyIndex(runtime.pipeline.index, failures=3)
-        runtime.pipeline.index = flaky
+        pipeline = client.app.state.ingest.stores.pipeline  # type: ignore[attr-defined]
+        flaky = FlakyIndex(pipeline.index, failures=3)
+        pipeline.index = flaky
         created = client.post("/v1/jobs", json={"source": {"path": "bulk"}})
         assert created.status_code == 202, created.text
         job = wait_job(client, created.json()["id"])

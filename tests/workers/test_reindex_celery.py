@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
 from loupe.workers.celery_app import CeleryDispatcher
 from tests.api.conftest import ADMIN_TOKEN, search, top_stems
@@ -41,12 +41,13 @@ def _upload(client: TestClient, *paths: Path) -> dict[str, object]:
 
 
 def test_reindex_through_celery(client: TestClient, sample_dir: Path, tmp_path: Path) -> None:
-    runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    assert isinstance(runtime.dispatcher, CeleryDispatcher)
+    ingest = client.app.state.ingest  # type: ignore[attr-defined]
+    assert isinstance(ingest.dispatcher, CeleryDispatcher)
+    index = ingest.stores.index
     first = _upload(client, *sorted(sample_dir.glob("*.jpg")))
     assert wait_job(client, str(first["job_id"]))["state"] == "succeeded"
-    alias = runtime.settings.collection_alias
-    old = runtime.index.resolve_alias(alias)
+    alias = client.app.state.settings.collection_alias  # type: ignore[attr-defined]
+    old = index.resolve_alias(alias)
 
     failures: list[str] = []
     stop = threading.Event()
@@ -74,17 +75,17 @@ def test_reindex_through_celery(client: TestClient, sample_dir: Path, tmp_path: 
         thread.join()
     assert job["state"] == "succeeded", job
     assert failures == []
-    new = runtime.index.resolve_alias(alias)
+    new = index.resolve_alias(alias)
     assert new != old
-    assert runtime.index.collection_info(new).model_id == "bundled-effl0-mlm6-v1"
+    assert index.collection_info(new).model_id == "bundled-effl0-mlm6-v2"
     late_id = late["items"][0]["id"]  # type: ignore[index]
-    assert late_id in live_ids(runtime.index, alias)
-    assert len(live_ids(runtime.index, alias)) == 11
+    assert late_id in live_ids(index, alias)
+    assert len(live_ids(index, alias)) == 11
     result = search(client, text="a cat", limit=3)
-    assert result["model_id"] in ("bundled-effl0-mlm6-v1", "bundled-effl0-e5s-v1")
+    assert result["model_id"] in ("bundled-effl0-mlm6-v2", "bundled-effl0-e5s-v2")
     assert top_stems(result) == ["cat"]
 
     rolled = client.post("/v1/admin/rollback", headers=AUTH)
     assert rolled.status_code == 200
-    assert runtime.index.resolve_alias(alias) == old
-    assert late_id in live_ids(runtime.index, alias)  # dual write reached the old one too
+    assert index.resolve_alias(alias) == old
+    assert late_id in live_ids(index, alias)  # dual write reached the old one too

@@ -38,9 +38,25 @@ def run(args: list[str], out: Path) -> dict[str, Any]:
     return report
 
 
-def test_group_has_the_four_benchmarks() -> None:
+def test_group_has_the_five_benchmarks() -> None:
     assert command.name == "bench"
-    assert set(command.commands) == {"ingest", "search", "load", "all"}
+    assert set(command.commands) == {"ingest", "search", "load", "relevance", "all"}
+
+
+@pytest.mark.slow
+def test_relevance_reports_false_alarms_catches_and_match_precision(tmp_path: Path) -> None:
+    report = run(["relevance", "--per-class", "1"], tmp_path / "relevance.json")
+    names = {"false_alarm", "catch", "match_precision", "strong_precision"}
+    expected = {f"{c}.{n}" for c in ("samples", "samples+mnist") for n in names}
+    assert set(report["metrics"]) == expected
+    samples = report["details"]["samples"]
+    assert samples["photos"] == 19
+    assert report["details"]["samples+mnist"]["photos"] == 19 + 2 * 10
+    assert samples["nonsense"] == len(samples["missed_nonsense"]) + samples["caught"]
+    # Far from chance on the real photos (a broken judge lands near 0 or 100 on both).
+    assert report["metrics"]["samples.catch"]["median"] > 80
+    assert report["metrics"]["samples.false_alarm"]["median"] < 40
+    assert report["metrics"]["samples.strong_precision"]["median"] > 80
 
 
 def test_sizes_are_validated() -> None:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from loupe.api.app import create_app
 from loupe.api.cli import main
 from loupe.api.client import LoupeClient
-from loupe.ingest.models import EncoderPool
+from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import make_settings
 
 pytestmark = pytest.mark.slow

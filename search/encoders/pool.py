@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from loupe.ingest.batcher import EmbedBatcher
 from loupe.search.encoders import Encoder, EncoderUnavailable, make_encoder
+from loupe.search.encoders.image_batcher import EmbedBatcher
 
 
 class EncoderPool:
@@ -60,6 +60,7 @@ class EncoderPool:
         yield model_id
         if model_id.startswith("bundled"):
             yield from ("bundled", "bundled:multi", "bundled:en")
+            yield from ("bundled:multi:v1", "bundled:en:v1")
 
     def _guess_spec(self, model_id: str) -> str:
         for spec in self._candidates(model_id):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -12,7 +13,15 @@ from fastapi import Response
 from PIL import Image
 from pydantic import ValidationError
 
-from loupe.api.schemas import FilterModel, HitModel, RangeModel, SearchOptions, SearchResponse
+from loupe.api.schemas import (
+    FilterModel,
+    HitModel,
+    RangeModel,
+    SearchOptions,
+    SearchResponse,
+    SeenModel,
+    WhyModel,
+)
 from loupe.ingest.validate import load_image
 from loupe.search.attributes import (
     COLOUR_WORDS,
@@ -52,9 +61,12 @@ def filter_from_model(model: FilterModel | None) -> Filter | None:
         equals["modality"] = model.modality
     if model.mime:
         any_of["mime"] = list(model.mime)
-    after, before = _epoch(model.created_after), _epoch(model.created_before)
-    if after is not None or before is not None:
-        ranges["created_at"] = Range(gte=after, lte=before)
+    for key, (after, before) in {
+        "created_at": (_epoch(model.created_after), _epoch(model.created_before)),
+        "taken_at": (_epoch(model.taken_after), _epoch(model.taken_before)),
+    }.items():
+        if after is not None or before is not None:
+            ranges[key] = Range(gte=after, lte=before)
     for key, value in model.metadata.items():
         if isinstance(value, RangeModel):
             if value.gte is None and value.lte is None:
@@ -222,13 +234,25 @@ def hit_model(hit: Hit | ResultHit, *, duplicates: list[str] | None = None) -> H
         width=payload.get("width"),
         height=payload.get("height"),
         created_at=payload.get("created_at"),
+        taken_at=payload.get("taken_at", payload.get("created_at")),
         thumbnail_url=f"/v1/items/{hit.id}/thumbnail" if modality == "image" else None,
         original_url=f"/v1/items/{hit.id}/original",
         duplicates=duplicates or [],
         vectors=vectors,
+        why=[
+            WhyModel(concept=w.concept, name=w.name, name_zh=w.name_zh, weight=round(w.weight, 4))
+            for w in (hit.why if isinstance(hit, ResultHit) else [])
+        ],
         match=_match(hit),
         alt=_alt(payload),
+        seen=_seen(hit),
     )
+
+
+def _seen(hit: Hit | ResultHit) -> list[SeenModel]:
+    if not isinstance(hit, ResultHit):
+        return []
+    return [SeenModel.model_validate(asdict(s)) for s in hit.seen]
 
 
 def _alt(payload: dict[str, Any]) -> dict[str, str] | None:

@@ -1,5 +1,6 @@
-"""How work units reach the pipeline: a protocol with two implementations, the in-process
-runner (embedded mode) and Celery (when ``LOUPE_BROKER_URL`` is set)."""
+"""How work units reach the pipeline: the ``Dispatcher`` protocol that ``ingest.service`` hands
+work to, and the retry policy its implementations share. ``workers/`` provides them: the
+in-process runner (embedded mode) and Celery (when ``LOUPE_BROKER_URL`` is set)."""
 
 from __future__ import annotations
 

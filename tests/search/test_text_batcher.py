@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from loupe.search.batcher import TextBatcher
 from loupe.search.encoders.base import TextRole, Vectors
+from loupe.search.encoders.text_batcher import TextBatcher
 from tests.search.conftest import HashingEncoder
 
 

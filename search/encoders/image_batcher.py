@@ -39,7 +39,8 @@ def concat_prepared(parts: list[Any]) -> Any:
 
 def slice_vectors(vectors: ImageVectors, start: int, stop: int) -> ImageVectors:
     visual = vectors.visual[start:stop] if vectors.visual is not None else None
-    return ImageVectors(semantic=vectors.semantic[start:stop], visual=visual)
+    concepts = vectors.concepts[start:stop] if vectors.concepts is not None else None
+    return ImageVectors(semantic=vectors.semantic[start:stop], visual=visual, concepts=concepts)
 
 
 @dataclass(slots=True)

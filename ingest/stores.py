@@ -1,5 +1,8 @@
-"""Everything a Loupe process holds — stores, encoders, pipeline, dispatcher — built once from
-the settings at the entry point and closed at exit."""
+"""What an ingesting process opens — blob store, index, job store, encoders and the pipeline over
+them — built once from the settings at the entry point (``Stores.open``) and closed at exit.
+
+Only entry points (the app's lifespan, a Celery worker, the CLI, benchmarks) hold a ``Stores``;
+routes go through ``ingest.service.IngestService`` and never reach in here."""
 
 from __future__ import annotations
 
@@ -15,15 +18,14 @@ from loupe.ingest.child_embedder import ChildEmbedder
 from loupe.ingest.embedding import Embedder
 from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import JobStore
-from loupe.ingest.models import EncoderPool
 from loupe.ingest.pipeline import Pipeline
 from loupe.ingest.storage import DiskGuard, Level
 from loupe.ingest.units import Limits
 from loupe.search.encoders import Encoder
-from loupe.search.errors import Conflict, StorageFull
+from loupe.search.encoders.pool import EncoderPool
+from loupe.search.errors import Conflict, StorageFull, StorageUnavailable
 from loupe.search.index import VectorIndex, open_index
 from loupe.search.settings import Settings
-from loupe.workers.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -120,33 +122,34 @@ def ensure_live_collection(
 
 
 @dataclass
-class Runtime:
-    settings: Settings
+class Stores:
     blobs: BlobStore
     index: VectorIndex
     jobs: JobStore
     encoders: EncoderPool
     pipeline: Pipeline
-    dispatcher: Dispatcher | None
     live_encoder: Encoder
     storage: DiskGuard | None = None
 
     @classmethod
-    def build(
+    def open(
         cls,
         settings: Settings,
         *,
         role: Literal["api", "worker", "cli"],
         encoders: EncoderPool | None = None,
-    ) -> Runtime:
-        """Open everything. ``encoders`` lets a caller share loaded models across runtimes
-        (tests, benchmarks); by default a new pool is built from the settings."""
+    ) -> Stores:
+        """Open everything. ``role``: an API process without a broker embeds in child
+        processes; only the CLI may open on a full disk. ``encoders`` lets a caller share loaded
+        models between several ``Stores`` (tests, benchmarks); by default a new pool is built
+        from the settings."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         storage = disk_guard(settings)
         state = storage.state(fresh=True)
-        if role != "cli" and state.level is Level.FULL:
+        if role != "cli" and not state.level.writable:
             # The engine grows mmap files; opening or writing them on a full disk dies of SIGBUS.
-            raise StorageFull(f"cannot start: {state.sentence()}")
+            refused = StorageFull if state.level is Level.FULL else StorageUnavailable
+            raise refused(f"cannot start: {state.sentence()}")
         blobs = open_blob_store(settings)
         index = open_index(
             url=settings.qdrant_url,
@@ -191,30 +194,9 @@ class Runtime:
             storage=storage,
             enrichers=build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score),
         )
-        dispatcher: Dispatcher | None = None
-        if role == "api":
-            dispatcher = cls._dispatcher(settings, pipeline)
-        return cls(settings, blobs, index, jobs, pool, pipeline, dispatcher, live, storage)
-
-    @staticmethod
-    def _dispatcher(settings: Settings, pipeline: Pipeline) -> Dispatcher:
-        if settings.broker_url:
-            from loupe.workers.celery_app import CeleryDispatcher, make_celery
-
-            return CeleryDispatcher(
-                make_celery(settings),
-                chunk_size=settings.encode_batch_size,
-                broker_url=settings.broker_url,
-            )
-        from loupe.workers.runner import InProcessRunner
-
-        runner = InProcessRunner(pipeline, threads=3, chunk_size=settings.encode_batch_size)
-        runner.resume()
-        return runner
+        return cls(blobs, index, jobs, pool, pipeline, live, storage)
 
     def close(self) -> None:
-        if self.dispatcher is not None:
-            self.dispatcher.close()
         self.pipeline.embedder.close()
         self.encoders.close()
         self.jobs.close()

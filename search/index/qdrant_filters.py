@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 import qdrant_edge as qe
+from numpy.typing import NDArray
 from qdrant_client.http import models as qm
 
-from loupe.search.index.base import Filter, Hit
+from loupe.search.index.base import Filter, Hit, Point, SparseVector
 
 TAGS_FIELD = "tags"
 
@@ -108,8 +109,24 @@ def vector_request(with_vectors: bool | tuple[str, ...]) -> bool | list[str]:
 
 
 def to_hit(pid: object, score: float, payload: Any, vector: Any, with_vectors: bool) -> Hit:
-    """Our ``Hit`` from a record or scored point of either engine (named vectors as dicts)."""
-    vectors = None
+    """Our ``Hit`` from a record or scored point of either engine (named vectors as dicts;
+    sparse ones, objects with ``indices`` and ``values``, go to ``Hit.sparse``)."""
+    vectors: dict[str, NDArray[np.float32]] | None = None
+    sparse: dict[str, SparseVector] | None = None
     if with_vectors and isinstance(vector, dict):
-        vectors = {k: np.asarray(v, dtype=np.float32) for k, v in vector.items()}
-    return Hit(id=str(pid), score=float(score), payload=dict(payload or {}), vectors=vectors)
+        vectors, sparse = {}, {}
+        for name, value in vector.items():
+            if hasattr(value, "indices"):
+                sparse[name] = SparseVector(
+                    tuple(int(i) for i in value.indices), tuple(float(v) for v in value.values)
+                )
+            else:
+                vectors[name] = np.asarray(value, dtype=np.float32)
+    return Hit(
+        id=str(pid), score=float(score), payload=dict(payload or {}), vectors=vectors, sparse=sparse
+    )
+
+
+def sparse_items(point: Point) -> dict[str, tuple[list[int], list[float]]]:
+    """A point's non-empty sparse vectors as (indices, values) lists, for either engine."""
+    return {k: (list(v.indices), list(v.values)) for k, v in point.sparse.items() if v}

@@ -1,0 +1,316 @@
+"""The front door of ingestion, as ``search/service.py`` is of queries.
+
+Everything that writes goes through ``IngestService``: uploads (files and texts), bulk jobs,
+retry, cancel, item deletion, reindex, rollback, dropping collections, fsck and backups; so do
+the reads of stored items and jobs that routes and CLI commands need. It hands work units to a
+``Dispatcher`` (``workers/`` provides the in-process runner and Celery) and never runs the
+pipeline itself. Routes call this and nothing below it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from loupe.ingest import backup as backups
+from loupe.ingest import enrich_backfill, reindex
+from loupe.ingest.backup import BackupReport
+from loupe.ingest.blobs import LocalBlobStore
+from loupe.ingest.dispatch import Dispatcher
+from loupe.ingest.fsck import Fsck, FsckReport
+from loupe.ingest.items import Modality
+from loupe.ingest.jobs import FINAL_STATES, Job, JobKind, JobState
+from loupe.ingest.sources import plan_source
+from loupe.ingest.stores import Stores, collection_name
+from loupe.ingest.thumbs import Thumbnailer
+from loupe.ingest.uploads import Accepted, TextItem, UploadFile, image_specs, submit, text_specs
+from loupe.search.encoders import Encoder, EncoderUnavailable
+from loupe.search.errors import Conflict, InvalidInput, NotFound, Unavailable
+from loupe.search.index import CollectionInfo, Hit, IndexUnavailable
+from loupe.search.settings import Settings
+
+UPLOADS_REFUSED = "this process does not accept uploads"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """What an upload request queued: the job (None when every item was a duplicate)."""
+
+    job: Job | None
+    items: list[Accepted]
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    data: bytes
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionState:
+    info: CollectionInfo
+    live: bool
+    building: bool
+
+
+class IngestService:
+    """``dispatcher`` is None in a process that does not take work (uploads then answer 503)."""
+
+    def __init__(
+        self, stores: Stores, *, dispatcher: Dispatcher | None, settings: Settings
+    ) -> None:
+        self.stores = stores
+        self.dispatcher = dispatcher
+        self._settings = settings
+        self._thumbs = Thumbnailer(
+            stores.blobs, settings.data_dir / "thumbs", size=settings.thumbnail_px
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def upload_images(
+        self, files: Sequence[UploadFile], *, tags: list[str], metadata: dict[str, Any]
+    ) -> Upload:
+        """Validate every file (one bad file refuses all), store them, queue one job."""
+        self._dispatcher(UPLOADS_REFUSED)
+        specs = image_specs(self.stores.pipeline, files, tags=tags, metadata=metadata)
+        return self._queue_upload(specs)
+
+    def upload_texts(self, items: Sequence[TextItem]) -> Upload:
+        self._dispatcher(UPLOADS_REFUSED)
+        return self._queue_upload(text_specs(self.stores.pipeline, items))
+
+    def _queue_upload(self, specs: Sequence[Any]) -> Upload:
+        dispatcher = self._ready_dispatcher()
+        job, accepted = submit(self.stores.pipeline, specs)
+        if job is not None:
+            dispatcher.submit(job.id, list(range(job.total)))
+        return Upload(job, accepted)
+
+    def bulk(self, source: str, *, tags: list[str], metadata: dict[str, Any]) -> Job:
+        """A bulk job over a folder, archive or manifest under ``LOUPE_INGEST_ROOTS``."""
+        dispatcher = self._ready_dispatcher()
+        self.stores.pipeline.check_space()
+        path, units = plan_source(
+            source,
+            roots=self._settings.ingest_roots,
+            blobs=self.stores.blobs,
+            max_bytes=self._settings.max_upload_bytes,
+            tags=tags,
+            metadata=metadata,
+        )
+        job = self.stores.jobs.create(
+            JobKind.BULK, units, meta={"source": source, "source_path": str(path)}
+        )
+        dispatcher.submit(job.id, [u.seq for u in units])
+        return self.stores.jobs.get(job.id)
+
+    def retry(self, job_id: str) -> tuple[Job, int]:
+        """Queue the failed units of a job again: the job and how many units went back."""
+        self._dispatcher()
+        job = self.stores.jobs.get(job_id)
+        if job.state is JobState.CANCELLED:
+            raise Conflict("a cancelled job cannot be retried")
+        dispatcher = self._ready_dispatcher()
+        seqs = self.stores.jobs.retry_failed(job_id)
+        if seqs:
+            dispatcher.submit(job_id, seqs)
+        return self.stores.jobs.get(job_id), len(seqs)
+
+    def cancel(self, job_id: str) -> tuple[Job, bool]:
+        """Stop a job that has not finished (a reindex also stops its dual writes): the job and
+        whether this call cancelled it (False: it had already finished)."""
+        job = self.stores.jobs.get(job_id)
+        cancelled = job.state not in FINAL_STATES
+        if cancelled:
+            self.stores.jobs.set_state(job_id, JobState.CANCELLED)
+            if job.kind is JobKind.REINDEX:
+                self.stores.index.delete_alias(self.stores.pipeline.next_alias)
+        return self.stores.jobs.get(job_id), cancelled
+
+    def delete_item(self, item_id: str) -> Hit:
+        """Remove the item from every collection, its original and its cached thumbnails."""
+        hit = self.item(item_id)
+        index = self.stores.index
+        for info in index.list_collections():
+            index.delete(info.name, [item_id])
+        key = str(hit.payload["sha256"])
+        self.stores.blobs.delete(key)
+        for cached in self._thumbs.cache_dir.glob(f"{key}-*"):
+            cached.unlink(missing_ok=True)
+        return hit
+
+    def start_reindex(self, *, model: str | None, batch_size: int | None) -> Job:
+        """Re-embed every live item into a new collection with ``model`` (default: the live
+        one's); searches switch when the job's canary passes."""
+        dispatcher = self._ready_dispatcher()
+        stores = self.stores
+        live, _next = reindex.live_and_next(stores.pipeline)
+        if live is None:
+            raise Unavailable("there is no live collection")
+        spec = model or stores.encoders.spec_of(stores.index.collection_info(live).model_id)
+        if not (spec.startswith("bundled") or spec.startswith("clip:")):
+            raise InvalidInput("model must be 'bundled' or 'clip:<name or folder>'")
+        try:
+            model_id = stores.encoders.register(spec).model_id
+            started = reindex.start(
+                stores.pipeline, model_spec=spec, collection=collection_name(model_id), source=live
+            )
+        except EncoderUnavailable as exc:
+            # Details (the loader's own error, chained) go to the server log; the answer is the
+            # first line of our message.
+            log.warning("reindex: model %r cannot be loaded", spec, exc_info=exc)
+            first = str(exc).splitlines()[0] if str(exc) else "no reason given"
+            raise InvalidInput(f"the model cannot be loaded: {first}") from None
+        return self._submit_all(dispatcher, started.job.id, batch_size)
+
+    def start_enrich(self, *, everything: bool) -> Job:
+        """Look at stored images again with the enrichers switched on now, as an ``enrich``
+        job (``everything``: every image, not only those the current enrichers have not seen)."""
+        dispatcher = self._ready_dispatcher()
+        job = enrich_backfill.start(self.stores.pipeline, everything=everything)
+        return self._submit_all(dispatcher, job.id, None)
+
+    def _submit_all(self, dispatcher: Dispatcher, job_id: str, batch_size: int | None) -> Job:
+        seqs = self.stores.jobs.queued(job_id)
+        chunk = batch_size or self._settings.encode_batch_size
+        for start_at in range(0, len(seqs), chunk):
+            dispatcher.submit(job_id, seqs[start_at : start_at + chunk])
+        return self.stores.jobs.get(job_id)
+
+    def rollback(self) -> tuple[str, str]:
+        """Make the collection the last reindex replaced live again: (from, to)."""
+        return reindex.rollback(self.stores.pipeline)
+
+    def drop_collection(self, name: str) -> None:
+        reindex.droppable(self.stores.pipeline, name)
+        self.stores.index.drop_collection(name)
+
+    def fsck(self, *, repair: bool, grace_s: float) -> FsckReport:
+        """Blobs against their sha256, points against blobs, jobs against blobs (see
+        ``ingest.fsck``); ``repair`` re-links, removes orphans and leftovers."""
+        blobs = self.stores.blobs
+        return Fsck(
+            blobs=blobs if isinstance(blobs, LocalBlobStore) else None,
+            index=self.stores.index,
+            jobs=self.stores.jobs,
+            thumbs_dir=self._thumbs.cache_dir,
+            grace_s=grace_s,
+        ).run(repair=repair)
+
+    def backup(self, name: str | None) -> tuple[str, BackupReport]:
+        """A consistent copy of index, blobs and job records under LOUPE_BACKUP_DIR while
+        serving (``loupe restore`` reads it): the folder name and what was copied."""
+        folder = self._settings.backup_dir
+        if folder is None:
+            raise Conflict("set LOUPE_BACKUP_DIR to the folder where backups go")
+        name = name or time.strftime("loupe-%Y%m%dT%H%M%SZ", time.gmtime())
+        stores = self.stores
+        report = backups.backup(
+            folder / name,
+            index=stores.index,
+            blobs=stores.blobs,
+            jobs=stores.jobs,
+            data_dir=self._settings.data_dir,
+        )
+        return name, report
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def job(self, job_id: str) -> Job:
+        return self.stores.jobs.get(job_id)
+
+    def recent_jobs(self, *, limit: int) -> list[Job]:
+        return self.stores.jobs.recent(limit=limit)
+
+    def item(self, item_id: str) -> Hit:
+        """The stored point of an item in the live collection (NotFound when there is none)."""
+        live = self.live_collection()
+        hits = self.stores.index.retrieve(live, [item_id]) if live else []
+        if not hits:
+            raise NotFound("no item with that id")
+        return hits[0]
+
+    def original(self, item_id: str) -> Original:
+        hit = self.item(item_id)
+        data = self.stores.blobs.get(str(hit.payload["sha256"]))
+        return Original(data, str(hit.payload.get("mime") or "application/octet-stream"))
+
+    def thumbnail(self, item_id: str) -> bytes:
+        """WebP bytes; text items have none (NotFound)."""
+        hit = self.item(item_id)
+        if hit.payload.get("modality") != Modality.IMAGE.value:
+            raise NotFound("text items have no thumbnail")
+        return self._thumbs.get(str(hit.payload["sha256"]))
+
+    def collections(self) -> list[CollectionState]:
+        """Every collection, oldest first, with whether it is live or being built."""
+        live, building = reindex.live_and_next(self.stores.pipeline)
+        infos = sorted(self.stores.index.list_collections(), key=lambda c: c.created_at)
+        return [CollectionState(c, c.name == live, c.name == building) for c in infos]
+
+    def live_collection(self) -> str | None:
+        return self.stores.index.resolve_alias(self._settings.collection_alias)
+
+    def encoder_of(self, collection: str) -> Encoder:
+        """The encoder that embeds into ``collection`` (built, not necessarily loaded)."""
+        model_id = self.stores.index.collection_info(collection).model_id
+        return self.stores.encoders.get(model_id)
+
+    # -- health ----------------------------------------------------------------------------
+
+    def readiness(self) -> dict[str, str]:
+        """``index``, ``queue`` and ``storage`` checks: "ok" or what is wrong (storage: ok, low
+        or full)."""
+        checks: dict[str, str] = {}
+        try:
+            checks["index"] = "ok" if self.live_collection() else "no live collection"
+        except IndexUnavailable:
+            checks["index"] = "unreachable"
+        try:
+            if self.dispatcher is not None:
+                self.dispatcher.ping()
+            self.stores.jobs.ping()
+            checks["queue"] = "ok"
+        except Unavailable:
+            checks["queue"] = "unreachable"
+        storage = self.stores.storage.state() if self.stores.storage is not None else None
+        checks["storage"] = storage.level.value if storage is not None else "ok"
+        return checks
+
+    def queue_depth(self) -> int | None:
+        """Tasks waiting (best effort); None in a process without a dispatcher."""
+        return None if self.dispatcher is None else self.dispatcher.queue_depth()
+
+    def live_points(self) -> int | None:
+        live = self.live_collection()
+        return self.stores.index.count(live) if live else None
+
+    def take_batch_sizes(self) -> list[int]:
+        """The image forward-pass sizes recorded since the last call (then forgotten)."""
+        sizes: list[int] = []
+        for batcher in self.stores.encoders.batchers():
+            # Swap the list (one atomic rebinding) rather than copy-then-clear, which dropped
+            # the batches recorded in between.
+            taken, batcher.batch_sizes = batcher.batch_sizes, []
+            sizes.extend(taken)
+        return sizes
+
+    def close(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.close()
+        self.stores.close()
+
+    def _dispatcher(self, refusal: str = "this process does not dispatch work") -> Dispatcher:
+        if self.dispatcher is None:
+            raise Unavailable(refusal)
+        return self.dispatcher
+
+    def _ready_dispatcher(self) -> Dispatcher:
+        dispatcher = self._dispatcher()
+        dispatcher.ping()
+        return dispatcher
