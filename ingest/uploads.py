@@ -100,8 +100,11 @@ def text_specs(
     return specs
 
 
-def submit(pipeline: Pipeline, specs: Sequence[ItemSpec]) -> tuple[Job | None, list[Accepted]]:
-    """Queue the specs not already stored (or earlier in this batch) as one upload job."""
+def submit(
+    pipeline: Pipeline, specs: Sequence[ItemSpec], *, meta: dict[str, Any] | None = None
+) -> tuple[Job | None, list[Accepted]]:
+    """Queue the specs not already stored (or earlier in this batch) as one upload job (with
+    ``meta``)."""
     if not specs:
         raise InvalidInput("nothing to upload")
     live = pipeline.index.resolve_alias(pipeline.alias)
@@ -123,5 +126,5 @@ def submit(pipeline: Pipeline, specs: Sequence[ItemSpec]) -> tuple[Job | None, l
         Unit(seq=i, name=s.filename or s.id, ref={"kind": "blob", "spec": s.to_json()})
         for i, s in enumerate(fresh)
     ]
-    job = pipeline.jobs.create(JobKind.UPLOAD, units)
+    job = pipeline.jobs.create(JobKind.UPLOAD, units, meta=meta)
     return job, accepted
