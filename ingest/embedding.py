@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from loupe.ingest.blobs import BlobStore
 from loupe.ingest.enrich.runner import ENRICH_KEY, Enrichers
 from loupe.ingest.jobs import Unit
 from loupe.ingest.units import Limits, Prepared, materialize
-from loupe.search.encoders import TextRole
+from loupe.search.encoders import Encoder, TextRole
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import LoupeError, Unavailable
 from loupe.search.index import SEMANTIC, VISUAL, Point
@@ -52,6 +53,30 @@ def enrich_prepared(
     return {p.spec.id: enrichers.run(p.image) for _, p in prepared if p.image is not None}
 
 
+READ_TEXT_WEIGHT = 0.2  # the text read in an image, in its semantic vector (README "Quality")
+
+
+def read_text_vectors(encoder: Encoder, texts: Mapping[str, str]) -> dict[str, NDArray[np.float32]]:
+    """Passage embeddings of the text read in images (by item id; empty texts left out)."""
+    wanted = {key: text for key, text in texts.items() if text.strip()}
+    if not wanted:
+        return {}
+    embedded = encoder.encode_texts(list(wanted.values()), role=TextRole.PASSAGE)
+    return {key: np.asarray(embedded[row], np.float32) for row, key in enumerate(wanted)}
+
+
+def with_read_text(
+    semantic: NDArray[np.float32], read: NDArray[np.float32] | None
+) -> NDArray[np.float32]:
+    """An image's semantic vector with the meaning of the text read in it mixed in (weight
+    READ_TEXT_WEIGHT, renormalised), so "pharmacy" finds a sign reading 大药房; unchanged when
+    nothing was read."""
+    if read is None:
+        return semantic
+    mixed = np.asarray(semantic, np.float32) + np.float32(READ_TEXT_WEIGHT) * read
+    return (mixed / np.float32(np.linalg.norm(mixed))).astype(np.float32)
+
+
 def points_for(
     encoders: EncoderPool,
     prepared: Sequence[tuple[int, Prepared]],
@@ -60,7 +85,8 @@ def points_for(
     enriched: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[Point]:
     """Vectors for the items, with the model of ``model_id``; with ``enriched``, image payloads
-    carry the enrichers' fields under ``enrich``."""
+    carry the enrichers' fields under ``enrich`` and the meaning of the text read in an image
+    joins its semantic vector (``with_read_text``)."""
     encoder = encoders.get(model_id)
     images = [p for _, p in prepared if p.image is not None]
     texts = [p for _, p in prepared if p.text is not None]
@@ -69,8 +95,12 @@ def points_for(
         batch = [p.image for p in images if p.image is not None]
         ready = encoder.prepare_images(batch)
         vectors = encoders.batcher(model_id).embed(ready, len(batch))
+        read = read_text_vectors(
+            encoder,
+            {i.spec.id: str((enriched or {}).get(i.spec.id, {}).get("text") or "") for i in images},
+        )
         for row, item in enumerate(images):
-            named = {SEMANTIC: vectors.semantic[row]}
+            named = {SEMANTIC: with_read_text(vectors.semantic[row], read.get(item.spec.id))}
             if vectors.visual is not None:
                 named[VISUAL] = vectors.visual[row]
             payload = item.spec.payload(model_id=model_id)

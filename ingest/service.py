@@ -23,6 +23,8 @@ from loupe.ingest.dispatch import Dispatcher
 from loupe.ingest.fsck import Fsck, FsckReport
 from loupe.ingest.items import Modality
 from loupe.ingest.jobs import FINAL_STATES, Job, JobKind, JobState
+from loupe.ingest.jobs import resume as resume_job
+from loupe.ingest.library import Change, change_items
 from loupe.ingest.sources import plan_source
 from loupe.ingest.stores import Stores, collection_name
 from loupe.ingest.tenancy import blob_in_use, job_meta, own_job, owns_item
@@ -84,7 +86,8 @@ class IngestService:
         metadata: dict[str, Any],
         tenant: str | None = None,
     ) -> Upload:
-        """Validate every file (one bad file refuses all), store them, queue one job."""
+        """Store and queue the good files as one job; bad files are refused in the answer (all
+        bad: the request is refused)."""
         self._dispatcher(UPLOADS_REFUSED)
         pipeline = self.stores.pipeline
         specs = image_specs(pipeline, files, tags=tags, metadata=metadata, tenant=tenant)
@@ -143,6 +146,36 @@ class IngestService:
             if job.kind is JobKind.REINDEX:
                 self.stores.index.delete_alias(self.stores.pipeline.next_alias)
         return self.stores.jobs.get(job_id), cancelled
+
+    def resume(self, job_id: str, *, tenant: str | None = None) -> tuple[Job, int]:
+        """Queue again what a cancelled, partial or failed job left (``jobs.resume``)."""
+        dispatcher = self._ready_dispatcher()
+        self.job(job_id, tenant=tenant)
+        job, seqs = resume_job(self.stores.jobs, job_id)
+        if seqs:
+            dispatcher.submit(job_id, seqs)
+        return job, len(seqs)
+
+    def change_items(
+        self, ids: Sequence[str], change: Change, *, tenant: str | None = None
+    ) -> tuple[list[Hit], list[str]]:
+        """Edit tags and metadata of items in every collection (``ingest.library``)."""
+        live = self.live_collection()
+        if live is None:
+            raise Unavailable("there is no live collection")
+        return change_items(self.stores.index, ids, change, tenant=tenant, live=live)
+
+    def delete_items(
+        self, ids: Sequence[str], *, tenant: str | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Delete many items: (deleted ids, ids with no such item)."""
+        deleted, missing = [], []
+        for item_id in dict.fromkeys(ids):
+            try:
+                deleted.append(self.delete_item(item_id, tenant=tenant).id)
+            except NotFound:
+                missing.append(item_id)
+        return deleted, missing
 
     def delete_item(self, item_id: str, *, tenant: str | None = None) -> Hit:
         """Remove the item from every collection, and its original and cached thumbnails when

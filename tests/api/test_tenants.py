@@ -158,6 +158,12 @@ def test_another_tenants_item_does_not_exist_by_any_route(world: World) -> None:
         response = b.post("/v1/search", json=body)
         assert response.status_code == 404, (body, response.text)
     assert b.delete(f"/v1/items/{a_astronaut}").status_code == 404
+    assert b.patch(f"/v1/items/{a_astronaut}", json={"add_tags": ["mine"]}).status_code == 404
+    tagged = b.post("/v1/items/bulk/tags", json={"ids": [a_astronaut], "add_tags": ["mine"]})
+    assert tagged.json() == {"changed": [], "missing": [a_astronaut]}
+    deleted = b.post("/v1/items/bulk/delete", json={"ids": [a_astronaut, a_cat]})
+    assert deleted.json() == {"changed": [], "missing": [a_astronaut, a_cat]}
+    assert "mine" not in world.http("a").get(f"/v1/items/{a_astronaut}").json()["tags"]
     assert world.http("a").get(f"/v1/items/{a_astronaut}").status_code == 200
 
 
@@ -170,6 +176,7 @@ def test_jobs_are_the_tenants_own(world: World) -> None:
         ("GET", f"/v1/jobs/{a_job}"),
         ("POST", f"/v1/jobs/{a_job}/retry"),
         ("POST", f"/v1/jobs/{a_job}/cancel"),
+        ("POST", f"/v1/jobs/{a_job}/resume"),
     ):
         response = b.request(method, path)
         assert response.status_code == 404, (path, response.text)

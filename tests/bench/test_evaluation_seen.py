@@ -26,11 +26,11 @@ def test_the_collection_holds_every_answer() -> None:
 
 def test_evidence_lifts_text_and_compositional_queries(encoders: EncoderPool) -> None:
     report = run_seen(encoders.default, build_enrichers(["ocr", "faces", "colour"]))
-    assert set(report.hits) == {"text-en", "text-zh", "comp-en", "comp-zh"}
+    assert set(report.hits) == {"text-en", "text-zh", "meaning", "comp-en", "comp-zh"}
     for kind in ("text-en", "text-zh"):
         assert report.hits[kind]["before"] <= 0.6
         assert report.hits[kind]["after"] >= 0.85
-    for kind in ("comp-en", "comp-zh"):
+    for kind in ("meaning", "comp-en", "comp-zh"):
         assert report.hits[kind]["after"] > report.hits[kind]["before"]
 
 
