@@ -109,7 +109,8 @@ def test_the_same_photo_by_two_tenants_is_two_items(world: World) -> None:
     again = b.post(
         "/v1/items", files=[("files", ("cat.jpg", a.get(f"/v1/items/{a_cat}/original").content))]
     )
-    assert again.json()["items"][0] == {"id": b_cat, "status": "duplicate", "filename": "cat.jpg"}
+    item = again.json()["items"][0]
+    assert (item["id"], item["status"]) == (b_cat, "duplicate")
 
 
 def test_search_finds_only_the_tenants_own_items(world: World, sample_dir: Path) -> None:
