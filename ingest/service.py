@@ -331,6 +331,13 @@ class IngestService:
         checks["storage"] = storage.level.value if storage is not None else "ok"
         return checks
 
+    def storage_space(self) -> tuple[int, int] | None:
+        """Free bytes and the reserve kept on the fullest watched disk (cached statvfs)."""
+        if self.stores.storage is None:
+            return None
+        state = self.stores.storage.state()
+        return state.free, state.need
+
     def queue_depth(self) -> int | None:
         """Tasks waiting (best effort); None in a process without a dispatcher."""
         return None if self.dispatcher is None else self.dispatcher.queue_depth()

@@ -1,7 +1,7 @@
 // The detail dialog: the original, its metadata, and "more like this".
 
 import { api, setImageSource } from "./api.js";
-import { altText, announce, el, formatBytes, formatTime, hitLabel, resultCard, seenWords } from "./ui.js";
+import { altText, announce, el, formatBytes, formatTime, hitLabel, resultCard, seenWords, whyWords } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 let opener = null;
@@ -28,6 +28,7 @@ function renderMeta(item) {
     ...row("Seen", altText(item)),
     ...row("Text read", item.enrich && item.enrich.text),
     ...row("Matched", seenWords(item)),
+    ...row("Concepts", whyWords(item)),
     ...row("Model", item.model_id),
     ...row("Duplicates", item.duplicates),
     ...meta,
@@ -89,7 +90,7 @@ export async function openDetail(hit, { list } = {}) {
   else if (keep.disabled) $("detail-close").focus();
   try {
     const item = await api(`/v1/items/${encodeURIComponent(hit.id)}`);
-    if (current === hit) renderMeta({ ...item, duplicates: hit.duplicates, seen: hit.seen });
+    if (current === hit) renderMeta({ ...item, duplicates: hit.duplicates, seen: hit.seen, why: hit.why });
   } catch (error) {
     announce(`Could not load the item: ${error.message}`, { error: true });
   }
