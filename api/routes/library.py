@@ -51,7 +51,7 @@ def patch_item(
 ) -> ItemModel:
     """Change an item's tags (replace, add, remove) and metadata (merge)."""
     change = Change(body.tags, body.add_tags, body.remove_tags, body.metadata)
-    changed, _ = ingest.change_items([item_id], change)
+    changed, _ = ingest.change_items([item_id], change, tenant=writer.tenant)
     if not changed:
         raise NotFound("no item with that id")
     audit.request_done(request, "item.update", ids=[item_id])
@@ -64,7 +64,7 @@ def tag_items(
 ) -> BulkResult:
     """Add and remove tags on many items at once."""
     change = Change(add_tags=body.add_tags, remove_tags=body.remove_tags)
-    changed, missing = ingest.change_items(body.ids, change)
+    changed, missing = ingest.change_items(body.ids, change, tenant=writer.tenant)
     audit.request_done(request, "item.tag", ids=[h.id for h in changed])
     return BulkResult(changed=[h.id for h in changed], missing=missing)
 
@@ -74,6 +74,6 @@ def delete_items(
     body: BulkIds, writer: WriterDep, ingest: IngestServiceDep, request: Request
 ) -> BulkResult:
     """Delete many items at once (as ``DELETE /v1/items/{id}`` does for one)."""
-    deleted, missing = ingest.delete_items(body.ids)
+    deleted, missing = ingest.delete_items(body.ids, tenant=writer.tenant)
     audit.request_done(request, "delete", ids=deleted)
     return BulkResult(changed=deleted, missing=missing)
