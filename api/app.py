@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from loupe.api import errors, metrics
 from loupe.api.access.limits import Limiter
 from loupe.api.access.service import Access, open_key_store
-from loupe.api.routes import admin, health, items, jobs, keys, search, storage
+from loupe.api.routes import admin, health, items, jobs, keys, library, search, storage
 from loupe.api.watcher import AliasWatcher
 from loupe.ingest.service import IngestService
 from loupe.ingest.stores import Stores
@@ -97,10 +97,10 @@ def create_app(settings: Settings, *, encoders: EncoderPool | None = None) -> Fa
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
-    for module in (health, items, jobs, search, admin, keys, storage):
+    for module in (health, items, library, jobs, search, admin, keys, storage):
         app.include_router(module.router)
     _static(app)
     return app

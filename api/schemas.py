@@ -202,9 +202,10 @@ class TextItemsRequest(Strict):
 
 
 class AcceptedModel(BaseModel):
-    id: str
-    status: Literal["queued", "duplicate"]
+    id: str | None = Field(description="The item's id (null for a refused file).")
+    status: Literal["queued", "duplicate", "refused"]
     filename: str | None = None
+    error: str | None = Field(None, description="Why the file was refused.")
 
 
 class UploadResponse(BaseModel):

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from loupe.search.errors import Conflict
+
 
 class JobState(StrEnum):
     QUEUED = "queued"
@@ -166,3 +168,27 @@ class JobStore(Protocol):
         """Raise Unavailable when the store cannot be reached."""
 
     def close(self) -> None: ...
+
+
+RESUMABLE = frozenset({JobState.CANCELLED, JobState.PARTIAL, JobState.FAILED})
+
+
+def resume(jobs: JobStore, job_id: str) -> tuple[Job, list[int]]:
+    """Take up a cancelled, partial or failed upload/bulk/enrich job again: its failed units
+    are queued again, the job runs again, and the units to hand to the workers are returned
+    (those never processed and those that failed). Units already done stay done.
+
+    Conflict for a reindex (its dual writes stopped at the cancel: start a new reindex) and for
+    a job that is still running or has succeeded."""
+    job = jobs.get(job_id)
+    if job.kind is JobKind.REINDEX:
+        raise Conflict("a reindex cannot be resumed: start a new one")
+    if job.state not in RESUMABLE:
+        raise Conflict(
+            f"the job is {job.state.value}: only a cancelled, partial or failed job can be resumed"
+        )
+    jobs.retry_failed(job_id)
+    seqs = jobs.queued(job_id)
+    if seqs:
+        jobs.set_state(job_id, JobState.RUNNING)
+    return jobs.get(job_id), seqs

@@ -23,6 +23,8 @@ from loupe.ingest.dispatch import Dispatcher
 from loupe.ingest.fsck import Fsck, FsckReport
 from loupe.ingest.items import Modality
 from loupe.ingest.jobs import FINAL_STATES, Job, JobKind, JobState
+from loupe.ingest.jobs import resume as resume_job
+from loupe.ingest.library import Change, change_items
 from loupe.ingest.sources import plan_source
 from loupe.ingest.stores import Stores, collection_name
 from loupe.ingest.thumbs import Thumbnailer
@@ -75,7 +77,8 @@ class IngestService:
     def upload_images(
         self, files: Sequence[UploadFile], *, tags: list[str], metadata: dict[str, Any]
     ) -> Upload:
-        """Validate every file (one bad file refuses all), store them, queue one job."""
+        """Store and queue the good files as one job; bad files are refused in the answer (all
+        bad: the request is refused)."""
         self._dispatcher(UPLOADS_REFUSED)
         specs = image_specs(self.stores.pipeline, files, tags=tags, metadata=metadata)
         return self._queue_upload(specs)
@@ -131,6 +134,31 @@ class IngestService:
             if job.kind is JobKind.REINDEX:
                 self.stores.index.delete_alias(self.stores.pipeline.next_alias)
         return self.stores.jobs.get(job_id), cancelled
+
+    def resume(self, job_id: str) -> tuple[Job, int]:
+        """Queue again what a cancelled, partial or failed job left (``jobs.resume``)."""
+        dispatcher = self._ready_dispatcher()
+        job, seqs = resume_job(self.stores.jobs, job_id)
+        if seqs:
+            dispatcher.submit(job_id, seqs)
+        return job, len(seqs)
+
+    def change_items(self, ids: Sequence[str], change: Change) -> tuple[list[Hit], list[str]]:
+        """Edit tags and metadata of items in every collection (``ingest.library``)."""
+        live = self.live_collection()
+        if live is None:
+            raise Unavailable("there is no live collection")
+        return change_items(self.stores.index, ids, change, tenant=None, live=live)
+
+    def delete_items(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Delete many items: (deleted ids, ids with no such item)."""
+        deleted, missing = [], []
+        for item_id in dict.fromkeys(ids):
+            try:
+                deleted.append(self.delete_item(item_id).id)
+            except NotFound:
+                missing.append(item_id)
+        return deleted, missing
 
     def delete_item(self, item_id: str) -> Hit:
         """Remove the item from every collection, its original and its cached thumbnails."""

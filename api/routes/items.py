@@ -28,6 +28,7 @@ from loupe.api.search_mapping import filter_from_model, hit_model, result_respon
 from loupe.ingest.service import IngestService, Upload
 from loupe.ingest.uploads import TextItem, UploadFile
 from loupe.search.errors import InvalidInput, PayloadTooLarge
+from loupe.search.index import Hit
 from loupe.search.settings import Settings
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
@@ -115,19 +116,26 @@ async def upload(
     audit.request_done(
         request,
         "upload",
-        ids=[a.id for a in done.items if a.status == "queued"],
+        ids=[a.id for a in done.items if a.status == "queued" and a.id],
         job_id=done.job.id if done.job else None,
         duplicates=sum(a.status == "duplicate" for a in done.items),
+        refused=sum(a.status == "refused" for a in done.items),
     )
     return UploadResponse(
         job_id=done.job.id if done.job else None,
-        items=[AcceptedModel(id=a.id, status=a.status, filename=a.filename) for a in done.items],
+        items=[
+            AcceptedModel(id=a.id, status=a.status, filename=a.filename, error=a.error)
+            for a in done.items
+        ],
     )
 
 
 @router.get("/{item_id}", response_model=ItemModel)
 def get_item(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> ItemModel:
-    hit = ingest.item(item_id)
+    return item_model(ingest.item(item_id))
+
+
+def item_model(hit: Hit) -> ItemModel:
     payload = hit.payload
     return ItemModel(
         **hit_model(hit).model_dump(),

@@ -1,4 +1,5 @@
-"""Bulk jobs: create from a source under LOUPE_INGEST_ROOTS, list, inspect, retry, cancel."""
+"""Bulk jobs: create from a source under LOUPE_INGEST_ROOTS, list, inspect, retry, cancel,
+resume."""
 
 from __future__ import annotations
 
@@ -58,6 +59,17 @@ def retry_job(
 ) -> JobModel:
     job, units = ingest.retry(job_id)
     audit.request_done(request, "job.retry", ids=[job_id], units=units)
+    return job_model(job)
+
+
+@router.post("/{job_id}/resume", status_code=202, response_model=JobModel)
+def resume_job(
+    job_id: str, writer: WriterDep, ingest: IngestServiceDep, request: Request
+) -> JobModel:
+    """Take up a cancelled, partial or failed job again: what it left is queued again (units
+    already done stay done). 409 for a reindex or a job still running or succeeded."""
+    job, units = ingest.resume(job_id)
+    audit.request_done(request, "job.resume", ids=[job_id], units=units)
     return job_model(job)
 
 

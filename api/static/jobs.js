@@ -18,10 +18,11 @@ function jobNode(job) {
   const errors = el("details.job-errors", { hidden: true });
   const retry = el("button.secondary", { type: "button", onclick: () => act(job.id, "retry") }, "Retry failed");
   const cancel = el("button.secondary.danger", { type: "button", onclick: () => act(job.id, "cancel") }, "Cancel");
+  const resume = el("button.secondary", { type: "button", onclick: () => act(job.id, "resume") }, "Resume");
   const node = el("li.job", { dataset: { id: job.id } },
     el("div.job-head", {}, title, badge),
     bar, counts, errors,
-    el("div.job-actions", {}, retry, cancel),
+    el("div.job-actions", {}, retry, resume, cancel),
   );
   const update = (j) => {
     node.dataset.state = j.state;
@@ -33,8 +34,11 @@ function jobNode(job) {
     const eta = running && j.eta_s != null ? `ETA ${formatDuration(j.eta_s)}` : null;
     const source = j.meta && j.meta.source ? `from ${j.meta.source}` : null;
     const model = j.meta && j.meta.model_id ? `→ ${j.meta.model_id}` : null;
+    const tally = j.state === "cancelled"
+      ? `cancelled: ${j.done} indexed · ${j.pending} not indexed · ${j.failed} failed · ${j.total} total`
+      : `${j.done} done · ${j.failed} failed · ${j.total} total`;
     counts.textContent = [
-      `${j.done} done · ${j.failed} failed · ${j.total} total`,
+      tally,
       rate, eta, source, model, `started ${formatTime(j.started_at || j.created_at)}`,
     ].filter(Boolean).join(" · ");
     errors.hidden = !j.errors.length;
@@ -48,6 +52,7 @@ function jobNode(job) {
     }
     retry.hidden = !(j.failed > 0 && j.state !== "cancelled" && !running);
     cancel.hidden = !running;
+    resume.hidden = !(j.state === "cancelled" && j.kind !== "reindex" && (j.pending > 0 || j.failed > 0));
   };
   return { node, update };
 }
@@ -56,7 +61,8 @@ async function act(jobId, action) {
   try {
     const job = await api(`/v1/jobs/${encodeURIComponent(jobId)}/${action}`, { method: "POST" });
     nodes.get(jobId)?.update(job);
-    announce(action === "retry" ? "Retrying the failed items." : "Job cancelled.");
+    const said = { retry: "Retrying the failed items.", resume: "Job resumed.", cancel: "Job cancelled." };
+    announce(said[action]);
     schedule();
   } catch (error) {
     announce(`Could not ${action} the job: ${error.message}`, { error: true });

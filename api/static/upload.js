@@ -1,6 +1,6 @@
 // The upload view: drop files or a folder, send them in batches with progress, watch the job.
 
-import { postWithProgress, watchJob } from "./api.js";
+import { api, postWithProgress, watchJob } from "./api.js";
 import { announce, el, formatBytes, progressBar } from "./ui.js";
 
 const BATCH = 20;
@@ -31,51 +31,44 @@ function makeRow(file) {
   return { file, node, bar, set };
 }
 
-function refusedName(message, rows) {
-  const name = message.split(": ", 1)[0];
-  return rows.find((r) => r.file.name === name) || null;
-}
-
+/** Send a batch once: the server takes the good files and refuses the bad ones (each with its
+ * reason) in the same answer; only when every file is bad does the request fail as a whole. */
 async function sendBatch(rows, tags) {
-  let pending = rows;
-  while (pending.length) {
-    const form = new FormData();
-    for (const r of pending) form.append("files", r.file, r.file.name);
-    if (tags) form.append("tags", tags);
-    const total = pending.reduce((sum, r) => sum + r.file.size, 0) || 1;
-    for (const r of pending) r.set("uploading", "uploading");
-    const sending = pending;
-    try {
-      const body = await postWithProgress("/v1/items", form, (loaded, size) => {
-        // Parts go in order: credit each file with its share of the bytes sent so far.
-        let before = 0;
-        const sent = (loaded / size) * total;
-        for (const r of sending) {
-          r.bar.value = Math.min(1, Math.max(0, (sent - before) / (r.file.size || 1)));
-          before += r.file.size;
-        }
-      });
-      return accepted(sending, body);
-    } catch (error) {
-      const bad = error.status >= 400 && error.status < 500 ? refusedName(error.message, sending) : null;
-      if (!bad) {
-        for (const r of sending) r.set(`refused: ${error.message}`, "refused");
-        return;
+  const form = new FormData();
+  for (const r of rows) form.append("files", r.file, r.file.name);
+  if (tags) form.append("tags", tags);
+  const total = rows.reduce((sum, r) => sum + r.file.size, 0) || 1;
+  for (const r of rows) r.set("uploading", "uploading");
+  try {
+    const body = await postWithProgress("/v1/items", form, (loaded, size) => {
+      // Parts go in order: credit each file with its share of the bytes sent so far.
+      let before = 0;
+      const sent = (loaded / size) * total;
+      for (const r of rows) {
+        r.bar.value = Math.min(1, Math.max(0, (sent - before) / (r.file.size || 1)));
+        before += r.file.size;
       }
-      bad.set(`refused: ${error.message.slice(bad.file.name.length + 2)}`, "refused");
-      pending = sending.filter((r) => r !== bad);
-    }
+    });
+    return accepted(rows, body, tags);
+  } catch (error) {
+    for (const r of rows) r.set(`refused: ${error.message}`, "refused");
   }
 }
 
-function accepted(rows, body) {
+function accepted(rows, body, tags = "") {
   const queued = [];
   body.items.forEach((item, i) => {
     const r = rows[i];
     if (!r) return;
     r.bar.value = 1;
+    if (item.status === "refused") {
+      r.set(`refused: ${item.error}`, "refused");
+      return;
+    }
     r.node.dataset.id = item.id;
-    if (item.status === "duplicate") r.set("already in the library", "duplicate");
+    if (item.status === "duplicate") {
+      r.set(tags ? "already in the library: tags added" : "already in the library", "duplicate");
+    }
     else {
       r.set("indexing…", "indexing");
       queued.push(r);
@@ -83,17 +76,29 @@ function accepted(rows, body) {
   });
   if (!body.job_id) return;
   onJob(body.job_id);
-  watchJob(body.job_id, () => {}).then((job) => {
+  watchJob(body.job_id, () => {}).then(async (job) => {
     const failed = new Map(job.errors.map((e) => [e.seq, e.message]));
-    queued.forEach((r, seq) => {
+    await Promise.all(queued.map(async (r, seq) => {
       if (failed.has(seq)) r.set(`failed: ${failed.get(seq)}`, "failed");
-      else if (job.state === "cancelled") r.set("cancelled", "failed");
-      else r.set("searchable", "done");
-    });
+      else if (job.state !== "cancelled") r.set("searchable", "done");
+      // Cancelled: each file says whether it was indexed before the cancel or not.
+      else if (await isStored(r.node.dataset.id)) r.set("searchable (indexed before the cancel)", "done");
+      else r.set("not indexed: the job was cancelled (resume it in Jobs)", "cancelled");
+    }));
     summarize();
   }).catch((error) => {
     for (const r of queued) r.set(`unknown: ${error.message}`, "failed");
   });
+}
+
+async function isStored(id) {
+  try {
+    await api(`/v1/items/${encodeURIComponent(id)}`);
+    return true;
+  } catch (error) {
+    if (error.status === 404) return false;
+    throw error;
+  }
 }
 
 function summarize() {
@@ -104,6 +109,7 @@ function summarize() {
     [count("indexing") + count("uploading") + count("waiting"), "in progress"],
     [count("duplicate"), count("duplicate") === 1 ? "duplicate" : "duplicates"],
     [count("refused") + count("failed"), "refused or failed"],
+    [count("cancelled"), "not indexed (cancelled)"],
     [count("skipped"), "skipped"],
   ].filter(([n]) => n).map(([n, what]) => `${n} ${what}`);
   const text = parts.join(" · ");

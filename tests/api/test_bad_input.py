@@ -134,10 +134,29 @@ def test_bad_image_upload(
     refused(upload(svc, data, name, ctype), status)
 
 
-def test_one_bad_file_refuses_the_whole_request(svc: TestClient, refused: Check) -> None:
+def test_a_bad_file_is_refused_and_the_good_ones_go_in_the_same_request(
+    svc: TestClient,
+) -> None:
     files = [
         ("files", ("ok.jpg", jpeg(color="blue"), "image/jpeg")),
         ("files", ("x.jpg", b"", "image/jpeg")),
+        ("files", ("ok2.jpg", jpeg(color="green"), "image/jpeg")),
+    ]
+    response = svc.post("/v1/items", files=files)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    items = [(i["filename"], i["status"]) for i in body["items"]]
+    assert items == [("ok.jpg", "queued"), ("x.jpg", "refused"), ("ok2.jpg", "queued")]
+    assert body["items"][1]["id"] is None
+    assert body["items"][1]["error"] == "the file is empty"
+    job = wait_job(svc, body["job_id"])
+    assert (job["state"], job["total"], job["done"]) == ("succeeded", 2, 2)
+
+
+def test_a_request_of_only_bad_files_is_refused(svc: TestClient, refused: Check) -> None:
+    files = [
+        ("files", ("x.jpg", b"", "image/jpeg")),
+        ("files", ("y.jpg", b"not a photo", "image/jpeg")),
     ]
     body = refused(svc.post("/v1/items", files=files), 422)
     assert "x.jpg" in body["error"]["message"]

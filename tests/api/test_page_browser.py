@@ -202,6 +202,9 @@ def test_upload_shows_each_file_and_the_new_photo_becomes_searchable(
     notes = tmp_path / "notes.txt"
     notes.write_text("not an image")
     page.click("nav a[href='#upload']")
+    page.fill("#upload-tags", "eyes")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     page.set_input_files("#file-input", [retina, sample_dir / "cat.jpg", broken, notes])
     row = "#upload-list li[data-name='{}']".format
     page.wait_for_selector(row("retina.jpg") + "[data-state='done']", timeout=120_000)
@@ -210,11 +213,16 @@ def test_upload_shows_each_file_and_the_new_photo_becomes_searchable(
     assert page.get_attribute(row("notes.txt"), "data-state") == "skipped"
     assert "1 searchable" in page.inner_text("#upload-summary")
     shot(page, "06-upload")
-    # The one bad file was refused with the API's message; the batch was resent without it.
-    assert [r.split(" ")[0] for r in watch.refusals] == ["422"]
+    # The batch went once: the bad file was refused in the same answer, with its reason.
+    assert [p for p in posts if p.endswith("/v1/items")] == [posts[0]]
+    assert watch.refusals == []
+    assert "refused: the image is truncated or corrupt" in page.inner_text(row("broken.jpg")) or (
+        "refused: the file is not a supported image" in page.inner_text(row("broken.jpg"))
+    )
+    assert "tags added" in page.inner_text(row("cat.jpg"))
     page.click("nav a[href='#jobs']")
     page.wait_for_selector("#job-list li[data-state='succeeded']")
-    assert "1 done · 0 failed · 1 total" in page.inner_text("#job-list li:first-child")
+    assert "1 done · 0 failed · 1 total" in page.inner_text("#job-list li >> nth=0")
     page.click("nav a[href='#search']")
     search_for(page, "an eye", "retina.jpg")
     # A whole folder, through the folder picker: names keep their folder.

@@ -6,11 +6,14 @@ Screenshots go to test-artifacts/screenshots/ (names starting with "s")."""
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from loupe.search.encoders.pool import EncoderPool
@@ -245,3 +248,27 @@ def test_the_date_filter_narrows_to_photos_taken_in_the_range(page: Page) -> Non
     page.dispatch_event("#taken-after", "change")
     wait_first(page, "cat.jpg")
     assert page.locator("#results li").count() == 10
+
+
+def test_a_cancelled_upload_tells_what_was_indexed_and_resumes(
+    page: Page, site: str, tmp_path: Path
+) -> None:
+    # 40 photo-sized JPEGs: encoding them takes long enough to cancel the job half-way.
+    files = []
+    for n in range(40):
+        buffer = io.BytesIO()
+        Image.new("RGB", (1600, 1200), (n * 6, 255 - n * 6, (n * 37) % 255)).save(buffer, "JPEG")
+        files.append(("files", (f"p{n:02}.jpg", buffer.getvalue(), "image/jpeg")))
+    with httpx.Client(base_url=site, headers=AUTH, timeout=60) as http:
+        job_id = http.post("/v1/items", files=files).json()["job_id"]
+        cancelled = http.post(f"/v1/jobs/{job_id}/cancel").json()
+    assert cancelled["state"] == "cancelled" and cancelled["pending"] > 0, cancelled
+    page.click("nav a[href='#jobs']")
+    card = f"#job-list li[data-id='{job_id}']"
+    wait_text(page, card, "not indexed")
+    assert re.search(r"cancelled: \d+ indexed · \d+ not indexed", page.inner_text(card))
+    shot(page, "s07-cancelled-job")
+    page.click(f"{card} button:text('Resume')")
+    page.wait_for_selector(f"{card}[data-state='succeeded']", timeout=120_000)
+    assert "40 done · 0 failed · 40 total" in page.inner_text(card)
+    assert page.is_hidden(f"{card} button:text('Resume')")

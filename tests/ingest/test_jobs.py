@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from loupe.ingest.jobs import JobKind, JobState, JobStore, Unit
+from loupe.ingest.jobs import JobKind, JobState, JobStore, Unit, resume
 from loupe.ingest.jobs_redis import RedisJobStore
 from loupe.ingest.jobs_sqlite import SqliteJobStore
-from loupe.search.errors import NotFound
+from loupe.search.errors import Conflict, NotFound
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -115,3 +115,26 @@ def test_recent_jobs_of_one_tenant(store: JobStore) -> None:
     assert store.recent(tenant="gamma") == []
     assert [j.id for j in store.recent(limit=1, tenant="alpha")] == [made[3].id]
     assert {j.id for j in store.recent()} == {j.id for j in made}
+
+
+def test_a_cancelled_job_resumes_with_what_it_left(store: JobStore) -> None:
+    job = store.create(JobKind.UPLOAD, _units(5))
+    store.mark(job.id, done=[0, 1], failed={2: "bad"})
+    store.set_state(job.id, JobState.CANCELLED)
+    cancelled = store.get(job.id)
+    assert (cancelled.done, cancelled.failed, cancelled.pending) == (2, 1, 2)
+    resumed, seqs = resume(store, job.id)
+    assert seqs == [2, 3, 4]  # the failed unit and the two never processed; done stay done
+    assert resumed.state is JobState.RUNNING
+    assert resumed.finished_at is None
+    store.mark(job.id, done=seqs, failed={})
+    assert store.get(job.id).state is JobState.SUCCEEDED
+
+
+@pytest.mark.parametrize("kind", [JobKind.REINDEX, JobKind.UPLOAD])
+def test_only_a_stopped_job_that_is_not_a_reindex_resumes(store: JobStore, kind: JobKind) -> None:
+    job = store.create(kind, _units(2))
+    if kind is JobKind.REINDEX:
+        store.set_state(job.id, JobState.CANCELLED)
+    with pytest.raises(Conflict):
+        resume(store, job.id)  # a reindex, or an upload still queued
