@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from loupe.bench.images import augment, sample_photos
 from loupe.search.encoders import Encoder, TextRole, l2_normalise
 from loupe.search.index import SEMANTIC, VISUAL, Point, VectorIndex
+from loupe.search.index.base import CONCEPTS, SparseVector
 
 F32 = NDArray[np.float32]
 TEMPLATES = (
@@ -59,6 +60,7 @@ class Corpus:
     text_semantic: F32
     texts: list[str]
     embed_s: float
+    image_concepts: list[dict[int, float]] | None = None  # per image row, when the encoder has
 
 
 def embed_corpus(encoder: Encoder, *, crops: int = 12, texts: int = 300, seed: int = 0) -> Corpus:
@@ -75,7 +77,12 @@ def embed_corpus(encoder: Encoder, *, crops: int = 12, texts: int = 300, seed: i
     passages = query_texts(texts, seed=seed + 1)
     text_vectors = encoder.encode_texts(passages, role=TextRole.PASSAGE)
     return Corpus(
-        vectors.semantic, vectors.visual, text_vectors, passages, time.perf_counter() - started
+        vectors.semantic,
+        vectors.visual,
+        text_vectors,
+        passages,
+        time.perf_counter() - started,
+        vectors.concepts,
     )
 
 
@@ -137,7 +144,10 @@ def _batches(
                 "created_at": 1.7e9 + lo + i,
             }
             vectors = {SEMANTIC: sem_img[i], VISUAL: vis_img[i]}
-            points.append(Point(str(uuid.UUID(int=lo + i + 1)), vectors, stamped(lo + i, payload)))
+            concepts = corpus.image_concepts
+            sparse = {CONCEPTS: SparseVector.of(concepts[pick[i]])} if concepts else {}
+            point_id = str(uuid.UUID(int=lo + i + 1))
+            points.append(Point(point_id, vectors, stamped(lo + i, payload), sparse))
         for j in range(n_text):
             row = n_img + j
             text = corpus.texts[int(pick_t[j])]

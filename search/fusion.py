@@ -39,9 +39,8 @@ def steer(
     positive: ConceptQuery, negatives: Sequence[ConceptQuery], *, weight: float
 ) -> ConceptQuery:
     """``positive - weight · mean(negatives)`` over concepts (the dense route's Rocchio step,
-    ``search.query.combine``, on the concept route). The service uses weight 1: "an animal"
-    without "a cat" gives the cat classes weight 0, and concepts only negatives name get
-    negative weights, so images of them score lower."""
+    ``search.query.combine``, on the concept route); concepts only negatives name get negative
+    weights, so images of them score lower."""
     if not positive or not negatives:
         return positive
     out = dict(positive.weights)
@@ -49,6 +48,24 @@ def steer(
         for concept, value in negative.weights.items():
             out[concept] = out.get(concept, 0.0) - weight * value / len(negatives)
     return ConceptQuery(weights=out, words=positive.words)
+
+
+def query_concepts(
+    route: ConceptRoute | None, text: str | None, negative_texts: Sequence[str] = ()
+) -> ConceptQuery | None:
+    """The concepts of a text query, steered away from its negative texts' concepts (weight 1:
+    "an animal" without "a cat" gives the cat classes weight 0); None without a route or text."""
+    if route is None or text is None:
+        return None
+    return steer(route.query(text), [route.query(t) for t in negative_texts], weight=1.0)
+
+
+def bonus(concepts: ConceptQuery | None, weight: float, hits: Sequence[Hit]) -> dict[str, float]:
+    """Each hit's concept-route share of its fused score (empty without concepts): what
+    calibration adds to its relevance (``search.matching.judge``)."""
+    if not concepts:
+        return {}
+    return {h.id: weight * concept_score(concepts.weights, h) for h in hits}
 
 
 def concept_score(query: Mapping[int, float], hit: Hit) -> float:

@@ -30,23 +30,23 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from loupe.search.browse import browse as browse_items
 from loupe.search.cache import QueryCache
 from loupe.search.calibration import Calibrator, Match
-from loupe.search.concepts import ConceptQuery, ConceptRoute
-from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
+from loupe.search.concepts import ConceptRoute
+from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD, Group
 from loupe.search.encoders.base import Encoder
 from loupe.search.encoders.text_batcher import TextBatcher
 from loupe.search.errors import NotFound, Overloaded, Unavailable
 from loupe.search.evidence import Evidence, gather, promote
 from loupe.search.evidence import plan as plan_evidence
-from loupe.search.fusion import DEFAULT_WEIGHT, concept_score, route_of, steer, why
+from loupe.search.fusion import DEFAULT_WEIGHT, bonus, query_concepts, route_of, why
 from loupe.search.index.base import (
     SEMANTIC,
     TENANT_FIELD,
     VISUAL,
     CollectionNotFound,
     Filter,
-    Hit,
     IndexUnavailable,
     ModelMismatch,
     VectorIndex,
@@ -217,7 +217,7 @@ class SearchService:
             vector, excluded = self._query_vector(live, query)
             calibrated = query.image_id is None and query.image is None
             route = route_of(live.encoder) if self._concept_weight > 0 and calibrated else None
-            concepts = self._concepts(route, query)
+            concepts = query_concepts(route, query.text, query.negative_texts)
             plan = PageRequest(
                 vector=vector,
                 using=SEMANTIC,
@@ -268,6 +268,41 @@ class SearchService:
             )
             return self._run(live, plan, False, started)
 
+    def browse(
+        self,
+        *,
+        filter: Filter | None = None,
+        sort: str = "taken_at",
+        descending: bool = True,
+        limit: int = 24,
+        offset: int = 0,
+        tenant: str | None = None,
+    ) -> SearchResult:
+        """Items without a query, newest first (``search.browse``); ``total`` counts them."""
+        started = time.perf_counter()
+        check_page(limit, offset)
+        flt = for_tenant(filter, tenant)
+        with self._slot():
+            live = self._live
+            found = browse_items(
+                self._index,
+                live.collection,
+                flt=flt,
+                sort=sort,
+                descending=descending,
+                limit=limit,
+                offset=offset,
+            )
+            total = self._index.count(live.collection, flt) if found.capped else found.total
+        return SearchResult(
+            hits=[result_hit(Group(h), False) for h in found.hits],
+            took_ms=(time.perf_counter() - started) * 1000.0,
+            model_id=live.encoder.model_id,
+            next_offset=found.next_offset,
+            no_good_match=False,
+            total=total,
+        )
+
     def _vectors(self, live: _Live, item_id: str, tenant: str | None) -> dict[str, Vector]:
         found = self._index.retrieve(live.collection, [item_id], with_vectors=True)
         if found and tenant is not None and found[0].payload.get(TENANT_FIELD) != tenant:
@@ -294,12 +329,6 @@ class SearchService:
         vector = combine(parts, negatives, negative_weight=self._negative_weight)
         excluded = [*([query.image_id] if query.image_id else []), *query.negative_ids]
         return vector, excluded
-
-    def _concepts(self, route: ConceptRoute | None, query: SearchQuery) -> ConceptQuery | None:
-        if route is None or query.text is None:
-            return None
-        negatives = [route.query(t) for t in query.negative_texts]
-        return steer(route.query(query.text), negatives, weight=1.0)
 
     def _run(
         self,
@@ -338,7 +367,7 @@ class SearchService:
                 query=plan.vector,
                 hits=hits,
                 groups=groups,
-                bonus=self._bonus(plan, hits),
+                bonus=bonus(plan.concepts, plan.concept_weight, hits),
             )
             judged = promote(judged, groups, held) if held else judged
             groups = judged.groups
@@ -362,14 +391,6 @@ class SearchService:
             matches_capped=judged.capped if judged else False,
             total=self._index.count(live.collection, plan.flt) if plan.offset == 0 else None,
         )
-
-    @staticmethod
-    def _bonus(plan: PageRequest, hits: Sequence[Hit]) -> dict[str, float]:
-        """Each candidate's concept-route share of its fused score (none without concepts)."""
-        if not plan.concepts:
-            return {}
-        weights = plan.concepts.weights
-        return {h.id: plan.concept_weight * concept_score(weights, h) for h in hits}
 
     def close(self) -> None:
         """Stop the batcher; later calls raise Unavailable. Idempotent."""

@@ -74,6 +74,7 @@ def ingest_command(
     if not files:
         raise click.UsageError("no image files found")
     client = LoupeClient(url, token=key)
+    click.get_current_context().call_on_close(client.close)
     jobs: list[str] = []
     counts = {"queued": 0, "duplicate": 0, "refused": 0}
     with _progress() as progress:
@@ -138,7 +139,11 @@ def _wait_all(client: LoupeClient, jobs: list[str], progress: Progress) -> None:
 def jobs_command(job_id: str | None, as_json: bool, url: str, key: str | None) -> None:
     """List jobs, or show one job with its errors."""
     client = LoupeClient(url, token=key)
-    jobs = [client.job(job_id)] if job_id else client.call("GET", "/v1/jobs")["jobs"]
+    click.get_current_context().call_on_close(client.close)
+    try:
+        jobs = [client.job(job_id)] if job_id else client.call("GET", "/v1/jobs")["jobs"]
+    except ApiError as exc:
+        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(jobs if not job_id else jobs[0], indent=2))
         return
@@ -213,6 +218,7 @@ def search_command(
     if any(v not in (None, []) for v in seen.values()):
         options["filter"] = {k: v for k, v in seen.items() if v not in (None, [])}
     client = LoupeClient(url, token=key)
+    click.get_current_context().call_on_close(client.close)
     try:
         if image:
             data = {"options": json.dumps(options)}

@@ -1,7 +1,7 @@
 // The detail dialog: the original, its metadata, and "more like this".
 
 import { api, setImageSource } from "./api.js";
-import { altText, announce, el, formatBytes, formatTime, hitLabel, resultCard, seenWords } from "./ui.js";
+import { altText, announce, el, formatBytes, formatTime, hitLabel, resultCard, seenWords, whyWords } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 let opener = null;
@@ -16,6 +16,7 @@ function row(term, value) {
 }
 
 function renderMeta(item) {
+  if (document.activeElement !== $("detail-tags")) $("detail-tags").value = (item.tags || []).join(", ");
   const meta = Object.entries(item.metadata || {}).flatMap(([k, v]) => row(k, typeof v === "object" ? JSON.stringify(v) : v));
   $("detail-meta").replaceChildren(
     ...row("File", item.filename),
@@ -28,6 +29,7 @@ function renderMeta(item) {
     ...row("Seen", altText(item)),
     ...row("Text read", item.enrich && item.enrich.text),
     ...row("Matched", seenWords(item)),
+    ...row("Concepts", whyWords(item)),
     ...row("Model", item.model_id),
     ...row("Duplicates", item.duplicates),
     ...meta,
@@ -89,7 +91,7 @@ export async function openDetail(hit, { list } = {}) {
   else if (keep.disabled) $("detail-close").focus();
   try {
     const item = await api(`/v1/items/${encodeURIComponent(hit.id)}`);
-    if (current === hit) renderMeta({ ...item, duplicates: hit.duplicates, seen: hit.seen });
+    if (current === hit) renderMeta({ ...item, duplicates: hit.duplicates, seen: hit.seen, why: hit.why });
   } catch (error) {
     announce(`Could not load the item: ${error.message}`, { error: true });
   }
@@ -112,7 +114,59 @@ async function moreLikeThis() {
   }
 }
 
-export function initDetail() {
+/** Save the tags typed in the dialog (PATCH) and show what the server now holds. */
+async function saveTags(event) {
+  event.preventDefault();
+  const hit = current;
+  const tags = [...new Set($("detail-tags").value.split(",").map((t) => t.trim()).filter(Boolean))];
+  try {
+    const item = await api(`/v1/items/${encodeURIComponent(hit.id)}`, { method: "PATCH", json: { tags } });
+    hit.tags = item.tags;
+    if (current === hit) renderMeta({ ...item, duplicates: hit.duplicates });
+    announce(`Tags saved: ${item.tags.join(", ") || "none"}.`);
+  } catch (error) {
+    announce(`Could not save the tags: ${error.message}`, { error: true });
+  }
+}
+
+let deleteArmed = null;
+
+/** Delete the item shown (a second press confirms), then step to a neighbour or close. */
+async function deleteCurrent() {
+  const button = $("detail-delete");
+  if (!deleteArmed) {
+    button.textContent = "Really delete?";
+    deleteArmed = setTimeout(() => {
+      deleteArmed = null;
+      button.textContent = "Delete";
+    }, 4000);
+    return;
+  }
+  clearTimeout(deleteArmed);
+  deleteArmed = null;
+  button.textContent = "Delete";
+  const hit = current;
+  try {
+    await api(`/v1/items/${encodeURIComponent(hit.id)}`, { method: "DELETE" });
+  } catch (error) {
+    announce(`Could not delete: ${error.message}`, { error: true });
+    return;
+  }
+  const list = listOf();
+  const at = position(hit);
+  const next = list[at + 1] || list[at - 1]; // before the list loses the deleted item
+  onDeleted(hit.id);
+  announce(`Deleted ${hitLabel(hit)}.`);
+  if (next && next.id !== hit.id) openDetail(next);
+  else $("detail").close();
+}
+
+let onDeleted = () => {};
+
+export function initDetail({ deleted = () => {} } = {}) {
+  onDeleted = deleted;
+  $("detail-tags-form").addEventListener("submit", saveTags);
+  $("detail-delete").addEventListener("click", deleteCurrent);
   const dialog = $("detail");
   $("detail-close").addEventListener("click", () => dialog.close());
   $("detail-similar").addEventListener("click", moreLikeThis);

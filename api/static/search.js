@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { openDetail } from "./detail.js";
 import { initGridKeys } from "./keys.js";
 import { onReconnect } from "./net.js";
+import { initSelect, resultsChanged, selecting, toggle } from "./select.js";
 import { announce, resultCard } from "./ui.js";
 
 const PAGE = 24;
@@ -71,6 +72,7 @@ function clearResults() {
   $("others-title").hidden = true;
   $("results").classList.remove("weak", "stale");
   state.hits = [];
+  resultsChanged(false);
 }
 
 function showIdle() {
@@ -177,14 +179,23 @@ function render(result, append) {
   for (const hit of result.hits) {
     state.hits.push(hit);
     const list = hit.match === "none" ? $("others") : $("matches");
-    list.append(resultCard(hit, (h) => openDetail(h, { list: () => state.hits })));
+    list.append(resultCard(hit, (h) => (selecting() ? toggle(h) : openDetail(h, { list: () => state.hits }))));
   }
   const count = state.hits.length;
+  state.took = result.took_ms;
+  resultsChanged(count > 0);
   const weak = result.no_good_match && count > 0;
   $("results").classList.toggle("weak", weak);
   $("nomatch").hidden = !weak;
   $("hint").hidden = true;
   setNext(result.next_offset);
+  updateDivider(weak);
+  const summary = count ? describe(result) : "Nothing matches these filters.";
+  setSummary(summary);
+  if (!append) announce(weak ? `${summary}. No good match: showing the nearest items.` : summary);
+}
+
+function updateDivider(weak) {
   const others = $("others").children.length;
   const title = $("others-title");
   title.hidden = !(others && !weak);
@@ -193,9 +204,19 @@ function render(result, append) {
     const kind = kindWord() === "photo" ? "photos" : "items";
     title.textContent = `Other ${kind} · ${rest.toLocaleString()}`;
   }
-  const summary = count ? describe(result) : "Nothing matches these filters.";
-  setSummary(summary);
-  if (!append) announce(weak ? `${summary}. No good match: showing the nearest items.` : summary);
+}
+
+/** An item was deleted: take it off the page and out of the counts. */
+export function forgetItem(id) {
+  const at = state.hits.findIndex((h) => h.id === id);
+  if (at < 0) return;
+  const [hit] = state.hits.splice(at, 1);
+  document.querySelector(`#results li[data-id="${CSS.escape(id)}"]`)?.remove();
+  if (state.total != null) state.total -= 1;
+  if (state.totalMatches != null && hit.match && hit.match !== "none") state.totalMatches -= 1;
+  updateDivider($("results").classList.contains("weak"));
+  setSummary(state.hits.length ? describe({ took_ms: state.took || 0 }) : "Nothing left here.");
+  resultsChanged(state.hits.length > 0);
 }
 
 function syncUrl() {
@@ -316,6 +337,7 @@ export function initSearch({ isActive }) {
     if (entries.some((e) => e.isIntersecting)) runSearch({ append: true });
   }, { rootMargin: "400px" }).observe($("sentinel"));
 
+  initSelect({ deleted: forgetItem });
   initGridKeys($("results"), {
     onSlash: () => {
       if (!isActive()) location.hash = "#search";

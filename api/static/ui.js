@@ -74,6 +74,11 @@ export function seenWords(hit) {
     s.kind === "text" || s.kind === "writing" ? `read “${s.detail || s.value}”` : s.value);
 }
 
+/** The query concepts a hit matched (fused text search): "tabby cat · 猫 (0.62)". */
+export function whyWords(hit) {
+  return (hit.why || []).map((w) => `${w.name}${w.name_zh ? ` · ${w.name_zh}` : ""} (${w.weight.toFixed(2)})`);
+}
+
 const MATCH_WORDS = { strong: "strong match", weak: "match", none: "not a match" };
 
 /** Words a screen reader says for a tile: its name, what the enrichers saw (alt text), how
@@ -104,7 +109,7 @@ export function resultCard(hit, onOpen) {
       "button.tile",
       {
         type: "button",
-        title: label,
+        title: [label, ...whyWords(hit)].join("\n"),
         "aria-label": describeHit(hit),
         onclick: () => onOpen(hit),
       },

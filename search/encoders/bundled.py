@@ -57,7 +57,6 @@ class _Loaded:
     class_vectors: Vectors
     torch_model: Any | None
     session: Any | None
-    route: ConceptRoute | None
 
 
 class BundledEncoder:
@@ -97,6 +96,7 @@ class BundledEncoder:
         self._recipe = recipe or ClassTextRecipe()
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
+        self._route: ConceptRoute | None = None
 
     @property
     def model_id(self) -> str:
@@ -129,8 +129,18 @@ class BundledEncoder:
 
     @property
     def concept_route(self) -> ConceptRoute | None:
-        """Query text → concept weights (loads the encoder); None for a ``v1`` encoder."""
-        return self._ensure().route
+        """Query text → concept weights; None for a ``v1`` encoder. Loaded on first use (the
+        query side needs it; processes that only embed images never pay for it)."""
+        if not self._concepts:
+            return None
+        route = self._route
+        if route is None:
+            with self._lock:
+                if self._route is None:
+                    lexicon = Lexicon.shipped(jieba_cache=self._cache_dir / "jieba")
+                    self._route = ConceptRoute(lexicon)
+                route = self._route
+        return route
 
     def load(self) -> None:
         """Load both towers now (idempotent, thread-safe). Raises EncoderUnavailable."""
@@ -147,11 +157,6 @@ class BundledEncoder:
 
     def _load_locked(self) -> _Loaded:
         device = self.device
-        route = (
-            ConceptRoute(Lexicon.shipped(jieba_cache=self._cache_dir / "jieba"))
-            if self._concepts
-            else None
-        )
         text = make_text_tower(self._variant, device=device)
         class_vectors = cached_class_vectors(
             lambda texts: text.embed(texts, role=TextRole.PASSAGE),
@@ -163,9 +168,9 @@ class BundledEncoder:
             from loupe.search.encoders import effnet_torch
 
             model = effnet_torch.build_torch_model().to(device)
-            return _Loaded(text, class_vectors, model, None, route)
+            return _Loaded(text, class_vectors, model, None)
         session = effnet.onnx_session(threads=self._threads)
-        return _Loaded(text, class_vectors, None, session, route)
+        return _Loaded(text, class_vectors, None, session)
 
     def encode_texts(self, texts: Sequence[str], *, role: TextRole = TextRole.QUERY) -> Vectors:
         """(n, 384) float32 unit rows; queries and passages get the tower's own prefixes."""

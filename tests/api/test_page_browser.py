@@ -89,14 +89,20 @@ def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
     assert page.is_hidden("#nomatch")
     label = str(page.get_attribute("#results li >> nth=0 >> .tile", "aria-label"))
     assert label.startswith("cat.jpg") and "strong match" in label, label
+    # Hover names the concepts the hit matched, in English and Chinese
+    hover = str(page.get_attribute("#results li >> nth=0 >> .tile", "title"))
+    assert "cat" in hover.split("\n", 1)[-1] and "猫" in hover, hover
     assert page.evaluate("new URL(location.href).searchParams.get('q')") == "a cat"
     # Keyboard: the search box, then its buttons, then the filters and the results.
     page.focus("#q")
-    order = []
-    for _ in range(5):
+    order: list[str] = []
+    while "tile" not in order and len(order) < 20:
         page.keyboard.press("Tab")
-        order.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
-    assert order == ["pick-image", "search-submit", "tags", "modality", "tile"]
+        here = page.evaluate("document.activeElement.id || document.activeElement.className")
+        if not order or order[-1] != here:  # a date field takes a Tab per part (d, m, y)
+            order.append(here)
+    filters = ["tags", "modality", "taken-after", "taken-before"]
+    assert order == ["pick-image", "search-submit", *filters, "select-toggle", "tile"]
     page.hover("#results li >> nth=0 >> .tile")
     shot(page, "01-results")
     assert watch.refusals == []
@@ -179,6 +185,9 @@ def test_detail_view_more_like_this_and_escape(page: Page, watch: Watch) -> None
     # What the enrichers saw: the original's alt text and the "Seen" row
     alt = str(page.get_attribute("#detail-media img", "alt"))
     assert alt.startswith("A photo") and alt in page.inner_text("#detail-meta")
+    # The concepts the query matched (espresso, cup: ImageNet classes)
+    assert "Concepts" in page.inner_text("#detail-meta")
+    assert "espresso" in page.inner_text("#detail-meta")
     page.click("#detail-similar")
     page.wait_for_selector("#similar li")
     assert page.get_attribute("#similar li:first-child", "data-filename") != "coffee.jpg"
