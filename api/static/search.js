@@ -54,8 +54,20 @@ function options(offset) {
   return opts;
 }
 
+const browsing = () => !queryText() && !state.image;
+
+/** No query: browse the library (or the tags typed), by the date taken. */
+function browseRequest(offset, signal) {
+  const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset), order: $("order").value });
+  for (const tag of $("tags").value.split(",").map((t) => t.trim()).filter(Boolean)) params.append("tag", tag);
+  if ($("taken-after").value) params.set("taken_after", `${$("taken-after").value}T00:00:00Z`);
+  if ($("taken-before").value) params.set("taken_before", `${$("taken-before").value}T23:59:59.999Z`);
+  return api(`/v1/items?${params}`, { signal });
+}
+
 function request(offset, signal) {
   const text = queryText();
+  if (browsing()) return browseRequest(offset, signal);
   if (!state.image) {
     return api("/v1/search", { method: "POST", json: { text, ...options(offset) }, signal });
   }
@@ -73,14 +85,6 @@ function clearResults() {
   $("results").classList.remove("weak", "stale");
   state.hits = [];
   resultsChanged(false);
-}
-
-function showIdle() {
-  clearResults();
-  $("nomatch").hidden = true;
-  setSummary("");
-  $("hint").hidden = false;
-  setNext(null);
 }
 
 function setSummary(text, { busy = false, error = false } = {}) {
@@ -111,6 +115,12 @@ function kindWord() {
 }
 
 function describe(result) {
+  if (browsing()) {
+    const tags = $("tags").value.trim();
+    const where = tags ? `tagged ${tags}` : "in the library";
+    const order = $("order").value === "asc" ? "oldest first" : "newest first";
+    return `${plural(state.total ?? state.hits.length, kindWord())} ${where}, ${order} by date taken`;
+  }
   const what = state.image ? (queryText() ? "text + image" : "image") : "text";
   const kind = kindWord();
   const total = state.total ?? state.hits.length;
@@ -129,12 +139,8 @@ export async function runSearch({ append = false } = {}) {
   }
   const seq = state.seq;
   syncUrl();
-  if (!queryText() && !state.image) {
-    state.controller = null;
-    state.loading = false;
-    showIdle();
-    return;
-  }
+  $("order-row").hidden = !browsing();
+  $("hint").hidden = !browsing();
   const controller = new AbortController();
   state.controller = controller;
   state.loading = true;
@@ -187,10 +193,11 @@ function render(result, append) {
   const weak = result.no_good_match && count > 0;
   $("results").classList.toggle("weak", weak);
   $("nomatch").hidden = !weak;
-  $("hint").hidden = true;
+  $("hint").hidden = !browsing();
   setNext(result.next_offset);
   updateDivider(weak);
-  const summary = count ? describe(result) : "Nothing matches these filters.";
+  const empty = browsing() && !$("tags").value.trim() ? "No photos yet: add some in Upload." : "Nothing matches these filters.";
+  const summary = count ? describe(result) : empty;
   setSummary(summary);
   if (!append) announce(weak ? `${summary}. No good match: showing the nearest items.` : summary);
 }
@@ -350,10 +357,7 @@ export function initSearch({ isActive }) {
   });
 
   const initial = new URL(location.href).searchParams.get("q");
-  if (initial) {
-    $("q").value = initial;
-    runSearch();
-  } else {
-    showIdle();
-  }
+  if (initial) $("q").value = initial;
+  runSearch(); // with no query: the newest photos
+  $("order").addEventListener("change", () => runSearch());
 }
