@@ -53,6 +53,16 @@ class Metrics:
         self.points = Gauge(
             "loupe_points", "Points in the live collection.", registry=self.registry
         )
+        self.storage_free = Gauge(
+            "loupe_storage_free_bytes",
+            "Free bytes on the fullest disk Loupe writes to (data, blobs, embedded index).",
+            registry=self.registry,
+        )
+        self.storage_reserve = Gauge(
+            "loupe_storage_reserve_bytes",
+            "Free bytes under which writes are refused (LOUPE_DISK_FLOOD_FREE on that disk).",
+            registry=self.registry,
+        )
         self.encoder_batch = Histogram(
             "loupe_encoder_batch_size",
             "Images per forward pass (micro-batches).",

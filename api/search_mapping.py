@@ -189,6 +189,7 @@ def build_query(
     text: str | None,
     image_id: str | None,
     image: Image.Image | None,
+    tenant: str | None = None,
 ) -> SearchQuery:
     weights: dict[str, float] = {}
     if options.weights is not None:
@@ -214,6 +215,7 @@ def build_query(
         ),
         collapse_duplicates=options.collapse_duplicates,
         with_vectors=options.with_vectors,
+        tenant=tenant,
     )
 
 

@@ -63,8 +63,8 @@ def _photos() -> dict[str, Image.Image]:
 def write_photos(
     folder: Path, count: int, *, seed: int = 0, size: tuple[int, int] | None = None
 ) -> list[Path]:
-    """Write ``count`` distinct photo-like JPEGs into ``folder`` (``size``, or ~0.3 MP of
-    varied shapes); returns their paths."""
+    """Write ``count`` distinct photo-like JPEGs into ``folder``; returns their paths. Each is
+    ``size`` (width, height), or by default one of ``SIZES`` (about 0.3 MP)."""
     folder.mkdir(parents=True, exist_ok=True)
     photos = sample_photos()
     stems = sorted(photos)

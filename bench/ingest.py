@@ -1,8 +1,12 @@
 """``loupe bench ingest``: raw encoder throughput vs end-to-end ingestion (files on disk →
 searchable points) through the in-process runner and, optionally, one Celery worker on Redis.
 
-Each run writes into a fresh data folder; the end-to-end clock starts before the folder is
-planned and stops when the job is finished *and* the live collection counts every image.
+Each photo size (``--photo-sizes``: about 0.3 MP, and 1600x1200 as a phone or camera sends) gets
+its own folder of photo-like JPEGs. The raw baseline runs the encoder on them with as many threads
+as the in-process runner (read + decode + prepare + forward, batch = encode_batch_size), so the
+ratio shows what the pipeline costs, not what parallelism adds. Each end-to-end run writes
+into a fresh data folder; its clock starts before the folder is planned and stops when the job is
+finished *and* the live collection counts every image.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from loupe.bench.celery_worker import celery_dispatcher
 from loupe.bench.images import write_photos
 from loupe.bench.report import Report
 from loupe.ingest.dispatch import Dispatcher
@@ -32,11 +38,11 @@ log = logging.getLogger(__name__)
 class IngestParams:
     images: int = 512
     runs: int = 3
+    sizes: tuple[str, ...] = ("0.3mp", "1600x1200")  # "0.3mp": mixed ~0.3 MP shapes
     celery: bool | None = None  # None: when Redis answers at redis_url
     redis_url: str | None = None
     runner_threads: int = 3
     timeout_s: float = 600.0
-    size: tuple[int, int] | None = None  # None: ~0.3 MP photos of varied shapes
 
 
 def make_pool(settings: Settings) -> EncoderPool:
@@ -51,13 +57,32 @@ def make_pool(settings: Settings) -> EncoderPool:
     return pool
 
 
-def raw_encoder_rate(pool: EncoderPool, paths: list[Path], batch: int) -> float:
-    """Images/s of read + decode + prepare + forward, serially through the encoder itself."""
+def parse_size(label: str) -> tuple[int, int] | None:
+    """``"0.3mp"`` → None (``write_photos``' mixed ~0.3 MP shapes); ``"WxH"`` → (W, H), each
+    side 16..10000."""
+    if label == "0.3mp":
+        return None
+    width, sep, height = label.partition("x")
+    if not (sep and width.isdigit() and height.isdigit()):
+        raise ValueError(f"a photo size is 0.3mp or WIDTHxHEIGHT, not {label!r}")
+    if not (16 <= int(width) <= 10_000 and 16 <= int(height) <= 10_000):
+        raise ValueError(f"{label!r}: each side 16..10000")
+    return int(width), int(height)
+
+
+def raw_encoder_rate(pool: EncoderPool, paths: list[Path], batch: int, threads: int) -> float:
+    """Images/s of read + decode + prepare + forward straight through the encoder, ``batch``
+    files at a time on ``threads`` threads (as many as the runner that it is compared with)."""
     encoder = pool.default
-    start = time.perf_counter()
-    for lo in range(0, len(paths), batch):
-        images = [decode_image(p.read_bytes()) for p in paths[lo : lo + batch]]
+
+    def one_batch(chunk: list[Path]) -> None:
+        images = [decode_image(p.read_bytes()) for p in chunk]
         encoder.embed_prepared(encoder.prepare_images(images))
+
+    chunks = [paths[lo : lo + batch] for lo in range(0, len(paths), batch)]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as workers:
+        list(workers.map(one_batch, chunks))
     return len(paths) / (time.perf_counter() - start)
 
 
@@ -125,9 +150,8 @@ def redis_answers(url: str) -> bool:
 
 
 def run_ingest(base: Settings, params: IngestParams, *, pool: EncoderPool | None = None) -> Report:
-    """Measure raw vs end-to-end ingestion ``params.runs`` times; see the module docstring."""
-    from loupe.bench.celery_worker import celery_dispatcher
-
+    """Measure raw vs end-to-end ingestion ``params.runs`` times per photo size; see the
+    module docstring."""
     use_celery = params.celery
     if use_celery is None:
         use_celery = params.redis_url is not None and redis_answers(params.redis_url)
@@ -139,56 +163,75 @@ def run_ingest(base: Settings, params: IngestParams, *, pool: EncoderPool | None
             "batch": base.encode_batch_size,
             "model": base.model,
             "runner_threads": params.runner_threads,
+            "sizes": list(params.sizes),
             "celery": use_celery,
             "worker_threads": base.worker_threads,
-            "size": "x".join(map(str, params.size)) if params.size else "~0.3 MP",
             "enrichers": ",".join(base.enrichers) or "none",
         },
     )
     pool = pool or make_pool(base)
+    with tempfile.TemporaryDirectory(prefix="loupe-bench-") as tmp:
+        for label in params.sizes:
+            _measure_size(report, base, params, pool, Path(tmp) / label, label, use_celery)
+    report.notes.append(
+        f"raw encoder: read + decode + prepare + forward on {params.runner_threads} threads "
+        "(the runner's), batch = encode_batch_size; e2e: plan the folder as a bulk job until "
+        "the job is done and `count` = images; the enrichers "
+        f"({','.join(base.enrichers) or 'none'}) run in e2e only"
+    )
+    if use_celery is False:
+        report.notes.append("Celery skipped: no Redis answered (pass --celery --redis-url URL)")
+    return report
+
+
+def _measure_size(
+    report: Report,
+    base: Settings,
+    params: IngestParams,
+    pool: EncoderPool,
+    tmp: Path,
+    label: str,
+    use_celery: bool,
+) -> None:
     raw: list[float] = []
     e2e: list[float] = []
     celery: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="loupe-bench-") as tmp:
-        root = Path(tmp) / "roots"
-        folder = root / "photos"
-        started = time.perf_counter()
-        paths = write_photos(folder, params.images, size=params.size)
-        report.details["generate_s"] = round(time.perf_counter() - started, 2)
-        report.details["bytes_per_image"] = sum(p.stat().st_size for p in paths) // len(paths)
-        raw_encoder_rate(pool, paths[: base.encode_batch_size], base.encode_batch_size)  # warm-up
-        for run in range(params.runs):
-            raw.append(raw_encoder_rate(pool, paths, base.encode_batch_size))
-            settings = _run_settings(base, Path(tmp) / f"run{run}", root, None)
-            e2e.append(
+    root = tmp / "roots"
+    folder = root / "photos"
+    started = time.perf_counter()
+    paths = write_photos(folder, params.images, size=parse_size(label))
+    report.details[label] = {
+        "generate_s": round(time.perf_counter() - started, 2),
+        "bytes_per_image": sum(p.stat().st_size for p in paths) // len(paths),
+    }
+    batch, threads = base.encode_batch_size, params.runner_threads
+    raw_encoder_rate(pool, paths[:batch], batch, threads)  # warm-up
+    for run in range(params.runs):
+        raw.append(raw_encoder_rate(pool, paths, batch, threads))
+        settings = _run_settings(base, tmp / f"run{run}", root, None)
+        e2e.append(
+            end_to_end_rate(
+                settings, pool, folder, len(paths), in_process(threads), params.timeout_s
+            )
+        )
+        if use_celery and params.redis_url:
+            settings = _run_settings(base, tmp / f"celery{run}", root, params.redis_url)
+            celery.append(
                 end_to_end_rate(
-                    settings,
-                    pool,
-                    folder,
-                    len(paths),
-                    in_process(params.runner_threads),
-                    params.timeout_s,
+                    settings, pool, folder, len(paths), celery_dispatcher, params.timeout_s
                 )
             )
-            if use_celery and params.redis_url:
-                settings = _run_settings(base, Path(tmp) / f"celery{run}", root, params.redis_url)
-                celery.append(
-                    end_to_end_rate(
-                        settings, pool, folder, len(paths), celery_dispatcher, params.timeout_s
-                    )
-                )
-            log.info("run %d: raw %.1f, e2e %.1f img/s", run, raw[-1], e2e[-1])
-    report.add("raw", "raw encoder", "img/s", raw)
-    report.add("e2e", "e2e in-process", "img/s", e2e, baseline="raw")
-    report.notes.append(
-        "raw encoder: read + decode + prepare + forward, serially, batch = encode_batch_size; "
-        "e2e: plan the folder as a bulk job until the job is done and `count` = images"
-    )
+        log.info("%s run %d: raw %.1f, e2e %.1f img/s", label, run, raw[-1], e2e[-1])
+    report.add(f"{label}.raw", f"{label} raw encoder ({threads} threads)", "img/s", raw)
+    report.add(f"{label}.e2e", f"{label} e2e in-process", "img/s", e2e, baseline=f"{label}.raw")
     if celery:
-        report.add("celery", "e2e celery worker", "img/s", celery, baseline="raw")
-    elif use_celery is False:
-        report.notes.append("Celery skipped: no Redis answered (pass --celery --redis-url URL)")
-    return report
+        report.add(
+            f"{label}.celery",
+            f"{label} e2e celery worker",
+            "img/s",
+            celery,
+            baseline=f"{label}.raw",
+        )
 
 
 def _run_settings(base: Settings, data_dir: Path, root: Path, broker: str | None) -> Settings:

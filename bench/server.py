@@ -50,7 +50,7 @@ def child_server(
     ``log_path`` (default: this process's stderr).
     """
     port = free_port()
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[1]
     env = dict(os.environ, LOUPE_DATA_DIR=str(data_dir), LOUPE_PORT=str(port))
     env.update(LOUPE_INGEST_ROOTS=str(roots), LOUPE_LOG_LEVEL=log_level, HF_HUB_OFFLINE="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))

@@ -27,6 +27,7 @@ from loupe.ingest.jobs import resume as resume_job
 from loupe.ingest.library import Change, change_items
 from loupe.ingest.sources import plan_source
 from loupe.ingest.stores import Stores, collection_name
+from loupe.ingest.tenancy import blob_in_use, job_meta, own_job, owns_item
 from loupe.ingest.thumbs import Thumbnailer
 from loupe.ingest.uploads import Accepted, TextItem, UploadFile, image_specs, submit, text_specs
 from loupe.search.encoders import Encoder, EncoderUnavailable
@@ -74,27 +75,38 @@ class IngestService:
 
     # -- writing ---------------------------------------------------------------------------
 
+    # ``tenant`` (keyword, default None) on the methods below: the library the caller lives
+    # in; None is the whole library (see ``ingest.tenancy``).
+
     def upload_images(
-        self, files: Sequence[UploadFile], *, tags: list[str], metadata: dict[str, Any]
+        self,
+        files: Sequence[UploadFile],
+        *,
+        tags: list[str],
+        metadata: dict[str, Any],
+        tenant: str | None = None,
     ) -> Upload:
         """Store and queue the good files as one job; bad files are refused in the answer (all
         bad: the request is refused)."""
         self._dispatcher(UPLOADS_REFUSED)
-        specs = image_specs(self.stores.pipeline, files, tags=tags, metadata=metadata)
-        return self._queue_upload(specs)
+        pipeline = self.stores.pipeline
+        specs = image_specs(pipeline, files, tags=tags, metadata=metadata, tenant=tenant)
+        return self._queue_upload(specs, tenant)
 
-    def upload_texts(self, items: Sequence[TextItem]) -> Upload:
+    def upload_texts(self, items: Sequence[TextItem], *, tenant: str | None = None) -> Upload:
         self._dispatcher(UPLOADS_REFUSED)
-        return self._queue_upload(text_specs(self.stores.pipeline, items))
+        return self._queue_upload(text_specs(self.stores.pipeline, items, tenant=tenant), tenant)
 
-    def _queue_upload(self, specs: Sequence[Any]) -> Upload:
+    def _queue_upload(self, specs: Sequence[Any], tenant: str | None) -> Upload:
         dispatcher = self._ready_dispatcher()
-        job, accepted = submit(self.stores.pipeline, specs)
+        job, accepted = submit(self.stores.pipeline, specs, meta=job_meta(tenant))
         if job is not None:
             dispatcher.submit(job.id, list(range(job.total)))
         return Upload(job, accepted)
 
-    def bulk(self, source: str, *, tags: list[str], metadata: dict[str, Any]) -> Job:
+    def bulk(
+        self, source: str, *, tags: list[str], metadata: dict[str, Any], tenant: str | None = None
+    ) -> Job:
         """A bulk job over a folder, archive or manifest under ``LOUPE_INGEST_ROOTS``."""
         dispatcher = self._ready_dispatcher()
         self.stores.pipeline.check_space()
@@ -105,17 +117,17 @@ class IngestService:
             max_bytes=self._settings.max_upload_bytes,
             tags=tags,
             metadata=metadata,
+            tenant=tenant,
         )
-        job = self.stores.jobs.create(
-            JobKind.BULK, units, meta={"source": source, "source_path": str(path)}
-        )
+        meta = {"source": source, "source_path": str(path), **job_meta(tenant)}
+        job = self.stores.jobs.create(JobKind.BULK, units, meta=meta)
         dispatcher.submit(job.id, [u.seq for u in units])
         return self.stores.jobs.get(job.id)
 
-    def retry(self, job_id: str) -> tuple[Job, int]:
+    def retry(self, job_id: str, *, tenant: str | None = None) -> tuple[Job, int]:
         """Queue the failed units of a job again: the job and how many units went back."""
         self._dispatcher()
-        job = self.stores.jobs.get(job_id)
+        job = self.job(job_id, tenant=tenant)
         if job.state is JobState.CANCELLED:
             raise Conflict("a cancelled job cannot be retried")
         dispatcher = self._ready_dispatcher()
@@ -124,10 +136,10 @@ class IngestService:
             dispatcher.submit(job_id, seqs)
         return self.stores.jobs.get(job_id), len(seqs)
 
-    def cancel(self, job_id: str) -> tuple[Job, bool]:
+    def cancel(self, job_id: str, *, tenant: str | None = None) -> tuple[Job, bool]:
         """Stop a job that has not finished (a reindex also stops its dual writes): the job and
         whether this call cancelled it (False: it had already finished)."""
-        job = self.stores.jobs.get(job_id)
+        job = self.job(job_id, tenant=tenant)
         cancelled = job.state not in FINAL_STATES
         if cancelled:
             self.stores.jobs.set_state(job_id, JobState.CANCELLED)
@@ -135,38 +147,46 @@ class IngestService:
                 self.stores.index.delete_alias(self.stores.pipeline.next_alias)
         return self.stores.jobs.get(job_id), cancelled
 
-    def resume(self, job_id: str) -> tuple[Job, int]:
+    def resume(self, job_id: str, *, tenant: str | None = None) -> tuple[Job, int]:
         """Queue again what a cancelled, partial or failed job left (``jobs.resume``)."""
         dispatcher = self._ready_dispatcher()
+        self.job(job_id, tenant=tenant)
         job, seqs = resume_job(self.stores.jobs, job_id)
         if seqs:
             dispatcher.submit(job_id, seqs)
         return job, len(seqs)
 
-    def change_items(self, ids: Sequence[str], change: Change) -> tuple[list[Hit], list[str]]:
+    def change_items(
+        self, ids: Sequence[str], change: Change, *, tenant: str | None = None
+    ) -> tuple[list[Hit], list[str]]:
         """Edit tags and metadata of items in every collection (``ingest.library``)."""
         live = self.live_collection()
         if live is None:
             raise Unavailable("there is no live collection")
-        return change_items(self.stores.index, ids, change, tenant=None, live=live)
+        return change_items(self.stores.index, ids, change, tenant=tenant, live=live)
 
-    def delete_items(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    def delete_items(
+        self, ids: Sequence[str], *, tenant: str | None = None
+    ) -> tuple[list[str], list[str]]:
         """Delete many items: (deleted ids, ids with no such item)."""
         deleted, missing = [], []
         for item_id in dict.fromkeys(ids):
             try:
-                deleted.append(self.delete_item(item_id).id)
+                deleted.append(self.delete_item(item_id, tenant=tenant).id)
             except NotFound:
                 missing.append(item_id)
         return deleted, missing
 
-    def delete_item(self, item_id: str) -> Hit:
-        """Remove the item from every collection, its original and its cached thumbnails."""
-        hit = self.item(item_id)
+    def delete_item(self, item_id: str, *, tenant: str | None = None) -> Hit:
+        """Remove the item from every collection, and its original and cached thumbnails when
+        no other item (another tenant's copy) still uses them."""
+        hit = self.item(item_id, tenant=tenant)
         index = self.stores.index
         for info in index.list_collections():
             index.delete(info.name, [item_id])
         key = str(hit.payload["sha256"])
+        if blob_in_use(index, key):
+            return hit
         self.stores.blobs.delete(key)
         for cached in self._thumbs.cache_dir.glob(f"{key}-*"):
             cached.unlink(missing_ok=True)
@@ -249,28 +269,29 @@ class IngestService:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def job(self, job_id: str) -> Job:
-        return self.stores.jobs.get(job_id)
+    def job(self, job_id: str, *, tenant: str | None = None) -> Job:
+        return own_job(self.stores.jobs.get(job_id), tenant)
 
-    def recent_jobs(self, *, limit: int) -> list[Job]:
-        return self.stores.jobs.recent(limit=limit)
+    def recent_jobs(self, *, limit: int, tenant: str | None = None) -> list[Job]:
+        return self.stores.jobs.recent(limit=limit, tenant=tenant)
 
-    def item(self, item_id: str) -> Hit:
-        """The stored point of an item in the live collection (NotFound when there is none)."""
+    def item(self, item_id: str, *, tenant: str | None = None) -> Hit:
+        """The stored point of an item in the live collection (NotFound when there is none,
+        or when it is another tenant's)."""
         live = self.live_collection()
         hits = self.stores.index.retrieve(live, [item_id]) if live else []
-        if not hits:
+        if not hits or not owns_item(hits[0], tenant):
             raise NotFound("no item with that id")
         return hits[0]
 
-    def original(self, item_id: str) -> Original:
-        hit = self.item(item_id)
+    def original(self, item_id: str, *, tenant: str | None = None) -> Original:
+        hit = self.item(item_id, tenant=tenant)
         data = self.stores.blobs.get(str(hit.payload["sha256"]))
         return Original(data, str(hit.payload.get("mime") or "application/octet-stream"))
 
-    def thumbnail(self, item_id: str) -> bytes:
+    def thumbnail(self, item_id: str, *, tenant: str | None = None) -> bytes:
         """WebP bytes; text items have none (NotFound)."""
-        hit = self.item(item_id)
+        hit = self.item(item_id, tenant=tenant)
         if hit.payload.get("modality") != Modality.IMAGE.value:
             raise NotFound("text items have no thumbnail")
         return self._thumbs.get(str(hit.payload["sha256"]))
@@ -310,6 +331,13 @@ class IngestService:
         checks["storage"] = storage.level.value if storage is not None else "ok"
         return checks
 
+    def storage_space(self) -> tuple[int, int] | None:
+        """Free bytes and the reserve kept on the fullest watched disk (cached statvfs)."""
+        if self.stores.storage is None:
+            return None
+        state = self.stores.storage.state()
+        return state.free, state.need
+
     def queue_depth(self) -> int | None:
         """Tasks waiting (best effort); None in a process without a dispatcher."""
         return None if self.dispatcher is None else self.dispatcher.queue_depth()
@@ -319,14 +347,9 @@ class IngestService:
         return self.stores.index.count(live) if live else None
 
     def take_batch_sizes(self) -> list[int]:
-        """The image forward-pass sizes recorded since the last call (then forgotten)."""
-        sizes: list[int] = []
-        for batcher in self.stores.encoders.batchers():
-            # Swap the list (one atomic rebinding) rather than copy-then-clear, which dropped
-            # the batches recorded in between.
-            taken, batcher.batch_sizes = batcher.batch_sizes, []
-            sizes.extend(taken)
-        return sizes
+        """The image forward-pass sizes recorded since the last call (then forgotten), wherever
+        the ingestion work ran (this process or its low-priority children)."""
+        return self.stores.pipeline.embedder.take_batch_sizes()
 
     def close(self) -> None:
         if self.dispatcher is not None:

@@ -116,10 +116,13 @@ def text_specs(
 
 
 def submit(
-    pipeline: Pipeline, outcomes: Sequence[ItemSpec | Refused]
+    pipeline: Pipeline,
+    outcomes: Sequence[ItemSpec | Refused],
+    *,
+    meta: dict[str, Any] | None = None,
 ) -> tuple[Job | None, list[Accepted]]:
-    """Queue the specs not already stored (or earlier in this batch) as one upload job; the
-    tags of a spec already stored are added to the stored item."""
+    """Queue the specs not already stored (or earlier in this batch) as one upload job (with
+    ``meta``); the tags of a spec already stored are added to the stored item."""
     specs = [o for o in outcomes if isinstance(o, ItemSpec)]
     if not specs:
         raise InvalidInput("nothing to upload")
@@ -150,5 +153,5 @@ def submit(
         Unit(seq=i, name=s.filename or s.id, ref={"kind": "blob", "spec": s.to_json()})
         for i, s in enumerate(fresh)
     ]
-    job = pipeline.jobs.create(JobKind.UPLOAD, units)
+    job = pipeline.jobs.create(JobKind.UPLOAD, units, meta=meta)
     return job, accepted

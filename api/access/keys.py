@@ -122,7 +122,10 @@ def new_key(
 
 class KeyStore(Protocol):
     """Where keys live: a SQLite file in the data dir (embedded default) or Redis (with a
-    broker). Every method is thread-safe; errors reaching the store raise Unavailable."""
+    broker). Every method is thread-safe; errors reaching the store raise Unavailable.
+    ``remote``: whether a lookup crosses the network (then run it off the event loop)."""
+
+    remote: bool
 
     def add(self, key: ApiKey, secret_hash: str) -> None: ...
 

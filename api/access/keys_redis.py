@@ -1,12 +1,13 @@
 """API keys in Redis (when a broker is configured): shared by every API replica.
 
-``loupe:key:<id>`` is a hash of the record; ``loupe:keyhash:<sha256>`` names the id of a
-working key (deleted on revoke, so a lookup of a revoked key finds nothing at once);
+``loupe:key:<id>`` is a hash of the record; ``loupe:keyhash:<sha256>`` holds the record of a
+working key as JSON (one GET per request; deleted on revoke, so a revoked key is unknown at once);
 ``loupe:keys`` is the set of all ids and ``loupe:keys:active`` of the working ones.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -54,6 +55,8 @@ def _key(data: dict[str, str]) -> ApiKey:
 
 
 class RedisKeyStore:
+    remote = True  # a lookup is a network round trip: callers keep it off the event loop
+
     def __init__(self, url: str) -> None:
         self._r = redis.Redis.from_url(
             url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2
@@ -85,7 +88,7 @@ class RedisKeyStore:
         def write() -> None:
             pipe = self._r.pipeline(transaction=True)
             pipe.hset(_record(key.id), mapping=mapping)
-            pipe.set(_by_hash(secret_hash), key.id)
+            pipe.set(_by_hash(secret_hash), json.dumps({k: str(v) for k, v in mapping.items()}))
             pipe.sadd(_ALL, key.id)
             pipe.sadd(_ACTIVE, key.id)
             pipe.execute()
@@ -94,13 +97,8 @@ class RedisKeyStore:
 
     def lookup(self, secret_hash: str) -> ApiKey | None:
         def read() -> ApiKey | None:
-            key_id = self._r.get(_by_hash(secret_hash))
-            if not key_id:
-                return None
-            data = _strs(self._r.hgetall(_record(str(key_id))))
-            if not data or data.get("revoked_at"):
-                return None
-            return _key(data)
+            raw = self._r.get(_by_hash(secret_hash))
+            return _key(_strs(json.loads(raw))) if raw else None
 
         return self._call(read)
 

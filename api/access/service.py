@@ -65,6 +65,10 @@ class Access:
         self.store = store
         self._admin_token = admin_token.get_secret_value().encode() if admin_token else None
 
+    @property
+    def remote(self) -> bool:
+        return self.store.remote
+
     def is_open(self) -> bool:
         return self._admin_token is None and self.store.active() == 0
 

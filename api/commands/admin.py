@@ -49,6 +49,7 @@ def enrich_command(everything: bool, wait: bool, url: str, token: str) -> None:
     """Run the enrichers switched on now (LOUPE_ENRICHERS of the server) over stored images
     that were enriched with others, or never (--all: every image). Searches go on meanwhile."""
     client = LoupeClient(url, token=token)
+    click.get_current_context().call_on_close(client.close)
     try:
         job = client.call("POST", "/v1/admin/enrich", json={"all": everything})
         console.print(f"enrich job {job['id']}: {job['total']} images")
@@ -81,6 +82,7 @@ def command(
 ) -> None:
     """Re-embed every item into a new collection, then switch searches to it atomically."""
     client = LoupeClient(url, token=token)
+    click.get_current_context().call_on_close(client.close)
     try:
         if rollback:
             body = client.call("POST", "/v1/admin/rollback")

@@ -32,7 +32,7 @@ def readyz(ingest: IngestServiceDep, request: Request) -> JSONResponse:
 @router.get("/metrics")
 def metrics(ingest: IngestServiceDep, request: Request) -> Response:
     """Prometheus text: request latency by route, errors by type, queue depth, items ingested,
-    points in the live collection, encoder batch sizes."""
+    points in the live collection, free disk space and its reserve, encoder batch sizes."""
     m = request.app.state.metrics
     try:
         depth = ingest.queue_depth()
@@ -47,6 +47,10 @@ def metrics(ingest: IngestServiceDep, request: Request) -> Response:
             m.points.set(points)
     except IndexUnavailable:
         pass
+    space = ingest.storage_space()
+    if space is not None:
+        m.storage_free.set(space[0])
+        m.storage_reserve.set(space[1])
     for size in ingest.take_batch_sizes():
         m.encoder_batch.observe(size)
     rendered: Response = m.render()

@@ -84,7 +84,9 @@ async def _upload_files(
         )
     finally:
         await form.close()
-    return await run_in_threadpool(ingest.upload_images, uploads, tags=tags, metadata=metadata)
+    return await run_in_threadpool(
+        ingest.upload_images, uploads, tags=tags, metadata=metadata, tenant=writer.tenant
+    )
 
 
 async def _upload_texts(request: Request, ingest: IngestService, writer: Principal) -> Upload:
@@ -97,7 +99,7 @@ async def _upload_texts(request: Request, ingest: IngestService, writer: Princip
         where = ".".join(str(p) for p in first.get("loc", ())) or "body"
         raise InvalidInput(f"{where}: {first.get('msg', 'invalid')}") from None
     items = [TextItem(i.text, list(i.tags), dict(i.metadata)) for i in body.items]
-    return await run_in_threadpool(ingest.upload_texts, items)
+    return await run_in_threadpool(ingest.upload_texts, items, tenant=writer.tenant)
 
 
 @router.post("", status_code=202, response_model=UploadResponse)
@@ -132,7 +134,7 @@ async def upload(
 
 @router.get("/{item_id}", response_model=ItemModel)
 def get_item(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> ItemModel:
-    return item_model(ingest.item(item_id))
+    return item_model(ingest.item(item_id, tenant=reader.tenant))
 
 
 def item_model(hit: Hit) -> ItemModel:
@@ -157,12 +159,13 @@ def _enrich_view(payload: dict[str, Any]) -> dict[str, Any] | None:
 
 @router.get("/{item_id}/thumbnail")
 def thumbnail(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> Response:
-    return Response(ingest.thumbnail(item_id), media_type="image/webp", headers=NOSNIFF)
+    thumb = ingest.thumbnail(item_id, tenant=reader.tenant)
+    return Response(thumb, media_type="image/webp", headers=NOSNIFF)
 
 
 @router.get("/{item_id}/original")
 def original(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> Response:
-    found = ingest.original(item_id)
+    found = ingest.original(item_id, tenant=reader.tenant)
     mime = "text/plain; charset=utf-8" if found.mime == "text/plain" else found.mime
     return Response(found.data, media_type=mime, headers=NOSNIFF)
 
@@ -177,13 +180,14 @@ def similar(
     modality: str | None = Query(None, pattern="^(image|text)$"),
 ) -> Response:
     flt = filter_from_model(FilterModel(modality=modality)) if modality else None  # type: ignore[arg-type]
-    return result_response(search.similar(item_id, limit=limit, offset=offset, filter=flt))
+    found = search.similar(item_id, limit=limit, offset=offset, filter=flt, tenant=reader.tenant)
+    return result_response(found)
 
 
 @router.delete("/{item_id}", status_code=204)
 def delete_item(
     item_id: str, writer: WriterDep, ingest: IngestServiceDep, request: Request
 ) -> Response:
-    ingest.delete_item(item_id)
+    ingest.delete_item(item_id, tenant=writer.tenant)
     audit.request_done(request, "delete", ids=[item_id])
     return Response(status_code=204)

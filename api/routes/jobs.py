@@ -36,7 +36,9 @@ def job_model(job: Job) -> JobModel:
 def create_job(
     body: JobRequest, writer: WriterDep, ingest: IngestServiceDep, request: Request
 ) -> JobModel:
-    job = ingest.bulk(body.source.path, tags=body.tags, metadata=dict(body.metadata))
+    job = ingest.bulk(
+        body.source.path, tags=body.tags, metadata=dict(body.metadata), tenant=writer.tenant
+    )
     audit.request_done(request, "job.create", ids=[job.id], source=body.source.path)
     return job_model(job)
 
@@ -45,19 +47,20 @@ def create_job(
 def list_jobs(
     reader: ReaderDep, ingest: IngestServiceDep, limit: int = Query(50, ge=1, le=500)
 ) -> JobList:
-    return JobList(jobs=[job_model(j) for j in ingest.recent_jobs(limit=limit)])
+    jobs = ingest.recent_jobs(limit=limit, tenant=reader.tenant)
+    return JobList(jobs=[job_model(j) for j in jobs])
 
 
 @router.get("/{job_id}", response_model=JobModel)
 def get_job(job_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> JobModel:
-    return job_model(ingest.job(job_id))
+    return job_model(ingest.job(job_id, tenant=reader.tenant))
 
 
 @router.post("/{job_id}/retry", status_code=202, response_model=JobModel)
 def retry_job(
     job_id: str, writer: WriterDep, ingest: IngestServiceDep, request: Request
 ) -> JobModel:
-    job, units = ingest.retry(job_id)
+    job, units = ingest.retry(job_id, tenant=writer.tenant)
     audit.request_done(request, "job.retry", ids=[job_id], units=units)
     return job_model(job)
 
@@ -68,7 +71,7 @@ def resume_job(
 ) -> JobModel:
     """Take up a cancelled, partial or failed job again: what it left is queued again (units
     already done stay done). 409 for a reindex or a job still running or succeeded."""
-    job, units = ingest.resume(job_id)
+    job, units = ingest.resume(job_id, tenant=writer.tenant)
     audit.request_done(request, "job.resume", ids=[job_id], units=units)
     return job_model(job)
 
@@ -77,7 +80,7 @@ def resume_job(
 def cancel_job(
     job_id: str, writer: WriterDep, ingest: IngestServiceDep, request: Request
 ) -> JobModel:
-    job, cancelled = ingest.cancel(job_id)
+    job, cancelled = ingest.cancel(job_id, tenant=writer.tenant)
     if cancelled:
         audit.request_done(request, "job.cancel", ids=[job_id])
     return job_model(job)

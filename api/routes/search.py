@@ -31,7 +31,9 @@ def search(
         image = b64_image(
             body.image, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels
         )
-    query = build_query(body, text=body.text, image_id=body.image_id, image=image)
+    query = build_query(
+        body, text=body.text, image_id=body.image_id, image=image, tenant=reader.tenant
+    )
     return result_response(service.search(query))
 
 
@@ -79,5 +81,5 @@ def search_image(
     image = decode_query_image(
         data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels
     )
-    query = build_query(parsed, text=text, image_id=None, image=image)
+    query = build_query(parsed, text=text, image_id=None, image=image, tenant=reader.tenant)
     return result_response(service.search(query))

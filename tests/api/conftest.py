@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
@@ -99,9 +100,14 @@ def top_stems(result: dict[str, Any], n: int = 1) -> list[str]:
 @contextmanager
 def live_server(settings: Settings, encoders: EncoderPool) -> Iterator[str]:
     """The real app served over real HTTP (uvicorn in a thread, a free loopback port)."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, encoders=encoders), log_level="warning")
-    )
+    with serve(create_app(settings, encoders=encoders)) as url:
+        yield url
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """``app`` served over real HTTP (uvicorn in a thread, a free loopback port): its URL."""
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

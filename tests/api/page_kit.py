@@ -166,9 +166,15 @@ def first_name(page: Page) -> str:
 
 
 def wait_first(page: Page, filename: str) -> None:
-    """Wait until the first result is ``filename``."""
+    """Wait until the first result of the current query (not older results still shown
+    dimmed, not one in flight) is ``filename``."""
     page.wait_for_function(
-        "name => document.querySelector('#results li')?.dataset.filename === name", arg=filename
+        """name => {
+            const results = document.getElementById('results');
+            return !results.classList.contains('stale') && !results.hasAttribute('aria-busy')
+                && results.querySelector('li')?.dataset.filename === name;
+        }""",
+        arg=filename,
     )
 
 

@@ -30,6 +30,12 @@ def _live(client: TestClient) -> dict[str, Any]:
     return next(c for c in _collections(client).values() if c["live"])
 
 
+def _ranking(client: TestClient, *, limit: int) -> list[tuple[str, float]]:
+    """Every hit of "a cat" (duplicates kept), as (id, score rounded to 5 places)."""
+    hits = search(client, text="a cat", limit=limit, collapse_duplicates=False)["hits"]
+    return [(h["id"], round(h["score"], 5)) for h in hits]
+
+
 def _wait_model(client: TestClient, model_prefix: str) -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -50,6 +56,7 @@ def test_migration_while_searching_and_uploading(
 ) -> None:
     before = _live(client)
     assert before["model_id"] == "bundled-effl0-e5s-v2" and before["points"] == len(gallery)
+    before_results = _ranking(client, limit=len(gallery))
     failures: list[str] = []
     models: set[str] = set()
     stop = threading.Event()
@@ -93,18 +100,19 @@ def test_migration_while_searching_and_uploading(
     }
     assert top_stems(after) in (["cat"], ["late-cat"])
 
-    # Rollback restores the previous collection and its results exactly.
-    old_results = [(h["id"], round(h["score"], 5)) for h in after["hits"]]
+    # Rollback restores the previous collection and its results exactly: every item with the
+    # score it had before the reindex, plus the upload dual-written into it meanwhile.
     rolled = client.post("/v1/admin/rollback", headers=AUTH)
     assert rolled.status_code == 200 and rolled.json()["live"] == before["name"]
     back = _wait_model(client, "bundled-effl0-e5s-v2")
     assert back["model_id"] == "bundled-effl0-e5s-v2"
     assert _live(client)["name"] == before["name"]
-    # The old collection also received the dual-written upload.
-    assert late["items"][0]["id"] in {
-        h["id"] for h in search(client, text="a cat", limit=20, collapse_duplicates=False)["hits"]
-    }
-    assert old_results  # the new collection is kept: it can be made live again by a reindex
+    late_id = late["items"][0]["id"]
+    restored = _ranking(client, limit=len(gallery) + 1)
+    assert late_id in [item for item, _ in restored]
+    assert sorted(hit for hit in restored if hit[0] != late_id) == sorted(before_results)
+    # The new collection is kept: it can be made live again by a reindex.
+    assert live["name"] in _collections(client)
     # A non-live collection can be dropped; the live one cannot.
     assert client.delete(f"/v1/admin/collections/{before['name']}", headers=AUTH).status_code == 409
     assert client.delete(f"/v1/admin/collections/{live['name']}", headers=AUTH).status_code == 204

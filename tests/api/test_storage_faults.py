@@ -37,6 +37,11 @@ def _photo(sample_dir: Path, n: int = 0) -> list[tuple[str, tuple[str, bytes, st
     return [("files", (path.name, path.read_bytes(), "image/jpeg"))]
 
 
+def _gauges(text: str) -> dict[str, float]:
+    lines = (line.split() for line in text.splitlines() if line.startswith("loupe_storage_"))
+    return {name: float(value) for name, value in lines}
+
+
 def _ready(client: TestClient) -> tuple[int, str]:
     answer = client.get("/readyz")
     return answer.status_code, answer.json()["checks"]["storage"]
@@ -58,6 +63,9 @@ def test_watermarks_refuse_writes_keep_search_and_recover(
 
         fill(disk, leave=FLOOD - 20 * MB)
         assert _ready(client) == (503, "full")
+        gauges = _gauges(client.get("/metrics").text)
+        assert gauges["loupe_storage_reserve_bytes"] == FLOOD
+        assert FLOOD - 30 * MB < gauges["loupe_storage_free_bytes"] < FLOOD
         for answer in (
             client.post("/v1/items", files=_photo(sample_dir, 2)),
             client.post("/v1/items", json={"items": [{"text": "a note"}]}),
