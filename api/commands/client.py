@@ -93,6 +93,8 @@ def ingest_command(
                 body = _one_by_one(client, chunk, tags, counts)
             for item in body["items"]:
                 counts[item["status"]] += 1
+                if item["status"] == "refused":
+                    console.print(f"[red]refused[/] {item['filename']}: {item.get('error')}")
             if body.get("job_id"):
                 jobs.append(body["job_id"])
             progress.advance(task, len(chunk))
