@@ -404,14 +404,13 @@ NOTES = [
 def test_a_closed_server_asks_for_a_key_once_and_the_tab_keeps_it(
     browser: Browser, base_url: str, watch: Watch
 ) -> None:
-    page = open_page(browser, base_url + "/", watch, key=None)
     asked: list[str] = []
 
     def give_key(dialog: Dialog) -> None:
         asked.append(dialog.message)
         dialog.accept(ADMIN_TOKEN)
 
-    page.on("dialog", give_key)
+    page = open_page(browser, base_url + "/", watch, key=None, on_dialog=give_key)
     search_for(page, "a cat", "cat.jpg")
     assert len(asked) == 1 and "needs an API key" in asked[0]
     assert page.evaluate("sessionStorage.getItem('loupe.adminToken')") == ADMIN_TOKEN
@@ -419,7 +418,7 @@ def test_a_closed_server_asks_for_a_key_once_and_the_tab_keeps_it(
     page.wait_for_function("document.querySelector('#results li img')?.naturalWidth > 0")
     page.click("#results li >> nth=0 >> .tile")
     page.wait_for_function("document.querySelector('#detail-media img')?.naturalWidth > 0")
-    assert [r.split(" ")[0] for r in watch.refusals] == ["401"]
+    assert [r.split(" ")[0] for r in watch.refusals] == ["401"], watch.refusals
     assert "/v1/items" in watch.refusals[0]  # the first call: the library browsed at load
     page.context.close()
     assert watch.problems == []
