@@ -38,6 +38,7 @@ def build_search(stores: Stores, settings: Settings) -> SearchService:
         batch_wait_ms=settings.batch_wait_ms,
         max_text_chars=settings.max_text_chars,
         concept_weight=settings.concept_weight,
+        evidence=settings.search_evidence,
     )
 
 

@@ -127,8 +127,9 @@ class WhyModel(BaseModel):
 
 
 class SeenModel(BaseModel):
-    kind: Literal["text", "object", "colour", "light"] = Field(
-        description="What kind of thing the image showed that the query asked for."
+    kind: Literal["text", "writing", "object", "colour", "light"] = Field(
+        description="What the image showed that the query asked for: text (a word read), "
+        "writing (any text, for a query asking for a sign), object, colour or light."
     )
     value: str = Field(description="The query's word for it (a word read, 'person', 'blue').")
     detail: str | None = Field(None, description="For text: the line the image read.")

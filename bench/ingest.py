@@ -179,7 +179,7 @@ def run_ingest(base: Settings, params: IngestParams, *, pool: EncoderPool | None
         "the job is done and `count` = images; the enrichers "
         f"({','.join(base.enrichers) or 'none'}) run in e2e only"
     )
-    if use_celery is False:
+    if params.celery is None and not use_celery:
         report.notes.append("Celery skipped: no Redis answered (pass --celery --redis-url URL)")
     return report
 

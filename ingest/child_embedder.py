@@ -87,7 +87,9 @@ def _init(config: ChildConfig) -> None:
 def _embed(units: Sequence[Unit], model_ids: Sequence[str]) -> Embedded:
     if _Child.embedder is None:
         raise RuntimeError("child embedder not initialised")
-    return _Child.embedder.embed(units, model_ids)
+    embedded = _Child.embedder.embed(units, model_ids)
+    embedded.batch_sizes = _Child.embedder.take_batch_sizes()
+    return embedded
 
 
 class ChildEmbedder:
@@ -98,6 +100,7 @@ class ChildEmbedder:
         self._processes = max(1, processes)
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._batch_sizes: list[int] = []
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -113,13 +116,23 @@ class ChildEmbedder:
     def embed(self, units: Sequence[Unit], model_ids: Sequence[str]) -> Embedded:
         pool = self._executor()
         try:
-            return pool.submit(_embed, list(units), list(model_ids)).result()
+            embedded = pool.submit(_embed, list(units), list(model_ids)).result()
         except BrokenProcessPool:
             with self._lock:
                 if self._pool is pool:
                     self._pool = None
             pool.shutdown(wait=False, cancel_futures=True)
             raise Unavailable("an ingestion process died; the batch will be retried") from None
+        with self._lock:
+            self._batch_sizes.extend(embedded.batch_sizes)
+            del self._batch_sizes[:-1000]
+        return embedded
+
+    def take_batch_sizes(self) -> list[int]:
+        """The forward-pass sizes the children reported since the last call (then forgotten)."""
+        with self._lock:
+            taken, self._batch_sizes = self._batch_sizes, []
+        return taken
 
     def pids(self) -> list[int]:
         """The child processes now running (for tests and the benchmark)."""

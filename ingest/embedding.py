@@ -35,12 +35,16 @@ class Embedded:
     points: dict[str, list[Point]] = field(default_factory=dict)
     done: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
+    batch_sizes: list[int] = field(default_factory=list)  # image forward passes this batch made
 
 
 class Embedder(Protocol):
     def embed(self, units: Sequence[Unit], model_ids: Sequence[str]) -> Embedded:
         """Validate, store and embed ``units`` with each of ``model_ids``. Per-item problems
         land in ``failed``; a store that is down raises (the caller retries the batch)."""
+
+    def take_batch_sizes(self) -> list[int]:
+        """The image forward-pass sizes recorded since the last call (then forgotten)."""
 
     def close(self) -> None: ...
 
@@ -169,6 +173,15 @@ class InlineEmbedder:
             limits=self.limits,
             enrichers=self.enrichers,
         )
+
+    def take_batch_sizes(self) -> list[int]:
+        sizes: list[int] = []
+        for batcher in self.encoders.batchers():
+            # Swap the list (one atomic rebinding) rather than copy-then-clear, which dropped
+            # the batches recorded in between.
+            taken, batcher.batch_sizes = batcher.batch_sizes, []
+            sizes.extend(taken)
+        return sizes
 
     def close(self) -> None:
         return None

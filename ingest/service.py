@@ -347,14 +347,9 @@ class IngestService:
         return self.stores.index.count(live) if live else None
 
     def take_batch_sizes(self) -> list[int]:
-        """The image forward-pass sizes recorded since the last call (then forgotten)."""
-        sizes: list[int] = []
-        for batcher in self.stores.encoders.batchers():
-            # Swap the list (one atomic rebinding) rather than copy-then-clear, which dropped
-            # the batches recorded in between.
-            taken, batcher.batch_sizes = batcher.batch_sizes, []
-            sizes.extend(taken)
-        return sizes
+        """The image forward-pass sizes recorded since the last call (then forgotten), wherever
+        the ingestion work ran (this process or its low-priority children)."""
+        return self.stores.pipeline.embedder.take_batch_sizes()
 
     def close(self) -> None:
         if self.dispatcher is not None:

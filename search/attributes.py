@@ -16,6 +16,14 @@ OBJECTS_FIELD = "enrich.objects"
 COLOURS_FIELD = "enrich.colours"
 GRAMS_FIELD = "enrich.text_grams"
 PEOPLE_FIELD = "enrich.people"
+TEXT_COUNT_FIELD = "enrich.text_count"
+
+# words that ask for an image with writing in it, whatever it says
+TEXT_WORDS = (
+    "sign", "signs", "signboard", "text", "writing", "written", "words", "letters", "lettering",
+    "label", "poster", "banner", "plate", "menu", "caption", "notice", "billboard",
+    "招牌", "牌子", "路牌", "标志", "标牌", "文字", "字", "海报", "横幅", "车牌", "菜单", "告示",
+)  # fmt: skip
 
 # COCO's 80 object classes (TF Object Detection API ids) → English, Chinese
 COCO: dict[int, tuple[str, str]] = {

@@ -25,6 +25,8 @@ from loupe.search.attributes import (
     GRAMS_FIELD,
     OBJECTS_FIELD,
     PEOPLE_FIELD,
+    TEXT_COUNT_FIELD,
+    TEXT_WORDS,
     query_attributes,
 )
 from loupe.search.calibration import Match
@@ -37,6 +39,7 @@ from loupe.search.query import Seen
 from loupe.search.text_grams import normalise, query_grams, word_grams
 
 TEXT_WEIGHT = 0.08  # per query word read in the image (at most MAX_TEXT_WORDS count)
+WRITING_WEIGHT = 0.04  # the query asks for writing (a sign, 招牌) and the image holds some
 OBJECT_WEIGHT = 0.06
 COLOUR_WEIGHT = 0.03
 LIGHT_WEIGHT = 0.04
@@ -76,7 +79,8 @@ def _text_words(query: str) -> list[str]:
     for run in _CJK_RUN.findall(text):
         runs.append(run)
         runs += [w for w in _segments(run) if len(w) >= 2 and w != run]
-    return list(dict.fromkeys([q for q in quoted if q] + words + runs))
+    found = [q for q in quoted if q] + words + runs
+    return [w for w in dict.fromkeys(found) if w not in TEXT_WORDS]
 
 
 def _segments(run: str) -> list[str]:
@@ -85,6 +89,16 @@ def _segments(run: str) -> list[str]:
 
     jieba.setLogLevel(logging.WARNING)
     return [str(w) for w in jieba.cut(run)]
+
+
+def _asks_for_text(query: str) -> str | None:
+    """The word by which ``query`` asks for writing in the image (sign, 招牌), if any."""
+    text = normalise(query)
+    latin = set(_LATIN.findall(text))
+    for word in TEXT_WORDS:
+        if (word in latin) if word.isascii() else (word in text):
+            return word
+    return None
 
 
 def plan(query: str) -> list[Evidence]:
@@ -96,6 +110,10 @@ def plan(query: str) -> list[Evidence]:
         if grams:
             flt = Filter(all_of={GRAMS_FIELD: list(grams)})
             found.append(Evidence("text", word, flt, TEXT_WEIGHT))
+    asks_text = _asks_for_text(query)
+    if asks_text:
+        flt = Filter(ranges={TEXT_COUNT_FIELD: Range(gte=1)})
+        found.append(Evidence("writing", asks_text, flt, WRITING_WEIGHT))
     attributes = query_attributes(query)
     for label in attributes.objects:
         if label == "person":
@@ -134,12 +152,14 @@ def restricted(base: Filter | None, evidence: Evidence) -> Filter:
 
 
 def _line(payload: dict[str, Any], word: str) -> str | None:
+    """The line read that holds ``word`` (or, for a query asking for any writing, the first)."""
     enrich = payload.get("enrich")
-    lines = enrich.get("text_lines") if isinstance(enrich, dict) else None
-    for line in lines or []:
-        if isinstance(line, dict) and normalise(word) in normalise(str(line.get("text", ""))):
-            return str(line.get("text"))
-    return None
+    lines = [x for x in (enrich.get("text_lines") if isinstance(enrich, dict) else None) or []]
+    texts = [str(x.get("text", "")) for x in lines if isinstance(x, dict)]
+    for text in texts:
+        if normalise(word) in normalise(text):
+            return text
+    return texts[0] if texts and word in TEXT_WORDS else None  # writing: what it reads
 
 
 def seen_by(hit: Hit, evidence: Sequence[Evidence]) -> list[Seen]:
@@ -147,7 +167,8 @@ def seen_by(hit: Hit, evidence: Sequence[Evidence]) -> list[Seen]:
     held: list[Seen] = []
     for piece in evidence:
         if matches(hit.id, hit.payload, piece.flt):
-            detail = _line(hit.payload, piece.value) if piece.kind == "text" else None
+            reads = piece.kind in ("text", "writing")
+            detail = _line(hit.payload, piece.value) if reads else None
             held.append(Seen(piece.kind, piece.value, detail))
     return held
 

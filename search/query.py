@@ -66,8 +66,8 @@ class SearchQuery:
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """Evidence a hit held for its query (``search.evidence``): ``kind`` (text, object, colour,
-    light), the query's ``value``, and for text the line the image read (``detail``)."""
+    """Evidence a hit held for its query (``search.evidence``): ``kind`` (text, writing, object,
+    colour, light), the query's ``value``, and for text and writing the line read (``detail``)."""
 
     kind: str
     value: str

@@ -30,10 +30,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from loupe.search.browse import browse as browse_items
 from loupe.search.cache import QueryCache
 from loupe.search.calibration import Calibrator, Match
 from loupe.search.concepts import ConceptRoute
-from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD
+from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD, Group
 from loupe.search.encoders.base import Encoder
 from loupe.search.encoders.text_batcher import TextBatcher
 from loupe.search.errors import NotFound, Overloaded, Unavailable
@@ -266,6 +267,41 @@ class SearchService:
                 with_vectors=with_vectors,
             )
             return self._run(live, plan, False, started)
+
+    def browse(
+        self,
+        *,
+        filter: Filter | None = None,
+        sort: str = "taken_at",
+        descending: bool = True,
+        limit: int = 24,
+        offset: int = 0,
+        tenant: str | None = None,
+    ) -> SearchResult:
+        """Items without a query, newest first (``search.browse``); ``total`` counts them."""
+        started = time.perf_counter()
+        check_page(limit, offset)
+        flt = for_tenant(filter, tenant)
+        with self._slot():
+            live = self._live
+            found = browse_items(
+                self._index,
+                live.collection,
+                flt=flt,
+                sort=sort,
+                descending=descending,
+                limit=limit,
+                offset=offset,
+            )
+            total = self._index.count(live.collection, flt) if found.capped else found.total
+        return SearchResult(
+            hits=[result_hit(Group(h), False) for h in found.hits],
+            took_ms=(time.perf_counter() - started) * 1000.0,
+            model_id=live.encoder.model_id,
+            next_offset=found.next_offset,
+            no_good_match=False,
+            total=total,
+        )
 
     def _vectors(self, live: _Live, item_id: str, tenant: str | None) -> dict[str, Vector]:
         found = self._index.retrieve(live.collection, [item_id], with_vectors=True)

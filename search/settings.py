@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         "colour (colours, brightness, night, black-and-white), objects (COCO; needs the optional "
         "extra loupe[objects], weights of unknown licence). Empty = none.",
     )
+    search_evidence: bool = Field(
+        True,
+        description="Text searches also use what the enrichers saw (text read, people, objects, "
+        "colours, light): one extra filtered search per piece of evidence a query names.",
+    )
     ocr_min_score: float = Field(
         0.8, ge=0, le=1, description="Lines of text read with less confidence are dropped."
     )

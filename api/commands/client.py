@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,8 @@ def ingest_command(
                 body = _one_by_one(client, chunk, tags, counts)
             for item in body["items"]:
                 counts[item["status"]] += 1
+                if item["status"] == "refused":
+                    console.print(f"[red]refused[/] {item['filename']}: {item.get('error')}")
             if body.get("job_id"):
                 jobs.append(body["job_id"])
             progress.advance(task, len(chunk))
@@ -184,6 +187,8 @@ def _end_of_day(value: str | None) -> str | None:
 @click.option("--people-max", type=click.IntRange(min=0), default=None)
 @click.option("--taken-after", default=None, help="Taken on or after (ISO date, e.g. 2024-06-01).")
 @click.option("--taken-before", default=None, help="Taken on or before (ISO date or date-time).")
+@click.option("--tag", "tags", multiple=True, help="Only items with this tag (repeatable).")
+@click.option("--oldest-first", is_flag=True, help="With no query: oldest photos first.")
 @url_option
 @key_option
 def search_command(
@@ -198,13 +203,23 @@ def search_command(
     people_max: int | None,
     taken_after: str | None,
     taken_before: str | None,
+    tags: tuple[str, ...],
+    oldest_first: bool,
     url: str,
     key: str | None,
 ) -> None:
     """Search by words, by a photo, or both; optionally only photos showing some objects, with
-    some text in them, some colours, or so many people, or taken between two dates."""
-    if not text and not image:
-        raise click.UsageError("give a text, --image FILE, or both")
+    some text in them, some colours, or so many people, with a tag, or taken between two
+    dates. With neither words nor a photo: browse the library, newest first by date taken."""
+    if text is None and not image:  # no query: browse the library by date taken
+        params: list[tuple[str, str | int]] = [("limit", limit)]
+        params += [("order", "asc" if oldest_first else "desc"), *(("tag", t) for t in tags)]
+        if taken_after:
+            params.append(("taken_after", taken_after))
+        if taken_before:
+            params.append(("taken_before", str(_end_of_day(taken_before))))
+        _print_hits(_call(url, key, "GET", "/v1/items", params=params), as_json, browse=True)
+        return
     options: dict[str, object] = {"limit": limit}
     seen = {
         "objects": list(objects),
@@ -214,6 +229,7 @@ def search_command(
         "people_max": people_max,
         "taken_after": taken_after,
         "taken_before": _end_of_day(taken_before),
+        "tags": list(tags),
     }
     if any(v not in (None, []) for v in seen.values()):
         options["filter"] = {k: v for k, v in seen.items() if v not in (None, [])}
@@ -237,14 +253,34 @@ def search_command(
         raise click.ClickException(str(exc)) from None
     finally:
         client.close()
+    _print_hits(body, as_json, browse=False)
+
+
+def _call(url: str, key: str | None, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    client = LoupeClient(url, token=key)
+    try:
+        body: dict[str, Any] = client.call(method, path, **kwargs)
+        return body
+    except ApiError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        client.close()
+
+
+def _print_hits(body: dict[str, Any], as_json: bool, *, browse: bool) -> None:
+    """The hits as a table: the calibrated match (not raw scores), when each was taken."""
     if as_json:
         click.echo(json.dumps(body, indent=2, ensure_ascii=False))
         return
-    table = Table("#", "score", "kind", "item", "seen", "id", title=f"{body['took_ms']:.1f} ms")
+    title = f"{body.get('total')} in the library" if browse else f"{body['took_ms']:.1f} ms"
+    table = Table("#", "taken" if browse else "match", "kind", "item", "seen", "id", title=title)
     for rank, hit in enumerate(body["hits"], start=1):
         label = hit.get("filename") or (hit.get("text") or "")[:60]
         alt = (hit.get("alt") or {}).get("en") or ""
-        table.add_row(str(rank), f"{hit['score']:.3f}", hit["modality"], label, alt, hit["id"])
+        taken = hit.get("taken_at")
+        when = time.strftime("%Y-%m-%d", time.gmtime(taken)) if taken else ""
+        first = when if browse else (hit.get("match") or "–")
+        table.add_row(str(rank), first, hit["modality"], label, alt, hit["id"])
     console.print(table)
     if body.get("no_good_match"):
         console.print("[yellow]no good match: these are the nearest items, not good ones[/]")

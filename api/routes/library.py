@@ -1,17 +1,19 @@
-"""Photo management: edit an item's tags and metadata; tag or delete many items at once
-(``IngestService.change_items`` / ``delete_items``, see ``ingest.library``)."""
+"""Photo management: browse without a query (``search.browse``), edit an item's tags and
+metadata, tag or delete many items at once (``IngestService.change_items`` /
+``delete_items``, see ``ingest.library``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, StrictStr
 
 from loupe.api.access import audit
-from loupe.api.deps import IngestServiceDep, WriterDep
+from loupe.api.deps import IngestServiceDep, ReaderDep, SearchServiceDep, WriterDep
 from loupe.api.routes.items import item_model
-from loupe.api.schemas import ItemModel, Scalar, Strict
+from loupe.api.schemas import FilterModel, ItemModel, Scalar, SearchResponse, Strict
+from loupe.api.search_mapping import filter_from_model, result_response
 from loupe.ingest.library import Change
 from loupe.search.errors import NotFound
 
@@ -43,6 +45,37 @@ class BulkIds(Strict):
 class BulkResult(BaseModel):
     changed: list[str] = Field(description="The items changed (or deleted).")
     missing: list[str] = Field(description="Ids with no such item.")
+
+
+@router.get("", response_model=SearchResponse)
+def browse(
+    reader: ReaderDep,
+    search: SearchServiceDep,
+    tag: Annotated[list[str] | None, Query(description="Items with any of these tags.")] = None,
+    sort: Annotated[str, Query(pattern="^(taken_at|created_at)$")] = "taken_at",
+    order: Annotated[str, Query(pattern="^(desc|asc)$")] = "desc",
+    taken_after: str | None = None,
+    taken_before: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 24,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> Response:
+    """Browse the library without a query: all items, or those with a tag, newest first by the
+    date taken (``sort=created_at``: by upload; ``order=asc``: oldest first). ``total`` is
+    the library's (or the tag's) count."""
+    model = FilterModel(
+        tags=[t for t in tag or [] if t.strip()],
+        taken_after=taken_after,
+        taken_before=taken_before,
+    )
+    result = search.browse(
+        filter=filter_from_model(model),
+        sort=sort,
+        descending=order == "desc",
+        limit=limit,
+        offset=offset,
+        tenant=reader.tenant,
+    )
+    return result_response(result)
 
 
 @router.patch("/{item_id}", response_model=ItemModel)

@@ -4,7 +4,7 @@ import { enterAdmin, initAdmin } from "./admin.js";
 import { initDetail } from "./detail.js";
 import { initJobs, refreshJobs } from "./jobs.js";
 import { initNet } from "./net.js";
-import { initSearch } from "./search.js";
+import { forgetItem, initSearch } from "./search.js";
 import { initUpload } from "./upload.js";
 
 const VIEWS = ["search", "upload", "jobs", "admin"];
@@ -32,7 +32,7 @@ function show(name) {
 
 function start() {
   initNet();
-  initDetail();
+  initDetail({ deleted: forgetItem });
   initSearch({ isActive: () => current === "search" });
   initUpload({
     jobStarted: () => {

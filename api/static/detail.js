@@ -16,6 +16,7 @@ function row(term, value) {
 }
 
 function renderMeta(item) {
+  if (document.activeElement !== $("detail-tags")) $("detail-tags").value = (item.tags || []).join(", ");
   const meta = Object.entries(item.metadata || {}).flatMap(([k, v]) => row(k, typeof v === "object" ? JSON.stringify(v) : v));
   $("detail-meta").replaceChildren(
     ...row("File", item.filename),
@@ -113,7 +114,59 @@ async function moreLikeThis() {
   }
 }
 
-export function initDetail() {
+/** Save the tags typed in the dialog (PATCH) and show what the server now holds. */
+async function saveTags(event) {
+  event.preventDefault();
+  const hit = current;
+  const tags = [...new Set($("detail-tags").value.split(",").map((t) => t.trim()).filter(Boolean))];
+  try {
+    const item = await api(`/v1/items/${encodeURIComponent(hit.id)}`, { method: "PATCH", json: { tags } });
+    hit.tags = item.tags;
+    if (current === hit) renderMeta({ ...item, duplicates: hit.duplicates });
+    announce(`Tags saved: ${item.tags.join(", ") || "none"}.`);
+  } catch (error) {
+    announce(`Could not save the tags: ${error.message}`, { error: true });
+  }
+}
+
+let deleteArmed = null;
+
+/** Delete the item shown (a second press confirms), then step to a neighbour or close. */
+async function deleteCurrent() {
+  const button = $("detail-delete");
+  if (!deleteArmed) {
+    button.textContent = "Really delete?";
+    deleteArmed = setTimeout(() => {
+      deleteArmed = null;
+      button.textContent = "Delete";
+    }, 4000);
+    return;
+  }
+  clearTimeout(deleteArmed);
+  deleteArmed = null;
+  button.textContent = "Delete";
+  const hit = current;
+  try {
+    await api(`/v1/items/${encodeURIComponent(hit.id)}`, { method: "DELETE" });
+  } catch (error) {
+    announce(`Could not delete: ${error.message}`, { error: true });
+    return;
+  }
+  const list = listOf();
+  const at = position(hit);
+  const next = list[at + 1] || list[at - 1]; // before the list loses the deleted item
+  onDeleted(hit.id);
+  announce(`Deleted ${hitLabel(hit)}.`);
+  if (next && next.id !== hit.id) openDetail(next);
+  else $("detail").close();
+}
+
+let onDeleted = () => {};
+
+export function initDetail({ deleted = () => {} } = {}) {
+  onDeleted = deleted;
+  $("detail-tags-form").addEventListener("submit", saveTags);
+  $("detail-delete").addEventListener("click", deleteCurrent);
   const dialog = $("detail");
   $("detail-close").addEventListener("click", () => dialog.close());
   $("detail-similar").addEventListener("click", moreLikeThis);

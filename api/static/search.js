@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { openDetail } from "./detail.js";
 import { initGridKeys } from "./keys.js";
 import { onReconnect } from "./net.js";
+import { initSelect, resultsChanged, selecting, toggle } from "./select.js";
 import { announce, resultCard } from "./ui.js";
 
 const PAGE = 24;
@@ -53,8 +54,20 @@ function options(offset) {
   return opts;
 }
 
+const browsing = () => !queryText() && !state.image;
+
+/** No query: browse the library (or the tags typed), by the date taken. */
+function browseRequest(offset, signal) {
+  const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset), order: $("order").value });
+  for (const tag of $("tags").value.split(",").map((t) => t.trim()).filter(Boolean)) params.append("tag", tag);
+  if ($("taken-after").value) params.set("taken_after", `${$("taken-after").value}T00:00:00Z`);
+  if ($("taken-before").value) params.set("taken_before", `${$("taken-before").value}T23:59:59.999Z`);
+  return api(`/v1/items?${params}`, { signal });
+}
+
 function request(offset, signal) {
   const text = queryText();
+  if (browsing()) return browseRequest(offset, signal);
   if (!state.image) {
     return api("/v1/search", { method: "POST", json: { text, ...options(offset) }, signal });
   }
@@ -71,14 +84,7 @@ function clearResults() {
   $("others-title").hidden = true;
   $("results").classList.remove("weak", "stale");
   state.hits = [];
-}
-
-function showIdle() {
-  clearResults();
-  $("nomatch").hidden = true;
-  setSummary("");
-  $("hint").hidden = false;
-  setNext(null);
+  resultsChanged(false);
 }
 
 function setSummary(text, { busy = false, error = false } = {}) {
@@ -109,6 +115,12 @@ function kindWord() {
 }
 
 function describe(result) {
+  if (browsing()) {
+    const tags = $("tags").value.trim();
+    const where = tags ? `tagged ${tags}` : "in the library";
+    const order = $("order").value === "asc" ? "oldest first" : "newest first";
+    return `${plural(state.total ?? state.hits.length, kindWord())} ${where}, ${order} by date taken`;
+  }
   const what = state.image ? (queryText() ? "text + image" : "image") : "text";
   const kind = kindWord();
   const total = state.total ?? state.hits.length;
@@ -127,12 +139,8 @@ export async function runSearch({ append = false } = {}) {
   }
   const seq = state.seq;
   syncUrl();
-  if (!queryText() && !state.image) {
-    state.controller = null;
-    state.loading = false;
-    showIdle();
-    return;
-  }
+  $("order-row").hidden = !browsing();
+  $("hint").hidden = !browsing();
   const controller = new AbortController();
   state.controller = controller;
   state.loading = true;
@@ -177,14 +185,24 @@ function render(result, append) {
   for (const hit of result.hits) {
     state.hits.push(hit);
     const list = hit.match === "none" ? $("others") : $("matches");
-    list.append(resultCard(hit, (h) => openDetail(h, { list: () => state.hits })));
+    list.append(resultCard(hit, (h) => (selecting() ? toggle(h) : openDetail(h, { list: () => state.hits }))));
   }
   const count = state.hits.length;
+  state.took = result.took_ms;
+  resultsChanged(count > 0);
   const weak = result.no_good_match && count > 0;
   $("results").classList.toggle("weak", weak);
   $("nomatch").hidden = !weak;
-  $("hint").hidden = true;
+  $("hint").hidden = !browsing();
   setNext(result.next_offset);
+  updateDivider(weak);
+  const empty = browsing() && !$("tags").value.trim() ? "No photos yet: add some in Upload." : "Nothing matches these filters.";
+  const summary = count ? describe(result) : empty;
+  setSummary(summary);
+  if (!append) announce(weak ? `${summary}. No good match: showing the nearest items.` : summary);
+}
+
+function updateDivider(weak) {
   const others = $("others").children.length;
   const title = $("others-title");
   title.hidden = !(others && !weak);
@@ -193,9 +211,19 @@ function render(result, append) {
     const kind = kindWord() === "photo" ? "photos" : "items";
     title.textContent = `Other ${kind} · ${rest.toLocaleString()}`;
   }
-  const summary = count ? describe(result) : "Nothing matches these filters.";
-  setSummary(summary);
-  if (!append) announce(weak ? `${summary}. No good match: showing the nearest items.` : summary);
+}
+
+/** An item was deleted: take it off the page and out of the counts. */
+export function forgetItem(id) {
+  const at = state.hits.findIndex((h) => h.id === id);
+  if (at < 0) return;
+  const [hit] = state.hits.splice(at, 1);
+  document.querySelector(`#results li[data-id="${CSS.escape(id)}"]`)?.remove();
+  if (state.total != null) state.total -= 1;
+  if (state.totalMatches != null && hit.match && hit.match !== "none") state.totalMatches -= 1;
+  updateDivider($("results").classList.contains("weak"));
+  setSummary(state.hits.length ? describe({ took_ms: state.took || 0 }) : "Nothing left here.");
+  resultsChanged(state.hits.length > 0);
 }
 
 function syncUrl() {
@@ -316,6 +344,7 @@ export function initSearch({ isActive }) {
     if (entries.some((e) => e.isIntersecting)) runSearch({ append: true });
   }, { rootMargin: "400px" }).observe($("sentinel"));
 
+  initSelect({ deleted: forgetItem });
   initGridKeys($("results"), {
     onSlash: () => {
       if (!isActive()) location.hash = "#search";
@@ -328,10 +357,7 @@ export function initSearch({ isActive }) {
   });
 
   const initial = new URL(location.href).searchParams.get("q");
-  if (initial) {
-    $("q").value = initial;
-    runSearch();
-  } else {
-    showIdle();
-  }
+  if (initial) $("q").value = initial;
+  runSearch(); // with no query: the newest photos
+  $("order").addEventListener("change", () => runSearch());
 }

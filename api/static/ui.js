@@ -70,7 +70,8 @@ export function altText(hit) {
 
 /** Why a hit matched beyond its vectors: "read 'EXIT 4'", "person", "blue". */
 export function seenWords(hit) {
-  return (hit.seen || []).map((s) => (s.kind === "text" ? `read “${s.detail || s.value}”` : s.value));
+  return (hit.seen || []).map((s) =>
+    s.kind === "text" || s.kind === "writing" ? `read “${s.detail || s.value}”` : s.value);
 }
 
 /** The query concepts a hit matched (fused text search): "tabby cat · 猫 (0.62)". */

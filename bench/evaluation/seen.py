@@ -59,6 +59,8 @@ QUERIES: dict[str, dict[str, set[str]]] = {
         "coffee shop sign": {"sign-coffee"},
         "Zhongshan road exit 中山路": {"sign-zhongshan"},
         "a shop sign saying pharmacy 药房": {"sign-pharmacy"},
+        "a street sign": set(SIGNS),
+        "a shop sign on a building": set(SIGNS),
     },
     "text-zh": {
         "写着禁止吸烟的牌子": {"sign-no-smoking"},
@@ -67,6 +69,8 @@ QUERIES: dict[str, dict[str, set[str]]] = {
         "药房的招牌": {"sign-pharmacy"},
         "出售的牌子 FOR SALE": {"sign-for-sale"},
         "出口": {"sign-exit", "sign-zhongshan"},
+        "路牌": set(SIGNS),
+        "商店的招牌": set(SIGNS),
     },
     "meaning": {
         "pharmacy": {"sign-pharmacy"},

@@ -28,9 +28,37 @@ def _count_en(label: str, count: int) -> str:
     return f"{number} {_plural(label, count)}"
 
 
+_MEASURE_ZH = {
+    **dict.fromkeys(
+        (
+            "bird",
+            "cat",
+            "dog",
+            "horse",
+            "sheep",
+            "cow",
+            "elephant",
+            "bear",
+            "zebra",
+            "giraffe",
+            "teddy bear",
+        ),
+        "只",
+    ),
+    **dict.fromkeys(("bicycle", "car", "motorcycle", "bus", "train", "truck"), "辆"),
+    **dict.fromkeys(("chair", "umbrella", "knife", "fork", "spoon", "scissors"), "把"),
+    **dict.fromkeys(("bed", "dining table", "couch"), "张"),
+    "boat": "艘",
+    "airplane": "架",
+    "book": "本",
+    "bottle": "瓶",
+    "cup": "杯",
+}
+
+
 def _count_zh(label: str, count: int) -> str:
     number = _NUMBERS_ZH[count] if count < len(_NUMBERS_ZH) else str(count)
-    return f"{number}个{OBJECT_ZH.get(label, label)}"
+    return f"{number}{_MEASURE_ZH.get(label, '个')}{OBJECT_ZH.get(label, label)}"
 
 
 def people_count(fields: dict[str, Any]) -> int:

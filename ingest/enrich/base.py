@@ -31,7 +31,7 @@ class Frame:
         scale = longest / max(image.size)
         if scale < 1:
             size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-            image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+            image = image.resize(size, Image.Resampling.BOX)
         return cls(np.asarray(image.convert("RGB"), dtype=np.uint8))
 
     @property

@@ -16,6 +16,7 @@ from loupe.search.attributes import COLOUR_ZH
 _HUES = ((15, "red"), (40, "orange"), (70, "yellow"), (160, "green"), (195, "cyan"),
          (255, "blue"), (290, "purple"), (335, "pink"), (360, "red"))  # fmt: skip
 SAMPLE_PX = 64
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 MIN_SHARE = 0.12  # a colour covering less of the image is not named
 MAX_COLOURS = 3
 NIGHT_BRIGHTNESS = 0.22
@@ -67,12 +68,15 @@ class ColourEnricher:
         return None
 
     def __call__(self, frame: Frame) -> dict[str, Any]:
-        hue, sat, val, chroma = _hsv(_small(frame))
+        small = _small(frame)
+        hue, sat, val, chroma = _hsv(small)
         names, counts = np.unique(_names(hue, sat, val), return_counts=True)
         order = np.argsort(-counts, kind="stable")
         total = float(counts.sum())
         colours = [str(names[i]) for i in order if counts[i] / total >= MIN_SHARE][:MAX_COLOURS]
-        brightness = float(frame.gray.mean()) / 255.0
+        brightness = (
+            float(np.asarray(_LUMA @ small.reshape(-1, 3).astype(np.float32).T).mean()) / 255.0
+        )
         return {
             "colours": colours,
             "colours_zh": [COLOUR_ZH[c] for c in colours],

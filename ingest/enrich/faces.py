@@ -48,10 +48,11 @@ class FaceEnricher:
         import cv2
 
         scale = min(1.0, FACE_PX / max(frame.width, frame.height))
-        gray: NDArray[np.uint8] = frame.gray
+        rgb: NDArray[np.uint8] = frame.rgb
         if scale < 1:
             size = (round(frame.width * scale), round(frame.height * scale))
-            gray = np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), np.uint8)
+            rgb = np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), np.uint8)
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         height, width = gray.shape[:2]
         side = max(20, int(min(width, height) * MIN_FACE_FRACTION))
         found = self._cascade().detectMultiScale(

@@ -41,7 +41,7 @@ class OcrEnricher:
         self._lock = threading.Lock()
 
     def empty(self) -> dict[str, Any]:
-        return {"text": "", "text_lines": [], "text_grams": []}
+        return {"text": "", "text_lines": [], "text_grams": [], "text_count": 0}
 
     def load(self) -> Any:
         with self._lock:
@@ -96,7 +96,12 @@ class OcrEnricher:
             lines = [{**line, "box": _turned(line["box"])} for line in turned]
         lines = lines[:MAX_LINES]
         joined = " ".join(line["text"] for line in lines)
-        return {"text": joined, "text_lines": lines, "text_grams": index_grams(joined)}
+        return {
+            "text": joined,
+            "text_lines": lines,
+            "text_grams": index_grams(joined),
+            "text_count": len(lines),
+        }
 
 
 def _turned(where: list[float]) -> list[float]:

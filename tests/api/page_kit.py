@@ -7,14 +7,14 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import uvicorn
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Playwright
 
 from loupe.api.app import create_app
 from loupe.search.encoders.pool import EncoderPool
@@ -133,6 +133,7 @@ def open_page(
     height: int = 860,
     dark: bool = False,
     key: str | None = ADMIN_TOKEN,
+    on_dialog: Callable[[Dialog], None] | None = None,
 ) -> Page:
     context = browser.new_context(
         viewport={"width": width, "height": height}, color_scheme="dark" if dark else "light"
@@ -144,6 +145,8 @@ def open_page(
         )
     page = context.new_page()
     watch.attach(page)
+    if on_dialog is not None:  # before the page loads: it may ask at once
+        page.on("dialog", on_dialog)
     page.goto(url)
     return page
 
@@ -166,9 +169,15 @@ def first_name(page: Page) -> str:
 
 
 def wait_first(page: Page, filename: str) -> None:
-    """Wait until the first result is ``filename``."""
+    """Wait until the first result of the current query (not older results still shown
+    dimmed, not one in flight) is ``filename``."""
     page.wait_for_function(
-        "name => document.querySelector('#results li')?.dataset.filename === name", arg=filename
+        """name => {
+            const results = document.getElementById('results');
+            return !results.classList.contains('stale') && !results.hasAttribute('aria-busy')
+                && results.querySelector('li')?.dataset.filename === name;
+        }""",
+        arg=filename,
     )
 
 

@@ -220,3 +220,13 @@ def test_an_enrich_job_backfills_images_stored_before(
         again = client.post("/v1/admin/enrich", json={}).json()
         assert again["total"] == 0 and again["state"] == "succeeded"
         assert client.post("/v1/admin/enrich", json={"all": True}).json()["total"] == 5
+
+
+def test_evidence_can_be_switched_off(tmp_path: Path, encoders: EncoderPool) -> None:
+    settings = make_settings(tmp_path / "data", enrichers="ocr", search_evidence=False)
+    with TestClient(create_app(settings, encoders=encoders), headers=AUTH) as client:
+        files = [("files", ("sign.jpg", _jpeg(sign_photo()), "image/jpeg"))]
+        body = client.post("/v1/items", files=files).json()
+        assert wait_job(client, body["job_id"])["state"] == "succeeded"
+        hits = _search(client, "RE16")
+        assert hits[0]["seen"] == []

@@ -94,3 +94,27 @@ def test_a_cancelled_upload_resumes_and_finishes(client: TestClient, sample_dir:
     assert (done["state"], done["done"]) == ("succeeded", len(paths))
     again = client.post(f"/v1/jobs/{job_id}/resume")
     assert again.status_code == 409  # a succeeded job has nothing to resume
+
+
+def test_browse_without_a_query_newest_first_by_date_taken(
+    client: TestClient, sample_dir: Path, upload: Upload, tmp_path: Path
+) -> None:
+    from loupe.ingest.exif_date import DATE_TIME_ORIGINAL
+    from tests.ingest.test_exif_date import jpeg
+
+    (tmp_path / "old.jpg").write_bytes(jpeg({}, {DATE_TIME_ORIGINAL: "2019:06:01 14:30:00"}))
+    upload(tmp_path / "old.jpg", tags="old")
+    upload(sample_dir / "cat.jpg", sample_dir / "coffee.jpg", tags="sample")
+    everything = client.get("/v1/items").json()
+    assert everything["total"] == 3
+    names = [h["filename"] for h in everything["hits"]]
+    assert names[-1] == "old.jpg", "taken in 2019: last when newest come first"
+    dates = [h["taken_at"] for h in everything["hits"]]
+    assert dates == sorted(dates, reverse=True)
+    oldest = client.get("/v1/items", params={"order": "asc", "limit": 1}).json()
+    assert [h["filename"] for h in oldest["hits"]] == ["old.jpg"]
+    assert oldest["next_offset"] == 1
+    one_tag = client.get("/v1/items", params={"tag": "sample"}).json()
+    assert {h["filename"] for h in one_tag["hits"]} == {"cat.jpg", "coffee.jpg"}
+    assert one_tag["total"] == 2
+    assert client.get("/v1/items", params={"sort": "score"}).status_code == 422

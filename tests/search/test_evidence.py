@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from loupe.search.evidence import OBJECT_WEIGHT, TEXT_WEIGHT, fuse, plan
+from loupe.search.evidence import OBJECT_WEIGHT, TEXT_WEIGHT, WRITING_WEIGHT, fuse, plan
 from loupe.search.index.base import Hit
 from loupe.search.text_grams import index_grams
 
@@ -16,6 +16,7 @@ def _hit(hit_id: str, score: float, *, text: str = "", people: int = 0) -> Hit:
         "text": text,
         "text_lines": [{"text": text}] if text else [],
         "text_grams": index_grams(text),
+        "text_count": 1 if text else 0,
         "people": people,
         "objects": [],
         "colours": [],
@@ -51,3 +52,14 @@ def test_extra_candidates_join_once() -> None:
     evidence = plan("EXIT")
     fused, _ = fuse([_hit("a", 0.9)], [_hit("a", 0.9), _hit("z", 0.5, text="exit")], evidence)
     assert [h.id for h in fused] == ["a", "z"]
+
+
+def test_a_query_asking_for_writing_lifts_any_image_with_text() -> None:
+    evidence = plan("a street sign")
+    assert ("writing", "sign") in {(e.kind, e.value) for e in evidence}
+    assert ("text", "sign") not in {(e.kind, e.value) for e in evidence}
+    assert [(e.kind, e.value) for e in plan("路牌")] == [("writing", "路牌")]
+    fused, held = fuse([_hit("a", 0.90), _hit("b", 0.88, text="OPEN 24 HOURS")], [], evidence)
+    assert [h.id for h in fused] == ["b", "a"]
+    assert fused[0].score == pytest.approx(0.88 + WRITING_WEIGHT)
+    assert held["b"][0].detail == "OPEN 24 HOURS"

@@ -26,7 +26,7 @@ REPORT_KEYS = {
 METRIC_KEYS = {"label", "unit", "median", "p95", "p99", "n", "baseline", "values"}
 
 
-def run(args: list[str], out: Path) -> dict[str, Any]:
+def run(args: list[str], out: Path, *, every_metric_measured: bool = True) -> dict[str, Any]:
     result = CliRunner().invoke(command, [*args, "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert f"wrote {out}" in result.output
@@ -34,7 +34,7 @@ def run(args: list[str], out: Path) -> dict[str, Any]:
     assert set(report) == REPORT_KEYS
     for metric in report["metrics"].values():
         assert set(metric) == METRIC_KEYS
-        assert metric["n"] >= 1
+        assert metric["n"] >= 1 or not every_metric_measured
     return report
 
 
@@ -112,8 +112,10 @@ def test_search_on_a_tiny_collection(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_load_with_a_bulk_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOUPE_SEARCH_CONCURRENCY", "1")  # the child server sheds at once
-    args = ["load", "--clients", "4", "--seconds", "2", "--size", "200", "--with-bulk-job"]
-    report = run([*args, "--bulk-images", "4"], tmp_path / "load.json")
+    args = ["load", "--clients", "4", "--seconds", "3", "--size", "200", "--with-bulk-job"]
+    # Shedding at a bound of 1 may leave one kind of query with no 200 at all: its latency
+    # metric is then empty, which is what happened, not a fault of the report.
+    report = run([*args, "--bulk-images", "4"], tmp_path / "load.json", every_metric_measured=False)
     metrics = report["metrics"]
     assert {"rps", "shed_rps", "all_rps", "all", "text", "rss_start", "rss_end"} <= set(metrics)
     statuses = report["details"]["statuses"]

@@ -46,7 +46,7 @@ def test_ingest_uploads_a_folder_and_waits(url: str, sample_dir: Path, tmp_path:
     done = loupe("ingest", str(folder), "--tag", "trip", "--wait", "--url", url)
     assert done.exit_code == 0, done.output
     assert "queued 3, duplicates 0, refused 1" in done.output
-    assert "broken.jpg" in done.output  # named, with the server's reason
+    assert "broken.jpg" in done.output.replace("\n", "")  # named (rich folds long paths)
     with closing(LoupeClient(url, token=ADMIN_TOKEN)) as client:
         hits = client.call("POST", "/v1/search", json={"text": "a cat", "limit": 1})["hits"]
     assert hits[0]["filename"] == "cat.jpg" and hits[0]["tags"] == ["trip"]

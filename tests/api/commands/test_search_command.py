@@ -89,3 +89,16 @@ def test_search_filters_on_what_the_enrichers_saw(live_url: str) -> None:
     assert json.loads(none.output)["hits"] == []
     bad = CliRunner().invoke(main, ["search", "a photo", "--object", "unicorn", "--url", live_url])
     assert bad.exit_code != 0 and "unknown object" in bad.output
+
+
+def test_search_without_a_query_browses_by_date_taken(live_url: str) -> None:
+    newest = CliRunner().invoke(main, ["search", "--json", "--url", live_url])
+    assert newest.exit_code == 0, newest.output
+    body = json.loads(newest.output)
+    dates = [h["taken_at"] for h in body["hits"]]
+    assert body["total"] == len(dates) >= 10 and dates == sorted(dates, reverse=True)
+    args = ["search", "--oldest-first", "--limit", "1", "--url", live_url]
+    oldest = CliRunner().invoke(main, args)
+    assert oldest.exit_code == 0, oldest.output
+    assert "in the library" in oldest.output
+    assert body["hits"][-1]["filename"] in oldest.output
