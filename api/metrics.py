@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loupe.api import errors
 from loupe.ingest.jobs import Job
+from loupe.search.index import IndexState
 
 log = logging.getLogger("loupe.access")
 _SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -53,6 +54,28 @@ class Metrics:
         self.points = Gauge(
             "loupe_points", "Points in the live collection.", registry=self.registry
         )
+        self.index_points = Gauge(
+            "loupe_index_points",
+            "Points of the live collection by index state: indexed (HNSW built) or pending "
+            "(searched exactly until the next build).",
+            ["state"],
+            registry=self.registry,
+        )
+        self.index_building = Gauge(
+            "loupe_index_building",
+            "1 while an index build of the live collection runs (in a child process).",
+            registry=self.registry,
+        )
+        self.index_build_progress = Gauge(
+            "loupe_index_build_progress",
+            "Progress of the running index build, 0..1 (0 when none runs).",
+            registry=self.registry,
+        )
+        self.index_last_build = Gauge(
+            "loupe_index_last_build_seconds",
+            "Duration of the live collection's last index build.",
+            registry=self.registry,
+        )
         self.storage_free = Gauge(
             "loupe_storage_free_bytes",
             "Free bytes on the fullest disk Loupe writes to (data, blobs, embedded index).",
@@ -85,6 +108,14 @@ class Metrics:
                 if job.done > seen:
                     self.items_ingested.labels(job.kind.value).inc(job.done - seen)
                 self._done_seen[job.id] = max(seen, job.done)
+
+    def observe_index(self, state: IndexState) -> None:
+        self.index_points.labels("indexed").set(state.indexed)
+        self.index_points.labels("pending").set(state.pending)
+        self.index_building.set(1 if state.building else 0)
+        self.index_build_progress.set(state.build_progress or 0.0)
+        if state.last_build_s is not None:
+            self.index_last_build.set(state.last_build_s)
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

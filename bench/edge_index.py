@@ -1,4 +1,6 @@
-"""Measure EdgeIndex: upsert points/s, search p50 exact vs HNSW, optimize time (prints JSON).
+"""Measure EdgeIndex: upsert points/s, search p50 exact vs HNSW, build time (in its child
+process), recall@10 of HNSW against exact search, and the resident memory a fresh process adds
+per point when it opens the built index and searches it (prints JSON).
 
 Usage: PYTHONPATH=. python -m loupe.bench.edge_index [n] [dim] [visual_dim]
 """
@@ -6,15 +8,38 @@ Usage: PYTHONPATH=. python -m loupe.bench.edge_index [n] [dim] [visual_dim]
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import numpy as np
 
 from loupe.search.index.base import SEMANTIC, VISUAL, Point
 from loupe.search.index.edge_store import EdgeIndex
+
+# A fresh process: RSS before opening, then after opening the index and 300 searches (KiB).
+PROBE = """
+import json, sys
+import numpy as np
+from loupe.search.index.edge_store import EdgeIndex
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+before = rss()
+index = EdgeIndex(sys.argv[1], auto_optimize=False)
+rng = np.random.default_rng(1)
+for q in rng.standard_normal((300, int(sys.argv[2]))).astype(np.float32):
+    index.search("bench", q, limit=10)
+print(json.dumps([before, rss()]))
+"""
+
+
+def _disk_kb(root: str) -> float:
+    return sum(p.stat().st_size for p in Path(root).rglob("*") if p.is_file()) / 1024
 
 
 def main() -> None:
@@ -51,16 +76,26 @@ def main() -> None:
         start = time.perf_counter()
         index.optimize("bench")
         optimize_s = time.perf_counter() - start
+        found = 0
+        for q in queries:
+            exact = {h.id for h in index.search("bench", q, limit=10, exact=True)}
+            found += len(exact & {h.id for h in index.search("bench", q, limit=10)})
+        recall = found / (10 * len(queries))
+        exact_ms, hnsw_ms = p50(exact=True), p50(exact=False)
+        index.close()
+        rss = json.loads(subprocess.check_output([sys.executable, "-c", PROBE, root, str(dim)]))
         result = {
             "points": n,
             "dims": [dim, visual_dim],
             "upsert_points_per_s": round(n / upsert_s),
             "search_p50_ms_before_optimize": round(before, 2),
             "optimize_s": round(optimize_s, 1),
-            "search_p50_ms_exact": round(p50(exact=True), 2),
-            "search_p50_ms_hnsw": round(p50(exact=False), 2),
+            "search_p50_ms_exact": round(exact_ms, 2),
+            "search_p50_ms_hnsw": round(hnsw_ms, 2),
+            "recall_at_10": round(float(recall), 3),
+            "rss_kb_per_point": round((rss[1] - rss[0]) / n, 3),
+            "disk_kb_per_point": round(_disk_kb(root) / n, 3),
         }
-        index.close()
     print(json.dumps(result, indent=2))
 
 

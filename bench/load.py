@@ -69,7 +69,7 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def _prepare_data(base: Settings, pool: EncoderPool, data_dir: Path, size: int) -> list[str]:
+def prepare_data(base: Settings, pool: EncoderPool, data_dir: Path, size: int) -> list[str]:
     """A collection of ``size`` jittered real vectors (HNSW built); returns the image ids."""
     settings = base.model_copy(update={"data_dir": data_dir})
     encoder = pool.default
@@ -179,7 +179,7 @@ def run_load(base: Settings, params: LoadParams, *, pool: EncoderPool | None) ->
         else:
             if pool is None:
                 raise ValueError("a pool is needed to build the collection")
-            image_ids = _prepare_data(base, pool, Path(tmp) / "data", params.size)
+            image_ids = prepare_data(base, pool, Path(tmp) / "data", params.size)
             with child_server(Path(tmp) / "data", roots) as (url, pid):
                 _measure(report, url, pid, params, texts, image_ids, bulk)
     return report

@@ -47,6 +47,7 @@ class Metric:
             "median": _round(self.median),
             "p95": _round(quantile(self.values, 0.95)),
             "p99": _round(quantile(self.values, 0.99)),
+            "max": _round(max(self.values)) if self.values else None,
             "n": len(self.values),
             "baseline": self.baseline,
             "values": [_round(v) for v in self.values] if len(self.values) <= 20 else None,
@@ -122,7 +123,7 @@ class Report:
 
     def table(self) -> Table:
         table = Table(title=f"loupe bench {self.name}  ({_describe(self.params)})")
-        for column in ("metric", "unit", "median", "p95", "n", "vs baseline", "ratio"):
+        for column in ("metric", "unit", "median", "p95", "max", "n", "vs baseline", "ratio"):
             table.add_column(column, justify="left" if column == "metric" else "right")
         for key, metric in self.metrics.items():
             summary = metric.summary()
@@ -132,6 +133,7 @@ class Report:
                 metric.unit,
                 _fmt(summary["median"]),
                 _fmt(summary["p95"]),
+                _fmt(summary["max"]),
                 str(summary["n"]),
                 self.metrics[metric.baseline].label if metric.baseline in self.metrics else "",
                 f"{ratio:.2f}x" if ratio is not None else "",

@@ -41,24 +41,31 @@ def free_port() -> int:
 
 @contextmanager
 def child_server(
-    data_dir: Path, roots: Path, *, log_level: str = "WARNING", log_path: Path | None = None
+    data_dir: Path,
+    roots: Path,
+    *,
+    log_level: str = "WARNING",
+    log_path: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, int]]:
     """``loupe serve`` in a child process on a free port; yields (url, pid) once ready.
 
     A separate process, as clients are in real use: their CPU time and the benchmark's own
     objects stay out of the server's GIL, garbage collector and memory. Its log goes to
-    ``log_path`` (default: this process's stderr).
+    ``log_path`` (default: this process's stderr). ``env``: more LOUPE_* settings for it.
     """
     port = free_port()
     repo = Path(__file__).resolve().parents[1]
-    env = dict(os.environ, LOUPE_DATA_DIR=str(data_dir), LOUPE_PORT=str(port))
-    env.update(LOUPE_INGEST_ROOTS=str(roots), LOUPE_LOG_LEVEL=log_level, HF_HUB_OFFLINE="1")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
-    env.pop("LOUPE_BROKER_URL", None)
+    child_env = dict(os.environ, LOUPE_DATA_DIR=str(data_dir), LOUPE_PORT=str(port))
+    child_env.update(LOUPE_INGEST_ROOTS=str(roots), LOUPE_LOG_LEVEL=log_level, HF_HUB_OFFLINE="1")
+    paths = [str(repo), child_env.get("PYTHONPATH")]
+    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
+    child_env.pop("LOUPE_BROKER_URL", None)
+    child_env.update(env or {})
     code = "from loupe.api.cli import main; main()"
     with contextlib.ExitStack() as stack:
         log = stack.enter_context(log_path.open("ab")) if log_path is not None else None
-        child = subprocess.Popen([sys.executable, "-c", code, "serve"], env=env, stderr=log)
+        child = subprocess.Popen([sys.executable, "-c", code, "serve"], env=child_env, stderr=log)
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(child, url)

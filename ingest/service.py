@@ -32,7 +32,7 @@ from loupe.ingest.thumbs import Thumbnailer
 from loupe.ingest.uploads import Accepted, TextItem, UploadFile, image_specs, submit, text_specs
 from loupe.search.encoders import Encoder, EncoderUnavailable
 from loupe.search.errors import Conflict, InvalidInput, NotFound, Unavailable
-from loupe.search.index import CollectionInfo, Hit, IndexUnavailable
+from loupe.search.index import CollectionInfo, Hit, IndexState, IndexUnavailable
 from loupe.search.settings import Settings
 
 UPLOADS_REFUSED = "this process does not accept uploads"
@@ -57,7 +57,8 @@ class Original:
 class CollectionState:
     info: CollectionInfo
     live: bool
-    building: bool
+    building: bool  # the target of a reindex in progress
+    index: IndexState  # its ANN index: points indexed vs pending, a build in progress
 
 
 class IngestService:
@@ -300,7 +301,11 @@ class IngestService:
         """Every collection, oldest first, with whether it is live or being built."""
         live, building = reindex.live_and_next(self.stores.pipeline)
         infos = sorted(self.stores.index.list_collections(), key=lambda c: c.created_at)
-        return [CollectionState(c, c.name == live, c.name == building) for c in infos]
+        index = self.stores.index
+        return [
+            CollectionState(c, c.name == live, c.name == building, index.index_state(c.name))
+            for c in infos
+        ]
 
     def live_collection(self) -> str | None:
         return self.stores.index.resolve_alias(self._settings.collection_alias)
@@ -345,6 +350,10 @@ class IngestService:
     def live_points(self) -> int | None:
         live = self.live_collection()
         return self.stores.index.count(live) if live else None
+
+    def live_index_state(self) -> IndexState | None:
+        live = self.live_collection()
+        return self.stores.index.index_state(live) if live else None
 
     def take_batch_sizes(self) -> list[int]:
         """The image forward-pass sizes recorded since the last call (then forgotten), wherever

@@ -157,6 +157,8 @@ class Stores:
             api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
             shards=settings.qdrant_shards,
             replicas=settings.qdrant_replicas,
+            build_after=settings.index_build_after,
+            build_nice=settings.ingest_nice,
         )
         jobs = open_jobs(settings)
         pool = encoders or EncoderPool(

@@ -67,7 +67,15 @@ class Settings(BaseSettings):
         10,
         ge=0,
         le=19,
-        description="CPU priority (nice) of those child processes: queries go first.",
+        description="CPU priority (nice) of those child processes and of the embedded index's "
+        "builder: queries go first.",
+    )
+    index_build_after: int = Field(
+        10_000,
+        ge=1,
+        le=10_000_000,
+        description="Embedded index: new points searched exactly before a child process "
+        "builds them into the HNSW base.",
     )
     encode_batch_size: int = Field(32, ge=1, le=4096, description="Images per forward pass.")
     batch_wait_ms: float = Field(

@@ -1,5 +1,5 @@
-"""``loupe bench {ingest,search,load,relevance,all}``: benchmarks as programs. Each prints a
-table and writes a JSON report (``--out``, default ``.bench/<name>-<timestamp>.json``); every
+"""``loupe bench {ingest,search,load,serve,relevance,all}``: benchmarks as programs. Each prints
+a table and writes a JSON report (``--out``, default ``.bench/<name>-<timestamp>.json``); every
 figure stands beside a baseline measured in the same run (``relevance`` reports rates). Logic
 lives in ``loupe.bench`` (``bench/``)."""
 
@@ -209,6 +209,38 @@ def load_command(
     finally:
         if pool is not None:
             pool.close()
+    report.print()
+    click.echo(f"wrote {report.write(out)}")
+
+
+@command.command("serve")
+@click.option(
+    "--size",
+    type=click.IntRange(min=1000, max=1_000_000),
+    default=100_000,
+    show_default=True,
+    help="Points in the collection before the run (jittered real embeddings).",
+)
+@click.option("--bulk-images", type=click.IntRange(min=32), default=300, show_default=True)
+@click.option("--clients", type=click.IntRange(min=1, max=100), default=5, show_default=True)
+@click.option("--idle-queries", type=click.IntRange(min=10), default=200, show_default=True)
+@OUT
+def serve_command(
+    size: int, bulk_images: int, clients: int, idle_queries: int, out: Path | None
+) -> None:
+    """Search while the real server ingests 1600x1200 JPEGs and builds its index."""
+    from loupe.bench.ingest import make_pool
+    from loupe.bench.serve import ServeParams, run_serve
+
+    settings = _settings()
+    params = ServeParams(
+        size=size, bulk_images=bulk_images, clients=clients, idle_queries=idle_queries
+    )
+    pool = make_pool(settings)
+    try:
+        report = run_serve(settings, params, pool=pool)
+    finally:
+        pool.close()
     report.print()
     click.echo(f"wrote {report.write(out)}")
 

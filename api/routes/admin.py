@@ -12,6 +12,7 @@ from loupe.api.access import audit
 from loupe.api.deps import IngestServiceDep, LibraryAdminDep, WatcherDep
 from loupe.api.routes.jobs import job_model
 from loupe.api.schemas import JobModel, Strict
+from loupe.search.index import IndexState
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 log = logging.getLogger(__name__)
@@ -24,6 +25,15 @@ class ReindexRequest(Strict):
     batch_size: StrictInt | None = Field(None, ge=1, le=1024)
 
 
+class IndexStateModel(Strict):
+    indexed: int = Field(description="Points in built (HNSW) index structures.")
+    pending: int = Field(description="Points searched exactly until the next build merges them.")
+    build_running: bool
+    build_phase: str | None = Field(None, description="copy, merge or optimize.")
+    build_progress: float | None = Field(None, description="0..1 while a build runs.")
+    last_build_s: float | None = Field(None, description="Duration of the last build.")
+
+
 class CollectionModel(Strict):
     name: str
     model_id: str
@@ -32,7 +42,8 @@ class CollectionModel(Strict):
     points: int
     created_at: float
     live: bool
-    building: bool
+    building: bool = Field(description="The target of a reindex in progress.")
+    index: IndexStateModel
 
 
 class RollbackResponse(Strict):
@@ -96,6 +107,7 @@ def collections(_: LibraryAdminDep, ingest: IngestServiceDep) -> list[Collection
             created_at=c.info.created_at,
             live=c.live,
             building=c.building,
+            index=_index_state(c.index),
         )
         for c in ingest.collections()
     ]
@@ -108,3 +120,14 @@ def drop_collection(
     ingest.drop_collection(name)
     audit.request_done(request, "collection.drop", ids=[], collection=name)
     return Response(status_code=204)
+
+
+def _index_state(state: IndexState) -> IndexStateModel:
+    return IndexStateModel(
+        indexed=state.indexed,
+        pending=state.pending,
+        build_running=state.building,
+        build_phase=state.build_phase,
+        build_progress=state.build_progress,
+        last_build_s=state.last_build_s,
+    )

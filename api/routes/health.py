@@ -32,7 +32,8 @@ def readyz(ingest: IngestServiceDep, request: Request) -> JSONResponse:
 @router.get("/metrics")
 def metrics(ingest: IngestServiceDep, request: Request) -> Response:
     """Prometheus text: request latency by route, errors by type, queue depth, items ingested,
-    points in the live collection, free disk space and its reserve, encoder batch sizes."""
+    points in the live collection and its index state, free disk space and its reserve,
+    encoder batch sizes."""
     m = request.app.state.metrics
     try:
         depth = ingest.queue_depth()
@@ -45,6 +46,9 @@ def metrics(ingest: IngestServiceDep, request: Request) -> Response:
         points = ingest.live_points()
         if points is not None:
             m.points.set(points)
+        state = ingest.live_index_state()
+        if state is not None:
+            m.observe_index(state)
     except IndexUnavailable:
         pass
     space = ingest.storage_space()

@@ -51,6 +51,19 @@ function confirmButton(label, confirmLabel, action) {
   return button;
 }
 
+function indexText(index) {
+  if (!index) return "";
+  const parts = [`${index.indexed.toLocaleString()} indexed`];
+  if (index.pending) parts.push(`${index.pending.toLocaleString()} pending`);
+  if (index.build_running) {
+    const share = index.build_progress == null ? "" : ` ${Math.round(index.build_progress * 100)}%`;
+    parts.push(`building${share}`);
+  } else if (index.last_build_s != null) {
+    parts.push(`last build ${index.last_build_s.toFixed(0)} s`);
+  }
+  return parts.join(" · ");
+}
+
 function collectionRow(c) {
   const state = c.live ? "live" : c.building ? "building" : "idle";
   const drop = !c.live && !c.building
@@ -60,6 +73,7 @@ function collectionRow(c) {
     el("td", {}, el("code", {}, c.name)),
     el("td.wide", {}, c.model_id),
     el("td.num", {}, c.points.toLocaleString()),
+    el("td.wide", {}, indexText(c.index)),
     el("td", {}, el(`span.badge.${state}`, {}, state)),
     el("td.wide", {}, formatTime(c.created_at)),
     el("td", {}, drop),

@@ -9,6 +9,7 @@ from loupe.search.index.base import (
     CollectionNotFound,
     Filter,
     Hit,
+    IndexState,
     IndexUnavailable,
     ModelMismatch,
     Point,
@@ -24,6 +25,7 @@ __all__ = [
     "CollectionNotFound",
     "Filter",
     "Hit",
+    "IndexState",
     "IndexUnavailable",
     "ModelMismatch",
     "Point",
@@ -40,6 +42,8 @@ def open_index(
     api_key: str | None = None,
     shards: int = 1,
     replicas: int = 1,
+    build_after: int = 10_000,
+    build_nice: int = 10,
 ) -> VectorIndex:
     """A server (``url``), ``:memory:`` (``url=':memory:'``), or the embedded store at ``path``."""
     if url:
@@ -50,4 +54,4 @@ def open_index(
         raise ValueError("open_index needs a url or a path")
     from loupe.search.index.edge_store import EdgeIndex
 
-    return EdgeIndex(path)
+    return EdgeIndex(path, build_after=build_after, build_nice=build_nice)

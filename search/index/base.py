@@ -126,6 +126,20 @@ class CollectionInfo:
     aliases: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class IndexState:
+    """How far a collection's ANN index is: ``indexed`` points are in built (HNSW) structures,
+    ``pending`` ones are searched exactly until the next build; a build in progress with its
+    phase and progress (0..1, None when unknown), and the last build's duration in seconds."""
+
+    indexed: int
+    pending: int
+    building: bool = False
+    build_phase: str | None = None
+    build_progress: float | None = None
+    last_build_s: float | None = None
+
+
 # Payload keys that get a payload index (keyword or numeric) on creation.
 KEYWORD_FIELDS = (
     "modality",
@@ -224,6 +238,10 @@ class VectorIndex(Protocol):
         ties by id); points without the sparse vector never match."""
 
     def optimize(self, collection: str) -> None:
-        """Build/refresh the ANN structures (HNSW) now; a no-op where the store does it itself."""
+        """Build/refresh the ANN structures (HNSW) now and wait for them; a no-op where the store
+        does it itself. Never blocks other callers of the index."""
+
+    def index_state(self, collection: str) -> IndexState:
+        """Points indexed vs pending and the build in progress (see ``IndexState``)."""
 
     def close(self) -> None: ...

@@ -32,6 +32,7 @@ from loupe.search.index.base import (
     CollectionNotFound,
     Filter,
     Hit,
+    IndexState,
     IndexUnavailable,
     Point,
     SparseVector,
@@ -328,6 +329,23 @@ class ClientIndex:
 
     def optimize(self, collection: str) -> None:
         """No-op: the Qdrant server builds its HNSW indexes itself; local mode has none."""
+
+    def index_state(self, collection: str) -> IndexState:
+        """From the server's collection info: vectors indexed (per named vector) and a yellow
+        status (its optimizer running). Local mode reports every point pending (it has no
+        index: every search is exact)."""
+        with self._guard(collection):
+            target = self._aliases().get(collection, collection)
+            info = self._client.get_collection(target)
+        points = info.points_count or 0
+        vectors = info.config.params.vectors
+        names = len(vectors) if isinstance(vectors, dict) else 1
+        indexed = min(points, (info.indexed_vectors_count or 0) // max(1, names))
+        return IndexState(
+            indexed=indexed,
+            pending=points - indexed,
+            building=info.status == qm.CollectionStatus.YELLOW,
+        )
 
     def close(self) -> None:
         with self._lock:

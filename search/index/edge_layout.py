@@ -6,7 +6,7 @@
     <root>/aliases.json                {"alias": "collection"}, replaced atomically
     <root>/collections/<name>/meta.json  the model stamp, written last (no meta = incomplete),
                                        with the aliases it holds (see ``edge_aliases``)
-    <root>/collections/<name>/shard/   the qdrant-edge shard (segments, WAL)
+    <root>/collections/<name>/...      its layers: qdrant-edge shards (see edge_layers)
 """
 
 from __future__ import annotations
@@ -102,9 +102,6 @@ class EdgeLayout:
     def folder(self, name: str) -> Path:
         return self.collections_dir / check_name(name)
 
-    def shard_path(self, name: str) -> Path:
-        return self.folder(name) / "shard"
-
     def read_meta(self, name: str) -> Stamp:
         meta = self.folder(name) / "meta.json"
         try:
@@ -131,14 +128,19 @@ class EdgeLayout:
         os.replace(folder, trash)
         shutil.rmtree(trash, ignore_errors=True)
 
-    def copy_to(self, dest: Path) -> list[str]:
-        """Copy the alias map and every complete collection into ``dest`` (an empty folder);
-        the caller keeps writers out meanwhile. Returns the collections copied."""
+    def copy_to(self, dest: Path, *, skip: set[str] | None = None) -> list[str]:
+        """Copy the alias map and every complete collection into ``dest`` (an empty folder),
+        leaving out entries named in ``skip``; the caller keeps writers out meanwhile. Returns
+        the collections copied."""
         names = self.names()
         (dest / "collections").mkdir(parents=True, exist_ok=True)
+        left_out = skip or set()
         for name in names:
             shutil.copytree(
-                self.folder(name), dest / "collections" / name, copy_function=copy_sparse
+                self.folder(name),
+                dest / "collections" / name,
+                copy_function=copy_sparse,
+                ignore=lambda _dir, entries: [e for e in entries if e in left_out],
             )
         aliases = self.root / "aliases.json"
         if aliases.exists():

@@ -1,26 +1,26 @@
 """``EdgeIndex``: the ``VectorIndex`` over qdrant-edge (Qdrant's engine, embedded, on disk).
 
-qdrant-edge has no collections or aliases: each collection is one ``EdgeShard`` in its own
-folder with a ``meta.json`` stamp, and aliases live in ``aliases.json`` (see ``edge_layout``).
-One process owns the store (a flock on ``<root>/.lock``); a second opener gets
-``IndexUnavailable``. The WAL is on: an upsert survives a crash without ``flush()``.
+qdrant-edge has no collections or aliases: each collection is a folder with a ``meta.json``
+stamp and its layers (``edge_collection``), and aliases live in ``aliases.json`` (see
+``edge_layout``). One process owns the store (a flock on ``<root>/.lock``); a second opener
+gets ``IndexUnavailable``. The WAL is on: an upsert survives a crash without ``flush()``.
 
-HNSW policy. The engine builds HNSW only in ``optimize()``; points added later are searched
-exactly until the next one. ``optimize()`` holds the GIL for its whole run (measured: no other
-Python thread runs — 8 s at 10k x 384 on 2 cores, minutes at 100k), so it freezes the owning
-process. Exact search stays cheap (~1 ms at 10k, ~23 ms at 100k), so the background optimizer
-waits for both ``optimize_after`` new points *and* ``quiet_s`` seconds without any call, then
-optimizes that collection. Bulk jobs may call ``optimize()`` themselves when they finish.
-The count of new points is kept in memory (after a restart: all points if nothing is indexed).
+HNSW policy. The engine builds HNSW only in ``optimize()``, which holds the GIL for its whole
+run (~45 s at 100k points on 2 cores): a process that called it would answer nothing
+meanwhile. So this process never calls it. New points go to a small tail searched exactly;
+when the tail reaches ``build_after`` points, a background thread freezes it and starts a child
+process (``edge_build``) that merges the bases and the frozen tail into a new base and
+optimizes it there; the thread then swaps the new base in. ``optimize(name)`` starts a build
+now and waits for it (bulk loads, benchmarks), without blocking other callers.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,96 +29,79 @@ from numpy.typing import NDArray
 
 from loupe.search.index.base import (
     CONCEPTS,
-    KEYWORD_FIELDS,
-    NUMERIC_FIELDS,
     SEMANTIC,
-    TENANT_FIELD,
-    VISUAL,
     CollectionInfo,
     CollectionNotFound,
     Filter,
     Hit,
+    IndexState,
+    IndexUnavailable,
     Point,
     SparseVector,
 )
+from loupe.search.index.edge_collection import EdgeCollection
 from loupe.search.index.edge_layout import EdgeLayout, check_name
 from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
     sparse_items,
-    to_edge_filter,
     to_hit,
     vector_request,
 )
 from loupe.search.index.stamp import Stamp, check_stamp
-from loupe.search.index.tuning import (
-    HNSW_EF,
-    HNSW_EF_CONSTRUCT,
-    HNSW_M,
-    OVERSAMPLING,
-    QUANTILE,
-    search_ef,
-)
+from loupe.search.index.tuning import HNSW_EF, OVERSAMPLING, search_ef
 
 log = logging.getLogger(__name__)
 
-# Segments under this size (KB) are searched exactly even when indexed: exact is as fast there.
-FULL_SCAN_KB = 1000
-
-
-@dataclass(slots=True)
-class _Open:
-    shard: qe.EdgeShard
-    stamp: Stamp
-    pending: int  # points upserted since the last optimize
+BUILD_AFTER = 10_000  # tail points that start a build
+POLL_S = 0.5
 
 
 class EdgeIndex:
-    """A ``VectorIndex`` in the folder ``root``, owned by this process until ``close()``."""
+    """A ``VectorIndex`` in the folder ``root``, owned by this process until ``close()``.
+    ``auto_optimize``: start builds by themselves (``build_after`` tail points); the builder
+    runs at ``build_nice``."""
 
     def __init__(
         self,
         root: str | Path,
         *,
         auto_optimize: bool = True,
-        optimize_after: int = 20_000,
-        quiet_s: float = 60.0,
+        build_after: int = BUILD_AFTER,
+        build_nice: int = 10,
         hnsw_ef: int = HNSW_EF,
     ) -> None:
         self._layout = EdgeLayout(root)
         self._closed = False
         self._lock = threading.RLock()
-        self._open: dict[str, _Open] = {}
+        self._swap_lock = threading.Lock()
+        self._open: dict[str, EdgeCollection] = {}
         self._aliases = self._layout.read_aliases()
-        self._last_call = time.monotonic()
-        self._optimize_after = optimize_after
-        self._quiet_s = quiet_s
+        self._build_after = build_after
+        self._build_nice = build_nice
         self._hnsw_ef = hnsw_ef
+        self._auto = auto_optimize
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if auto_optimize:
-            self._thread = threading.Thread(
-                target=self._optimize_loop, name="edge-optimizer", daemon=True
-            )
+            self._thread = threading.Thread(target=self._loop, name="edge-builder", daemon=True)
             self._thread.start()
 
-    # -- shards ----------------------------------------------------------------------------
+    # -- collections -----------------------------------------------------------------------
 
-    def _get(self, name: str, *, touch: bool = True) -> tuple[str, _Open]:
-        """The open shard of a collection or alias (caller holds the lock)."""
-        if touch:
-            self._last_call = time.monotonic()
+    def _get(self, name: str) -> tuple[str, EdgeCollection]:
+        """The open collection of a name or alias (caller holds the lock)."""
         if self._closed:
             raise RuntimeError("EdgeIndex is closed")
         target = self._aliases.get(name, name)
         if target not in self._open:
             stamp = self._layout.read_meta(check_name(target))
-            shard = qe.EdgeShard.load(str(self._layout.shard_path(target)))
-            info = shard.info()
-            if TENANT_FIELD not in (info.payload_schema or {}):  # made before tenants existed
-                _tenant_index(shard)
-            pending = info.points_count if info.indexed_vectors_count == 0 else 0
-            self._open[target] = _Open(shard, stamp, pending)
+            self._open[target] = EdgeCollection(
+                self._layout.folder(target),
+                stamp,
+                build_after=self._build_after,
+                nice=self._build_nice,
+            )
         return target, self._open[target]
 
     def create_collection(
@@ -132,32 +115,10 @@ class EdgeIndex:
                 check_stamp(name, self._layout.read_meta(name), wanted, visual=True)
                 return
             self._layout.remove(name)  # an incomplete folder from a crash
-            vectors = {SEMANTIC: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)}
-            if visual_dim is not None:
-                vectors[VISUAL] = qe.EdgeVectorParams(size=visual_dim, distance=qe.Distance.Cosine)
-            config = qe.EdgeConfig(
-                vectors=vectors,
-                sparse_vectors={CONCEPTS: qe.EdgeSparseVectorParams()},
-                wal_enabled=True,
-                hnsw_config=qe.HnswIndexConfig(
-                    m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_KB
-                ),
-                quantization_config=qe.ScalarQuantizationConfig(
-                    type=qe.ScalarType.Int8, quantile=QUANTILE, memory=qe.Memory.Pinned
-                ),
-                optimizers=qe.EdgeOptimizersConfig(indexing_threshold=1),
-            )
-            shard = qe.EdgeShard.create(str(self._layout.shard_path(name)), config)
-            for key in KEYWORD_FIELDS:
-                shard.update(
-                    qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword)
-                )
-            for key in NUMERIC_FIELDS:
-                shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Float))
-            _tenant_index(shard)
-            shard.flush()
+            folder = self._layout.folder(name)
+            folder.mkdir(parents=True)
+            EdgeCollection.create(folder, wanted)
             self._layout.write_meta(name, wanted)
-            self._open[name] = _Open(shard, wanted, 0)
 
     def open_collection(self, name: str, *, model_id: str, dim: int) -> CollectionInfo:
         info = self.collection_info(name)
@@ -174,7 +135,7 @@ class EdgeIndex:
                 model_id=stamp.model_id,
                 dim=stamp.dim,
                 visual_dim=stamp.visual_dim,
-                points=opened.shard.count(qe.CountRequest(exact=True)),
+                points=opened.count(None),
                 created_at=stamp.created_at,
                 aliases=sorted(a for a, c in self._aliases.items() if c == target),
             )
@@ -189,7 +150,7 @@ class EdgeIndex:
                 raise CollectionNotFound(f"no collection named {name!r}")
             opened = self._open.pop(name, None)
             if opened is not None:
-                opened.shard.close()
+                opened.close()
             remaining = {a: c for a, c in self._aliases.items() if c != name}
             if remaining != self._aliases:
                 self._layout.write_aliases(remaining)
@@ -225,17 +186,16 @@ class EdgeIndex:
         if not points:
             return
         edge_points = [qe.Point(point_id(p.id), _edge_vectors(p), p.payload) for p in points]
+        ids = list(dict.fromkeys(point_id(p.id) for p in points))
         with self._lock:
-            _, opened = self._get(collection)
-            opened.shard.update(qe.UpdateOperation.upsert_points(edge_points))
-            opened.pending += len(edge_points)
+            self._get(collection)[1].upsert(edge_points, ids)
 
     def delete(self, collection: str, ids: Sequence[str]) -> None:
-        wanted: list[qe.PointId] = list(point_ids(ids))
+        wanted = point_ids(ids)
         if not wanted:
             return
         with self._lock:
-            self._get(collection)[1].shard.update(qe.UpdateOperation.delete_points(wanted))
+            self._get(collection)[1].delete(wanted)
 
     def retrieve(
         self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
@@ -244,15 +204,13 @@ class EdgeIndex:
         if not wanted:
             return []
         with self._lock:
-            shard = self._get(collection)[1].shard
-            records = shard.retrieve(list(wanted), with_payload=True, with_vector=with_vectors)
+            records = self._get(collection)[1].retrieve(wanted, with_vectors=with_vectors)
         found = {str(r.id): to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records}
         return [found[i] for i in wanted if i in found]
 
     def count(self, collection: str, flt: Filter | None = None) -> int:
-        request = qe.CountRequest(exact=True, filter=to_edge_filter(flt))
         with self._lock:
-            return self._get(collection)[1].shard.count(request)
+            return self._get(collection)[1].count(flt)
 
     def scroll(
         self,
@@ -263,17 +221,12 @@ class EdgeIndex:
         offset: str | None = None,
         with_vectors: bool = False,
     ) -> tuple[list[Hit], str | None]:
-        request = qe.ScrollRequest(
-            offset=point_id(offset) if offset is not None else None,
-            limit=limit,
-            filter=to_edge_filter(flt),
-            with_payload=True,
-            with_vector=with_vectors,
-        )
+        start = point_id(offset) if offset is not None else None
         with self._lock:
-            records, next_offset = self._get(collection)[1].shard.scroll(request)
-        hits = [to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records]
-        return hits, str(next_offset) if next_offset is not None else None
+            records, following = self._get(collection)[1].scroll(
+                flt=flt, limit=limit, offset=start, with_vectors=with_vectors
+            )
+        return [to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records], following
 
     def search(
         self,
@@ -288,24 +241,30 @@ class EdgeIndex:
         with_vectors: bool | tuple[str, ...] = False,
         exact: bool = False,
     ) -> list[Hit]:
-        request = qe.QueryRequest(
-            limit=limit,
-            offset=offset,
-            query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=using),
-            filter=to_edge_filter(flt),
-            score_threshold=score_threshold,
-            with_vector=vector_request(with_vectors),
-            with_payload=True,
-            params=qe.SearchParams(
-                exact=exact,
-                hnsw_ef=search_ef(limit, offset, floor=self._hnsw_ef),
-                quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING),
-            ),
-        )
+        query = qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=using)
+        ef = search_ef(limit, offset, floor=self._hnsw_ef)
+
+        def make(edge_filter: qe.Filter | None, exact_layer: bool) -> qe.QueryRequest:
+            return qe.QueryRequest(
+                limit=limit + offset,
+                query=query,
+                filter=edge_filter,
+                score_threshold=score_threshold,
+                with_vector=vector_request(with_vectors),
+                with_payload=True,
+                params=qe.SearchParams(
+                    exact=exact or exact_layer,
+                    hnsw_ef=ef,
+                    quantization=qe.QuantizationSearchParams(
+                        rescore=True, oversampling=OVERSAMPLING
+                    ),
+                ),
+            )
+
         with self._lock:
-            points = self._get(collection)[1].shard.query(request)
+            points = self._get(collection)[1].query(make, flt=flt, limit=limit + offset)
         wanted = bool(with_vectors)
-        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points]
+        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points[offset:]]
 
     def search_sparse(
         self,
@@ -319,64 +278,105 @@ class EdgeIndex:
     ) -> list[Hit]:
         if not vector:
             return []
-        request = qe.QueryRequest(
-            limit=limit,
-            query=qe.Query.Nearest(
-                qe.SparseVector(list(vector.indices), list(vector.values)), using=using
-            ),
-            filter=to_edge_filter(flt),
-            with_vector=vector_request(with_vectors),
-            with_payload=True,
+        query = qe.Query.Nearest(
+            qe.SparseVector(list(vector.indices), list(vector.values)), using=using
         )
+
+        def make(edge_filter: qe.Filter | None, _exact: bool) -> qe.QueryRequest:
+            return qe.QueryRequest(
+                limit=limit,
+                query=query,
+                filter=edge_filter,
+                with_vector=vector_request(with_vectors),
+                with_payload=True,
+            )
+
         with self._lock:
-            points = self._get(collection)[1].shard.query(request)
+            points = self._get(collection)[1].query(make, flt=flt, limit=limit)
         wanted = bool(with_vectors)
         return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points if p.score > 0]
 
-    # -- HNSW ------------------------------------------------------------------------------
+    # -- builds ----------------------------------------------------------------------------
+
+    def index_state(self, collection: str) -> IndexState:
+        with self._lock:
+            return self._get(collection)[1].state()
 
     def optimize(self, collection: str) -> None:
-        """Build HNSW over every point now. Blocks this whole process (see module docstring)."""
+        """Build a base over every point now, in a child process, and wait for the swap.
+        Other callers are served meanwhile. IndexUnavailable if the build fails."""
         with self._lock:
-            opened = self._get(collection, touch=False)[1]
-            opened.shard.optimize()
-            opened.pending = 0
+            target, opened = self._get(collection)
+            if not opened.building() and not opened.start():
+                return
+        while True:
+            state = self._poll(target)
+            if state is None:
+                return
+            if state == "failed":
+                raise IndexUnavailable(f"building the index of {target!r} failed; see the log")
+            time.sleep(POLL_S / 5)
 
-    def unindexed_points(self, collection: str) -> int:
-        """Points upserted since the last ``optimize`` (searched exactly until the next one)."""
-        with self._lock:
-            return self._get(collection, touch=False)[1].pending
-
-    def _optimize_loop(self) -> None:
-        while not self._stop.wait(min(self._quiet_s, 5.0) or 1.0):
+    def _poll(self, name: str) -> str | None:
+        """Advance the build of ``name``: None when none runs (any more), else its state."""
+        with self._swap_lock:
             with self._lock:
-                if self._closed or time.monotonic() - self._last_call < self._quiet_s:
-                    continue
-                due = [n for n, o in self._open.items() if o.pending >= self._optimize_after]
-                for name in due:
-                    if not self._stop.is_set():
-                        self.optimize(name)
+                opened = self._open.get(name)
+                if opened is None or not opened.building():
+                    return None
+                code = opened.finished()
+                if code is None:
+                    return "running"
+                build = opened.layers.build
+                assert build is not None
+                if code != 0:
+                    log.error("building %s of %s failed (exit %s)", build.target, name, code)
+                    opened.abort()
+                    return "failed"
+            target = qe.EdgeShard.load(str(opened.folder / build.target))  # outside the lock
+            with self._lock:
+                removed = opened.swap(target)
+            for folder in removed:
+                shutil.rmtree(opened.folder / folder, ignore_errors=True)
+            log.info("%s: swapped in %s", name, build.target)
+            return None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(POLL_S):
+            with self._lock:
+                if self._closed:
+                    return
+                names = list(self._open)
+            for name in names:
+                try:
+                    if self._poll(name) is None and self._auto:
+                        with self._lock:
+                            opened = self._open.get(name)
+                            if opened is not None and opened.due():
+                                opened.start()
+                except Exception:  # keep serving; the next round tries again
+                    log.exception("index build step of %s failed", name)
 
     def copy_to(self, dest: str | Path) -> list[str]:
         """A consistent copy of the store in ``dest``: every open shard flushed, then the
-        folders copied while this index's lock keeps writes (and searches) waiting."""
+        folders copied while this index's lock keeps writes (and searches) waiting. A build in
+        progress is left out (the copy opens as if it had not started)."""
         with self._lock:
+            skip: set[str] = set()
             for opened in self._open.values():
-                opened.shard.flush()
-            return self._layout.copy_to(Path(dest))
+                opened.flush()
+                if opened.layers.build is not None:
+                    skip |= {opened.layers.build.target, f"{opened.layers.build.target}.work"}
+            return self._layout.copy_to(Path(dest), skip=skip)
 
     def close(self) -> None:
-        """Stop the optimizer (waiting for a running optimize), flush and close every shard."""
+        """Stop the builder thread and any build (the next open forgets it), flush and close."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         with self._lock:
-            for name, opened in self._open.items():
-                try:
-                    opened.shard.flush()
-                except Exception as exc:  # e.g. a full disk: the WAL still holds every write
-                    log.error("could not flush collection %s on close: %s", name, exc)
-                opened.shard.close()
+            for opened in self._open.values():
+                opened.close()
             self._open.clear()
             if not self._closed:
                 self._closed = True
@@ -388,10 +388,3 @@ def _edge_vectors(point: Point) -> dict[str, qe.NamedVector]:
     for name, (indices, values) in sparse_items(point).items():
         vectors[name] = qe.SparseVector(indices, values)
     return vectors
-
-
-def _tenant_index(shard: qe.EdgeShard) -> None:
-    """The tenant keyword index, marked ``is_tenant`` so the engine keeps each tenant's points
-    together and plans tenant-filtered searches per tenant."""
-    params = qe.KeywordIndexParams(is_tenant=True)
-    shard.update(qe.UpdateOperation.create_field_index(TENANT_FIELD, params))

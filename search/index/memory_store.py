@@ -34,6 +34,7 @@ from loupe.search.index.base import (
     CollectionNotFound,
     Filter,
     Hit,
+    IndexState,
     IndexUnavailable,
     ModelMismatch,
     Point,
@@ -319,6 +320,10 @@ class NumpyIndex:
     def optimize(self, collection: str) -> None:
         with self._lock:
             self._get(collection)
+
+    def index_state(self, collection: str) -> IndexState:
+        """Exact search over every point: all of them count as indexed."""
+        return IndexState(indexed=self.count(collection), pending=0)
 
     def close(self) -> None:
         with self._lock:

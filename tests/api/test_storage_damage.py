@@ -103,9 +103,7 @@ def test_old_stamps_adopt_a_lone_collection_and_refuse_two(
         raw.pop("aliases")
         meta.write_text(json.dumps(raw))
     twin = collections / "bundled-copy"
-    twin.mkdir()
-    (twin / "meta.json").write_text((collections / live / "meta.json").read_text())
-    shutil.copytree(collections / live / "shard", twin / "shard")
+    shutil.copytree(collections / live, twin)  # its stamp and its layers
     with pytest.raises(Conflict) as caught, TestClient(create_app(settings, encoders=encoders)):
         pass
     message = caught.value.message

@@ -105,9 +105,10 @@ def test_hnsw_after_optimize_agrees_with_exact_search(edge: EdgeIndex) -> None:
             for i in range(start, min(n, start + 500))
         ]
         index.upsert("c", batch)
-    assert index.unindexed_points("c") == n
+    assert index.index_state("c").pending == n
     index.optimize("c")
-    assert index.unindexed_points("c") == 0
+    assert index.index_state("c").pending == 0
+    assert index.index_state("c").indexed == n
     queries = clustered(50, dim, seed=1)
     found = 0
     for q in queries:
@@ -117,14 +118,15 @@ def test_hnsw_after_optimize_agrees_with_exact_search(edge: EdgeIndex) -> None:
     assert found / (10 * len(queries)) >= 0.98
 
 
-def test_background_optimizer_indexes_when_enough_points_and_quiet(tmp_path: Path) -> None:
-    index = EdgeIndex(tmp_path, optimize_after=100, quiet_s=0.2)
+def test_background_builder_indexes_when_the_tail_is_full(tmp_path: Path) -> None:
+    index = EdgeIndex(tmp_path, build_after=100)
     index.create_collection("c1", model_id="m1", dim=DIM, visual_dim=VISUAL_DIM)
     index.upsert("c1", make_points(50))
     index.upsert("c1", make_points(150, seed=1)[50:])
     deadline = time.monotonic() + 30
-    while index.unindexed_points("c1") and time.monotonic() < deadline:
+    while index.index_state("c1").pending and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert index.unindexed_points("c1") == 0
+    assert index.index_state("c1").pending == 0
     assert index.count("c1") == 150
+    assert index.index_state("c1").last_build_s is not None
     index.close()

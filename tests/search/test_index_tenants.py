@@ -13,6 +13,7 @@ import qdrant_edge as qe
 
 from loupe.search.index import SEMANTIC, TENANT_FIELD, Filter, Point, VectorIndex
 from loupe.search.index.client_store import ClientIndex
+from loupe.search.index.edge_layers import read_layers
 from loupe.search.index.edge_store import EdgeIndex
 from loupe.search.index.memory_store import NumpyIndex
 from loupe.search.query import for_tenant
@@ -89,7 +90,10 @@ def test_the_embedded_engine_indexes_tenants_as_tenants(tmp_path: Path) -> None:
     index = EdgeIndex(tmp_path)
     index.create_collection("c1", model_id="m1", dim=DIM, visual_dim=None)
     index.close()
-    shard_dir = tmp_path / "collections" / "c1" / "shard"
+    folder = tmp_path / "collections" / "c1"
+    layers = read_layers(folder)
+    assert layers is not None
+    shard_dir = folder / layers.tail  # the shard that takes writes (see edge_layers)
     assert _is_tenant_index(shard_dir) is True
 
     shard = qe.EdgeShard.load(str(shard_dir))  # as a collection made before tenants existed

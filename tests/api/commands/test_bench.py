@@ -23,7 +23,7 @@ REPORT_KEYS = {
     "details",
     "notes",
 }
-METRIC_KEYS = {"label", "unit", "median", "p95", "p99", "n", "baseline", "values"}
+METRIC_KEYS = {"label", "unit", "median", "p95", "p99", "max", "n", "baseline", "values"}
 
 
 def run(args: list[str], out: Path, *, every_metric_measured: bool = True) -> dict[str, Any]:
@@ -38,9 +38,9 @@ def run(args: list[str], out: Path, *, every_metric_measured: bool = True) -> di
     return report
 
 
-def test_group_has_the_five_benchmarks() -> None:
+def test_group_has_the_six_benchmarks() -> None:
     assert command.name == "bench"
-    assert set(command.commands) == {"ingest", "search", "load", "relevance", "all"}
+    assert set(command.commands) == {"ingest", "search", "load", "serve", "relevance", "all"}
 
 
 @pytest.mark.slow
@@ -131,3 +131,16 @@ def test_load_with_a_bulk_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert report["details"]["bulk_job"]["total"] == 4
     trace = report["details"]["rss_mib_every_10s"]  # sampled while driven: at the end here
     assert len(trace) == 1 and trace[0] > 50
+
+
+@pytest.mark.slow
+def test_serve_measures_idle_ingest_and_a_build(tmp_path: Path) -> None:
+    args = ["serve", "--size", "1000", "--bulk-images", "32", "--idle-queries", "10"]
+    report = run([*args, "--clients", "2"], tmp_path / "serve.json")
+    metrics = report["metrics"]
+    expected = {"idle", "rate_alone", "ingest", "rate_searched", "build", "build_s", "disk"}
+    assert expected <= set(metrics), report["notes"]
+    assert {"healthz_idle", "healthz_ingest", "healthz_build"} <= set(metrics)
+    assert metrics["idle"]["n"] == 10
+    assert report["details"]["points"] == 1000 + 2 * 32
+    assert report["details"]["index"]["pending"] == 0  # the build merged both jobs

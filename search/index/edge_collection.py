@@ -1,0 +1,290 @@
+"""One embedded collection as layers: optimized bases plus a small exact tail (``edge_layers``
+describes the files, steps and recovery; ``edge_build`` the child that builds bases).
+
+Every method is called with the owning ``EdgeIndex``'s lock held, except ``poll``'s slow parts
+(loading a finished base), which run before the lock is taken.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import time
+from dataclasses import replace
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from loupe.search.index.base import Filter, IndexState
+from loupe.search.index.edge_build import start_build
+from loupe.search.index.edge_layers import (
+    LEGACY_SHARD,
+    PROGRESS,
+    Build,
+    Layers,
+    Tombstones,
+    read_layers,
+    read_progress,
+    remove_strays,
+    write_layers,
+)
+from loupe.search.index.edge_shards import create_shard, load_shard, point_count, tail_config
+from loupe.search.index.qdrant_filters import to_edge_filter
+from loupe.search.index.stamp import Stamp
+
+log = logging.getLogger(__name__)
+RETRY_BUILD_S = 60.0
+# Test hook: the serving process SIGKILLs itself at this step of a swap.
+SWAP_KILL_AT_ENV = "LOUPE_TEST_SWAP_KILL_AT"
+
+
+def _kill_point(step: str) -> None:
+    if os.environ.get(SWAP_KILL_AT_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _delete(shard: qe.EdgeShard, ids: list[str]) -> None:
+    if ids:
+        shard.update(qe.UpdateOperation.delete_points(list(ids)))
+
+
+class EdgeCollection:
+    def __init__(self, folder: Path, stamp: Stamp, *, build_after: int, nice: int) -> None:
+        self.folder = folder
+        self.stamp = stamp
+        self.build_after = build_after
+        self.nice = nice
+        self.tombstones = Tombstones.load(folder)
+        self.layers = self._recover()
+        self.shards = {n: load_shard(folder / n) for n in self.layers.names()}
+        self._process: BaseProcess | None = None
+        self._not_before = 0.0
+
+    @classmethod
+    def create(cls, folder: Path, stamp: Stamp) -> None:
+        """Lay out an empty collection: one empty tail, committed."""
+        layers, tail = Layers(bases=(), tail="").next_name("tail")
+        create_shard(folder / tail, tail_config(stamp)).close()
+        write_layers(folder, replace(layers, tail=tail))
+
+    def _recover(self) -> Layers:
+        layers = read_layers(self.folder)
+        if layers is None:  # written before layers: its one shard becomes the first base
+            bases = (LEGACY_SHARD,) if (self.folder / LEGACY_SHARD).is_dir() else ()
+            layers, tail = Layers(bases=bases, tail="").next_name("tail")
+            layers = replace(layers, tail=tail)
+            remove_strays(self.folder, layers)
+            create_shard(self.folder / tail, tail_config(self.stamp)).close()
+            write_layers(self.folder, layers)
+        if layers.build is not None:  # its builder died with the server: forget the build
+            for name in layers.build.inputs:
+                shard = qe.EdgeShard.load(str(self.folder / name))
+                _delete(shard, sorted(self.tombstones.ids))
+                shard.flush()
+                shard.close()
+            layers = replace(layers, build=None)
+            write_layers(self.folder, layers)
+        self.tombstones.clear()
+        remove_strays(self.folder, layers)
+        (self.folder / PROGRESS).unlink(missing_ok=True)
+        return layers
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def _filter(self, name: str, flt: Filter | None) -> qe.Filter | None:
+        if name in self.layers.frozen() and self.tombstones.ids:
+            base = flt or Filter()
+            flt = replace(base, ids_not=[*base.ids_not, *sorted(self.tombstones.ids)])
+        return to_edge_filter(flt)
+
+    def query(self, make: Any, *, flt: Filter | None, limit: int) -> list[Any]:
+        """``make(filter, exact)`` builds each layer's request; the best ``limit`` overall."""
+        found: list[Any] = []
+        for name, shard in self.shards.items():
+            exact = name == self.layers.tail
+            found += shard.query(make(self._filter(name, flt), exact))
+        found.sort(key=lambda p: -p.score)
+        return found[:limit]
+
+    def retrieve(self, ids: list[str], *, with_vectors: bool) -> list[Any]:
+        records: dict[str, Any] = {}
+        for name, shard in self.shards.items():
+            dead = self.tombstones.ids if name in self.layers.frozen() else set()
+            wanted: list[qe.PointId] = list(ids)
+            for record in shard.retrieve(wanted, with_payload=True, with_vector=with_vectors):
+                if str(record.id) not in dead:
+                    records.setdefault(str(record.id), record)
+        return list(records.values())
+
+    def count(self, flt: Filter | None) -> int:
+        total = 0
+        for name, shard in self.shards.items():
+            total += shard.count(qe.CountRequest(exact=True, filter=self._filter(name, flt)))
+        return total
+
+    def scroll(
+        self, *, flt: Filter | None, limit: int, offset: str | None, with_vectors: bool
+    ) -> tuple[list[Any], str | None]:
+        """A page in id order across the layers (uuid order is their text order)."""
+        records: list[Any] = []
+        for name, shard in self.shards.items():
+            request = qe.ScrollRequest(
+                offset=offset,
+                limit=limit + 1,
+                filter=self._filter(name, flt),
+                with_payload=True,
+                with_vector=with_vectors,
+            )
+            records += shard.scroll(request)[0]
+        records.sort(key=lambda r: str(r.id))
+        following = str(records[limit].id) if len(records) > limit else None
+        return records[:limit], following
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def _remove_from_bases(self, ids: list[str]) -> None:
+        """Delete ``ids`` from the bases: tombstones in a running build's inputs."""
+        frozen = self.layers.frozen()
+        wanted: list[qe.PointId] = list(ids)
+        for name in self.layers.bases:
+            shard = self.shards[name]
+            records = shard.retrieve(wanted, with_payload=False, with_vector=False)
+            found = [str(r.id) for r in records]
+            if not found:
+                continue
+            if name in frozen:
+                self.tombstones.add(found)
+            else:
+                _delete(shard, found)
+
+    def upsert(self, points: list[qe.Point], ids: list[str]) -> None:
+        self._remove_from_bases(ids)
+        self.shards[self.layers.tail].update(qe.UpdateOperation.upsert_points(points))
+
+    def delete(self, ids: list[str]) -> None:
+        self._remove_from_bases(ids)
+        _delete(self.shards[self.layers.tail], ids)
+
+    # -- builds ----------------------------------------------------------------------------
+
+    def pending(self) -> int:
+        """Points searched exactly until a build merges them (tails, and unindexed bases)."""
+        layers = self.shards.items()
+        return sum(point_count(shard) for name, shard in layers if not name.startswith("base-"))
+
+    def building(self) -> bool:
+        return self.layers.build is not None
+
+    def due(self) -> bool:
+        if self.building() or time.monotonic() < self._not_before:
+            return False
+        tail = point_count(self.shards[self.layers.tail])
+        legacy = any(not n.startswith("base-") for n in self.layers.bases)
+        return tail >= self.build_after or (legacy and tail > 0) or len(self.layers.bases) > 1
+
+    def start(self) -> bool:
+        """Freeze the tail and start a builder over every base (False if nothing to build)."""
+        if self.building() or (not point_count(self.shards[self.layers.tail]) and self._built()):
+            return False
+        self.shards[self.layers.tail].flush()
+        for name in self.layers.bases:
+            self.shards[name].flush()
+        layers, tail = self.layers.next_name("tail")
+        layers, target = layers.next_name("base")
+        self.shards[tail] = create_shard(self.folder / tail, tail_config(self.stamp))
+        inputs = (*self.layers.bases, self.layers.tail)
+        build = Build(target=target, inputs=inputs, started_at=time.time())
+        self.layers = replace(layers, bases=inputs, tail=tail, build=build)
+        write_layers(self.folder, self.layers)
+        self._process = start_build(self.folder, build, self.stamp, nice=self.nice)
+        log.info("building %s of %s from %s", target, self.folder.name, ", ".join(inputs))
+        return True
+
+    def _built(self) -> bool:
+        return len(self.layers.bases) == 1 and self.layers.bases[0].startswith("base-")
+
+    def finished(self) -> int | None:
+        """The builder's exit code once it has exited (None while it runs or if none)."""
+        process = self._process
+        if process is None or process.is_alive():
+            return None
+        process.join()
+        return process.exitcode
+
+    def swap(self, target: qe.EdgeShard) -> list[str]:
+        """Make the built ``target`` the base (commit); returns the input folders to remove."""
+        build = self.layers.build
+        assert build is not None
+        _delete(target, sorted(self.tombstones.ids))
+        target.flush()
+        _kill_point("before_commit")
+        took = time.time() - build.started_at
+        kept = tuple(b for b in self.layers.bases if b not in build.inputs)
+        layers = replace(self.layers, bases=(build.target, *kept), build=None, last_build_s=took)
+        write_layers(self.folder, replace(layers, last_build_at=time.time()))
+        _kill_point("after_commit")
+        self.layers = replace(layers, last_build_at=time.time())
+        for name in build.inputs:
+            self.shards.pop(name).close()
+        self.shards = {build.target: target, **self.shards}
+        self.tombstones.clear()
+        self._process = None
+        (self.folder / PROGRESS).unlink(missing_ok=True)
+        return list(build.inputs)
+
+    def abort(self) -> None:
+        """The builder failed: its inputs take the tombstones as deletes and stay as bases."""
+        build = self.layers.build
+        assert build is not None
+        for name in build.inputs:
+            _delete(self.shards[name], sorted(self.tombstones.ids))
+            self.shards[name].flush()
+        self.layers = replace(self.layers, build=None)
+        write_layers(self.folder, self.layers)
+        self.tombstones.clear()
+        self._process = None
+        self._not_before = time.monotonic() + RETRY_BUILD_S
+        shutil.rmtree(self.folder / build.target, ignore_errors=True)
+        shutil.rmtree(self.folder / f"{build.target}.work", ignore_errors=True)
+        (self.folder / PROGRESS).unlink(missing_ok=True)
+
+    def state(self) -> IndexState:
+        progress = read_progress(self.folder) if self.building() else None
+        total = int(progress.get("total", 0)) if progress else 0
+        share = None
+        if progress is not None:
+            share = 0.9 * int(progress.get("merged", 0)) / total if total else 0.0
+            share = 0.9 if progress.get("phase") == "optimize" else share
+        pending = self.pending()
+        return IndexState(
+            indexed=self.count(None) - pending,
+            pending=pending,
+            building=self.building(),
+            build_phase=str(progress["phase"]) if progress else None,
+            build_progress=share,
+            last_build_s=self.layers.last_build_s,
+        )
+
+    def flush(self) -> None:
+        for shard in self.shards.values():
+            shard.flush()
+
+    def stop_build(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join()
+
+    def close(self) -> None:
+        self.stop_build()
+        for name, shard in self.shards.items():
+            try:
+                shard.flush()
+            except Exception as exc:  # e.g. a full disk: the WAL still holds every write
+                log.error("could not flush %s/%s on close: %s", self.folder.name, name, exc)
+            shard.close()
+        self.shards.clear()

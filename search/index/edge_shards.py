@@ -1,0 +1,112 @@
+"""How the embedded store's shards are configured: bases (built in a child process, HNSW over
+int8 copies in RAM, float originals on disk) and tails (small, exact, in RAM).
+
+Memory per point of a base (see BENCHMARKS.md for measurements): the ``semantic`` int8 copy
+(384 B) is pinned in RAM and its HNSW graph cached; float32 originals (used only to rescore the
+best ``OVERSAMPLING x limit`` candidates) stay on disk, as do the ``visual`` originals (float16)
+and the payload. The ``visual`` int8 copy and graph are memory-mapped: they are paged in only by
+image-to-image searches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import qdrant_edge as qe
+
+from loupe.search.index.base import (
+    CONCEPTS,
+    KEYWORD_FIELDS,
+    NUMERIC_FIELDS,
+    SEMANTIC,
+    TENANT_FIELD,
+    VISUAL,
+)
+from loupe.search.index.stamp import Stamp
+from loupe.search.index.tuning import HNSW_EF_CONSTRUCT, HNSW_M, QUANTILE
+
+# Segments under this size (KB) are searched exactly even when indexed: exact is as fast there.
+FULL_SCAN_KB = 1000
+# A tail is never indexed (nothing optimizes it); exact search over it stays cheap.
+NEVER = 2**62
+
+
+def _quantized(memory: qe.Memory) -> qe.ScalarQuantizationConfig:
+    return qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, quantile=QUANTILE, memory=memory)
+
+
+def _graph(memory: qe.Memory) -> qe.HnswIndexConfig:
+    return qe.HnswIndexConfig(
+        m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_KB, memory=memory
+    )
+
+
+def base_config(stamp: Stamp) -> qe.EdgeConfig:
+    vectors = {
+        SEMANTIC: qe.EdgeVectorParams(
+            size=stamp.dim,
+            distance=qe.Distance.Cosine,
+            memory=qe.Memory.Cold,
+            quantization_config=_quantized(qe.Memory.Pinned),
+        )
+    }
+    if stamp.visual_dim is not None:
+        vectors[VISUAL] = qe.EdgeVectorParams(
+            size=stamp.visual_dim,
+            distance=qe.Distance.Cosine,
+            memory=qe.Memory.Cold,
+            datatype=qe.VectorStorageDatatype.Float16,
+            quantization_config=_quantized(qe.Memory.Cold),
+            hnsw_config=_graph(qe.Memory.Cold),
+        )
+    return qe.EdgeConfig(
+        vectors=vectors,
+        sparse_vectors={CONCEPTS: qe.EdgeSparseVectorParams()},
+        wal_enabled=True,
+        hnsw_config=_graph(qe.Memory.Cached),
+        payload_memory=qe.Memory.Cold,
+        optimizers=qe.EdgeOptimizersConfig(indexing_threshold=1, default_segment_number=1),
+    )
+
+
+def tail_config(stamp: Stamp) -> qe.EdgeConfig:
+    vectors = {SEMANTIC: qe.EdgeVectorParams(size=stamp.dim, distance=qe.Distance.Cosine)}
+    if stamp.visual_dim is not None:
+        vectors[VISUAL] = qe.EdgeVectorParams(size=stamp.visual_dim, distance=qe.Distance.Cosine)
+    return qe.EdgeConfig(
+        vectors=vectors,
+        sparse_vectors={CONCEPTS: qe.EdgeSparseVectorParams()},
+        wal_enabled=True,
+        optimizers=qe.EdgeOptimizersConfig(indexing_threshold=NEVER),
+    )
+
+
+def create_shard(path: Path, config: qe.EdgeConfig) -> qe.EdgeShard:
+    """A new shard at ``path`` with Loupe's payload indexes, flushed."""
+    shard = qe.EdgeShard.create(str(path), config)
+    for key in KEYWORD_FIELDS:
+        shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword))
+    for key in NUMERIC_FIELDS:
+        shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Float))
+    tenant_index(shard)
+    shard.flush()
+    return shard
+
+
+def tenant_index(shard: qe.EdgeShard) -> None:
+    """The tenant keyword index, marked ``is_tenant`` so the engine keeps each tenant's points
+    together and plans tenant-filtered searches per tenant."""
+    params = qe.KeywordIndexParams(is_tenant=True)
+    shard.update(qe.UpdateOperation.create_field_index(TENANT_FIELD, params))
+
+
+def load_shard(path: Path) -> qe.EdgeShard:
+    """An existing shard, given the tenant index if it was made before tenants existed."""
+    shard = qe.EdgeShard.load(str(path))
+    if TENANT_FIELD not in (shard.info().payload_schema or {}):
+        tenant_index(shard)
+    return shard
+
+
+def point_count(shard: qe.EdgeShard) -> int:
+    return int(shard.count(qe.CountRequest(exact=True)))
