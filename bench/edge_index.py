@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from loupe.bench.report import disk_bytes
 from loupe.search.index.base import SEMANTIC, VISUAL, Point
 from loupe.search.index.edge_store import EdgeIndex
 
@@ -39,7 +40,7 @@ print(json.dumps([before, rss()]))
 
 
 def _disk_kb(root: str) -> float:
-    return sum(p.stat().st_size for p in Path(root).rglob("*") if p.is_file()) / 1024
+    return disk_bytes(Path(root)) / 1024
 
 
 def main() -> None:

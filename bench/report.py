@@ -17,6 +17,19 @@ from rich.console import Console
 from rich.table import Table
 
 
+def disk_bytes(folder: Path) -> int:
+    """Bytes of the files under ``folder`` (their sizes), read while an index may be building:
+    files and folders that vanish mid-walk (a build merging or dropping segments) are skipped."""
+    total = 0
+    for parent, _, names in os.walk(folder):  # os.walk ignores folders gone before listing
+        for name in names:
+            try:
+                total += os.stat(os.path.join(parent, name)).st_size
+            except FileNotFoundError:
+                continue
+    return total
+
+
 def quantile(values: list[float], q: float) -> float:
     """The ``q`` quantile (0..1) of ``values``; NaN when empty."""
     if not values:

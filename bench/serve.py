@@ -31,7 +31,7 @@ import httpx
 from loupe.bench.corpus import query_texts
 from loupe.bench.images import write_photos
 from loupe.bench.load import prepare_data, rss_mb
-from loupe.bench.report import Report
+from loupe.bench.report import Report, disk_bytes
 from loupe.bench.server import child_server
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.settings import Settings
@@ -138,7 +138,7 @@ def _build_done(disk: list[float], index_dir: Path) -> Callable[[httpx.AsyncClie
 
 
 def _disk_mb(folder: Path) -> float:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+    return disk_bytes(folder) / 2**20
 
 
 def _run_job(client: httpx.Client, folder: Path) -> str:
