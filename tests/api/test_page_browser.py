@@ -276,6 +276,9 @@ def _small_photo() -> bytes:
 
 
 def test_admin_lists_collections_and_runs_a_reindex(page: Page, watch: Watch) -> None:
+    # The library browsed at load fetches its thumbnails with the tab's key: let them finish
+    # before the key goes, or they come back 401 (what a tab that loses its key mid-load sees).
+    page.wait_for_load_state("networkidle")
     page.evaluate("sessionStorage.clear()")  # this tab starts with no key
     page.click("nav a[href='#admin']")
     assert page.is_hidden("#admin-panel")
