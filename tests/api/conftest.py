@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 
 from loupe.api.app import create_app
 from loupe.search.encoders.pool import EncoderPool
@@ -123,3 +124,17 @@ def serve(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, one per page-test module (the page tests' kit is imported
+    here, not at the top: it imports this conftest)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.api.page_kit import CHROMIUM, launch
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        yield launch(playwright)

@@ -15,17 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Dialog, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page
 
 from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import ADMIN_TOKEN, AUTH, make_settings
 from tests.api.page_kit import (
-    CHROMIUM,
-    SHOTS,
     Watch,
     first_name,
     free_port,
-    launch,
     open_page,
     search_for,
     serve,
@@ -54,15 +51,6 @@ def site(
     with serve(settings, encoders, free_port()) as url:
         upload(url, sorted(sample_dir.glob("*.jpg")), tags="sample")
         yield Site(url, settings.ingest_roots[0])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        yield launch(playwright)
-    print(f"\nscreenshots: {SHOTS}")
 
 
 @pytest.fixture

@@ -8,15 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from loupe.search.encoders.pool import EncoderPool
 from tests.api.conftest import AUTH, make_settings
 from tests.api.page_kit import (
-    CHROMIUM,
     Watch,
     free_port,
-    launch,
     open_page,
     search_for,
     serve,
@@ -26,14 +24,6 @@ from tests.api.page_kit import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        yield launch(playwright)
 
 
 @pytest.fixture
