@@ -153,6 +153,9 @@ def test_server_stopped_while_the_page_is_open(
 
 def test_keyboard_only(page: Page) -> None:
     page.click("nav a[href='#jobs']")
+    # The view switches on hashchange, after the click returns: a "/" pressed before that would
+    # focus the box in the search view the switch then hides.
+    page.wait_for_selector("#view-jobs", state="visible")
     page.keyboard.press("/")  # from anywhere: back to the search box
     page.wait_for_function("document.activeElement.id === 'q'")
     page.keyboard.type("a cat")
