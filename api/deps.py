@@ -96,6 +96,23 @@ def _require(needed: Scope) -> Any:
 
 
 _admin = _require(Scope.ADMIN)
+_reader = _require(Scope.READ)
+
+
+async def _original_reader(request: Request, item_id: str, link: str | None = None) -> Principal:
+    """A reader by key, or by a link to this item's original (``?link=``, ``access.links``)."""
+    if link is None:
+        principal: Principal = await _reader(request)
+        return principal
+    access: Access = request.app.state.access
+    if access.remote:
+        principal = await run_in_threadpool(access.redeem, link, item_id)
+    else:
+        principal = access.redeem(link, item_id)
+    request.state.principal = principal
+    limiter: Limiter = request.app.state.limiter
+    limiter.request(principal)
+    return principal
 
 
 async def _library_admin(request: Request) -> Principal:
@@ -110,7 +127,8 @@ IngestServiceDep = Annotated[IngestService, Depends(get_ingest)]
 SearchServiceDep = Annotated[SearchService, Depends(get_search)]
 WatcherDep = Annotated[AliasWatcher, Depends(get_watcher)]
 AccessDep = Annotated[Access, Depends(get_access)]
-ReaderDep = Annotated[Principal, Depends(_require(Scope.READ))]
+ReaderDep = Annotated[Principal, Depends(_reader)]
+OriginalReaderDep = Annotated[Principal, Depends(_original_reader)]
 WriterDep = Annotated[Principal, Depends(_require(Scope.WRITE))]
 AdminDep = Annotated[Principal, Depends(_admin)]
 LibraryAdminDep = Annotated[Principal, Depends(_library_admin)]

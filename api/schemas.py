@@ -188,6 +188,15 @@ class SearchResponse(BaseModel):
     )
 
 
+class OriginalLinkModel(BaseModel):
+    url: str = Field(
+        description="Opens this item's original without a key header (a new tab, a download): "
+        "for this item only, as the key that asked, read scope, until expires_at or until the "
+        "key is revoked. On an open server (no keys) the plain original URL."
+    )
+    expires_at: int | None = Field(None, description="Unix seconds; null when it never expires.")
+
+
 class TextItemModel(Strict):
     text: StrictStr
     tags: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(

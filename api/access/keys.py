@@ -132,6 +132,13 @@ class KeyStore(Protocol):
     def lookup(self, secret_hash: str) -> ApiKey | None:
         """The working (not revoked) key with that hash, or None."""
 
+    def get(self, key_id: str) -> ApiKey | None:
+        """The working (not revoked) key with that id, or None."""
+
+    def link_secret(self) -> bytes:
+        """The secret that signs links to originals (``access.links``): 32 random bytes made by
+        the first caller and the same for every process that uses this store."""
+
     def list(self) -> list[ApiKey]:
         """Every key, revoked ones included, oldest first."""
 

@@ -2,12 +2,14 @@
 
 ``loupe:key:<id>`` is a hash of the record; ``loupe:keyhash:<sha256>`` holds the record of a
 working key as JSON (one GET per request; deleted on revoke, so a revoked key is unknown at once);
-``loupe:keys`` is the set of all ids and ``loupe:keys:active`` of the working ones.
+``loupe:keys`` is the set of all ids and ``loupe:keys:active`` of the working ones;
+``loupe:keys:link-secret`` signs links to originals (set once, by whoever comes first).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -21,6 +23,7 @@ from loupe.search.errors import NotFound, Unavailable
 T = TypeVar("T")
 _ALL = "loupe:keys"
 _ACTIVE = "loupe:keys:active"
+_LINK_SECRET = "loupe:keys:link-secret"
 
 
 def _record(key: str) -> str:
@@ -99,6 +102,20 @@ class RedisKeyStore:
         def read() -> ApiKey | None:
             raw = self._r.get(_by_hash(secret_hash))
             return _key(_strs(json.loads(raw))) if raw else None
+
+        return self._call(read)
+
+    def get(self, key_id: str) -> ApiKey | None:
+        def read() -> ApiKey | None:
+            data = _strs(self._r.hgetall(_record(key_id)))
+            return _key(data) if data and not data.get("revoked_at") else None
+
+        return self._call(read)
+
+    def link_secret(self) -> bytes:
+        def read() -> bytes:
+            self._r.set(_LINK_SECRET, secrets.token_hex(32), nx=True)
+            return bytes.fromhex(str(self._r.get(_LINK_SECRET)))
 
         return self._call(read)
 

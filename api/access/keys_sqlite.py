@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 import time
@@ -18,6 +19,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
     tenant TEXT, created_at REAL NOT NULL, revoked_at REAL, requests_per_s REAL,
     upload_bytes_per_hour INTEGER
 );
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _COLUMNS = "id, name, scope, tenant, created_at, revoked_at, requests_per_s, upload_bytes_per_hour"
 
@@ -80,6 +82,17 @@ class SqliteKeyStore:
             (secret_hash,),
         )
         return _key(rows[0]) if rows else None
+
+    def get(self, key_id: str) -> ApiKey | None:
+        rows = self._q(
+            f"SELECT {_COLUMNS} FROM api_keys WHERE id = ? AND revoked_at IS NULL", (key_id,)
+        )
+        return _key(rows[0]) if rows else None
+
+    def link_secret(self) -> bytes:
+        fresh = secrets.token_hex(32)
+        self._q("INSERT OR IGNORE INTO secrets (name, value) VALUES ('links', ?)", (fresh,))
+        return bytes.fromhex(self._q("SELECT value FROM secrets WHERE name = 'links'")[0][0])
 
     def list(self) -> list[ApiKey]:
         return [_key(r) for r in self._q(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at")]

@@ -12,6 +12,7 @@ import ipaddress
 
 from pydantic import SecretStr
 
+from loupe.api.access import links
 from loupe.api.access.keys import (
     ANONYMOUS,
     ApiKey,
@@ -64,6 +65,7 @@ class Access:
     def __init__(self, store: KeyStore, *, admin_token: SecretStr | None) -> None:
         self.store = store
         self._admin_token = admin_token.get_secret_value().encode() if admin_token else None
+        self._link_secret: bytes | None = None
 
     @property
     def remote(self) -> bool:
@@ -91,6 +93,47 @@ class Access:
         if self.is_open():
             return ANONYMOUS
         raise Unauthorized("the API key is unknown or revoked")
+
+    def _secret(self) -> bytes:
+        if self._link_secret is None:
+            self._link_secret = self.store.link_secret()
+        return self._link_secret
+
+    def link(self, principal: Principal, item_id: str) -> links.Link | None:
+        """A short-lived link to ``item_id``'s original for ``principal`` (``access.links``);
+        None for anyone on an open server, who needs no link."""
+        if principal is ANONYMOUS:
+            return None
+        admin = principal.key_id is None
+        if admin and self._admin_token is None:
+            return None
+        binding = links.admin_binding(self._admin_token) if admin and self._admin_token else ""
+        return links.make(self._secret(), principal, item_id, binding=binding)
+
+    def redeem(self, token: str, item_id: str) -> Principal:
+        """Who a link to ``item_id``'s original acts as (read scope). Unauthorized when it is
+        malformed, altered, for another item, expired, or its key is revoked."""
+        if self.is_open():  # nothing is closed: the original needs no link
+            return ANONYMOUS
+        refused = Unauthorized("the link is invalid or has expired: open the item again")
+        link = links.Link.parse(token)
+        if link is None or not links.fresh(link):
+            raise refused
+        if link.key_id == links.ADMIN_LINK_ID:
+            if self._admin_token is None:
+                raise refused
+            principal = Principal(name=ADMIN_TOKEN_NAME, scope=Scope.ADMIN, tenant=None)
+            binding = links.admin_binding(self._admin_token)
+        else:
+            key = self.store.get(link.key_id)
+            if key is None:
+                raise refused
+            principal, binding = Principal.of(key), ""
+        if not links.valid(
+            self._secret(), link, item_id=item_id, tenant=principal.tenant, binding=binding
+        ):
+            raise refused
+        return links.reader(principal)
 
     def create(
         self,

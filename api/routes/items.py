@@ -15,11 +15,21 @@ from starlette.formparsers import MultiPartException
 from loupe.api.access import audit
 from loupe.api.access.keys import Principal
 from loupe.api.access.limits import Limiter
-from loupe.api.deps import IngestServiceDep, ReaderDep, SearchServiceDep, SettingsDep, WriterDep
+from loupe.api.access.links import LINK_TTL_S
+from loupe.api.deps import (
+    AccessDep,
+    IngestServiceDep,
+    OriginalReaderDep,
+    ReaderDep,
+    SearchServiceDep,
+    SettingsDep,
+    WriterDep,
+)
 from loupe.api.schemas import (
     AcceptedModel,
     FilterModel,
     ItemModel,
+    OriginalLinkModel,
     SearchResponse,
     TextItemsRequest,
     UploadResponse,
@@ -32,7 +42,13 @@ from loupe.search.index import Hit
 from loupe.search.settings import Settings
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
-NOSNIFF = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=86400"}
+# private: a shared cache must not hand one key's (one tenant's) photos to another requester.
+NOSNIFF = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"}
+BY_LINK = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": f"private, max-age={LINK_TTL_S}",
+    "Referrer-Policy": "no-referrer",  # the link is a credential: never sent onwards
+}
 
 
 def _labels(tags_raw: list[str], metadata_raw: str | None) -> tuple[list[str], dict[str, Any]]:
@@ -164,10 +180,27 @@ def thumbnail(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> Resp
 
 
 @router.get("/{item_id}/original")
-def original(item_id: str, reader: ReaderDep, ingest: IngestServiceDep) -> Response:
+def original(
+    item_id: str, reader: OriginalReaderDep, ingest: IngestServiceDep, link: str | None = None
+) -> Response:
+    """The stored original, for a key (header) or a link from ``original-link`` (``?link=``)."""
     found = ingest.original(item_id, tenant=reader.tenant)
     mime = "text/plain; charset=utf-8" if found.mime == "text/plain" else found.mime
-    return Response(found.data, media_type=mime, headers=NOSNIFF)
+    return Response(found.data, media_type=mime, headers=BY_LINK if link else NOSNIFF)
+
+
+@router.post("/{item_id}/original-link", response_model=OriginalLinkModel)
+def original_link(
+    item_id: str, reader: ReaderDep, ingest: IngestServiceDep, access: AccessDep
+) -> OriginalLinkModel:
+    """A short-lived URL of this item's original that works without a key header, for a new
+    tab or a download (``access.links``): never put the key itself in a URL."""
+    hit = ingest.item(item_id, tenant=reader.tenant)  # NotFound: no such item for this key
+    url = f"/v1/items/{hit.id}/original"
+    made = access.link(reader, hit.id)
+    if made is None:
+        return OriginalLinkModel(url=url)
+    return OriginalLinkModel(url=f"{url}?link={made.token()}", expires_at=made.expires)
 
 
 @router.get("/{item_id}/similar", response_model=SearchResponse)

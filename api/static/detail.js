@@ -1,12 +1,13 @@
 // The detail dialog: the original, its metadata, and "more like this".
 
-import { api, setImageSource } from "./api.js";
+import { adminToken, api, setImageSource } from "./api.js";
 import { altText, announce, el, formatBytes, formatTime, hitLabel, resultCard, seenWords, whyWords } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 let opener = null;
 let current = null;
 let listOf = () => []; // the hits the opener shows, in order: Previous / Next step through them
+let linkTimer = null;
 
 function row(term, value) {
   if (value === undefined || value === null || value === "" || (Array.isArray(value) && !value.length)) {
@@ -46,6 +47,31 @@ function renderMedia(hit) {
   $("detail-media").replaceChildren(media);
 }
 
+/** "Open original": a new tab sends no key, and the key must never go into a URL. So with a
+ * key the link is one the server signs for this item only (short-lived, the key's tenant, read
+ * only, void once the key is revoked), renewed while the dialog shows the item; on an open
+ * server it is the plain URL. */
+async function linkOriginal(hit) {
+  clearTimeout(linkTimer);
+  const link = $("detail-original");
+  if (!adminToken.get()) {
+    link.href = hit.original_url;
+    return;
+  }
+  link.removeAttribute("href"); // until the signed link arrives: never a link that answers 401
+  try {
+    const made = await api(`/v1/items/${encodeURIComponent(hit.id)}/original-link`, { method: "POST" });
+    if (current !== hit) return;
+    link.href = made.url;
+    if (made.expires_at) {
+      const half = (made.expires_at * 1000 - Date.now()) / 2;
+      linkTimer = setTimeout(() => current === hit && linkOriginal(hit), Math.min(Math.max(half, 30000), 150000));
+    }
+  } catch (error) {
+    if (current === hit) announce(`Could not link the original: ${error.message}`, { error: true });
+  }
+}
+
 function position(hit) {
   return listOf().findIndex((h) => h.id === hit.id);
 }
@@ -80,7 +106,7 @@ export async function openDetail(hit, { list } = {}) {
   current = hit;
   updateSteps(hit);
   $("detail-title").textContent = hitLabel(hit);
-  $("detail-original").href = hit.original_url;
+  linkOriginal(hit);
   $("similar-section").hidden = true;
   $("similar").replaceChildren();
   $("detail-similar").disabled = false;
@@ -184,6 +210,7 @@ export function initDetail({ deleted = () => {} } = {}) {
     }
   });
   dialog.addEventListener("close", () => {
+    clearTimeout(linkTimer);
     // Back to the tile of the item last shown (it may differ from the one opened).
     const shown = current && document.querySelector(`#results li[data-id="${CSS.escape(current.id)}"] .tile`);
     current = null;

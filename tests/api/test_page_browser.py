@@ -187,6 +187,33 @@ def test_detail_view_more_like_this_and_escape(page: Page, watch: Watch) -> None
     assert watch.refusals == []
 
 
+def test_open_original_on_a_closed_server_opens_the_photo_in_a_new_tab(
+    page: Page, watch: Watch
+) -> None:
+    """A new tab sends no key: the link is one the server signed for this photo, and the key
+    itself is never in it."""
+    search_for(page, "a cat", "cat.jpg")
+    page.click("#results li >> nth=0 >> .tile")
+    page.wait_for_selector("#detail[open]")
+    page.wait_for_function("document.getElementById('detail-original').href.includes('?link=')")
+    href = str(page.get_attribute("#detail-original", "href"))
+    assert ADMIN_TOKEN not in href and "lp_" not in href
+    context = page.context
+    with (
+        context.expect_event("response", lambda r: "/original?link=" in r.url) as answer,
+        context.expect_page() as opened,
+    ):
+        page.click("#detail-original")
+    assert answer.value.status == 200
+    tab = opened.value
+    tab.wait_for_load_state()
+    assert tab.evaluate("document.contentType") == "image/jpeg"
+    assert tab.evaluate("document.images[0].naturalWidth") > 0
+    tab.close()
+    page.keyboard.press("Escape")
+    assert watch.refusals == []
+
+
 def test_upload_shows_each_file_and_the_new_photo_becomes_searchable(
     page: Page, sample_dir: Path, tmp_path: Path, watch: Watch
 ) -> None:

@@ -34,8 +34,11 @@ class World:
     clients: list[httpx.Client] = field(default_factory=list)
 
     def http(self, who: str) -> httpx.Client:
+        return self.http_with(self.keys[who])
+
+    def http_with(self, key: str) -> httpx.Client:
         client = httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {self.keys[who]}"}, timeout=120
+            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=120
         )
         self.clients.append(client)
         return client
@@ -166,6 +169,36 @@ def test_another_tenants_item_does_not_exist_by_any_route(world: World) -> None:
     assert deleted.json() == {"changed": [], "missing": [a_astronaut, a_cat]}
     assert "mine" not in world.http("a").get(f"/v1/items/{a_astronaut}").json()["tags"]
     assert world.http("a").get(f"/v1/items/{a_astronaut}").status_code == 200
+
+
+def test_a_link_to_an_original_opens_that_item_only_and_stops_with_its_key(
+    world: World,
+) -> None:
+    a_rocket, a_astronaut = world.items["alpha"]["rocket"], world.items["alpha"]["astronaut"]
+    assert world.http("b").post(f"/v1/items/{a_rocket}/original-link").status_code == 404
+    made = world.http("admin").post(
+        "/v1/admin/keys", json={"scope": "read", "tenant": "alpha", "name": "a-viewer"}
+    )
+    assert made.status_code == 201, made.text
+    viewer = world.http_with(made.json()["key"])
+    answer = viewer.post(f"/v1/items/{a_rocket}/original-link").json()
+    url, expires_at = answer["url"], answer["expires_at"]
+    assert url.startswith(f"/v1/items/{a_rocket}/original?link=") and expires_at > time.time()
+    assert made.json()["key"] not in url
+    with httpx.Client(base_url=world.url, timeout=60) as nobody:  # no key header at all
+        assert nobody.get(f"/v1/items/{a_rocket}/original").status_code == 401
+        opened = nobody.get(url)
+        assert opened.status_code == 200, opened.text
+        assert opened.content == viewer.get(f"/v1/items/{a_rocket}/original").content
+        assert opened.headers["cache-control"].startswith("private")
+        assert opened.headers["referrer-policy"] == "no-referrer"
+        elsewhere = url.replace(a_rocket, a_astronaut)
+        assert nobody.get(elsewhere).status_code == 401  # another item
+        assert nobody.get(url.replace("/original?", "/thumbnail?")).status_code == 401
+        world.http("admin").delete(f"/v1/admin/keys/{made.json()['id']}")
+        refused = nobody.get(url)
+        assert refused.status_code == 401, "a revoked key's links stop at once"
+        assert refused.json()["error"]["type"] == "unauthorized"
 
 
 def test_jobs_are_the_tenants_own(world: World) -> None:

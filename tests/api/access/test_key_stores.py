@@ -51,6 +51,17 @@ def test_add_lookup_revoke(store: KeyStore) -> None:
         store.revoke("nope")
 
 
+def test_get_by_id_and_one_link_secret(store: KeyStore) -> None:
+    key, secret = new_key(scope=Scope.READ, tenant="alpha", name="reader")
+    store.add(key, hash_secret(secret))
+    assert store.get(key.id) == key
+    assert store.get("nope") is None
+    made = store.link_secret()
+    assert len(made) == 32 and store.link_secret() == made  # made once, then the same
+    store.revoke(key.id)
+    assert store.get(key.id) is None  # only working keys
+
+
 @pytest.mark.parametrize("tenant", ["", "UPPER", "a b", "-lead", "x" * 64, "a/b"])
 def test_tenant_names_are_checked(tenant: str) -> None:
     with pytest.raises(InvalidInput):
