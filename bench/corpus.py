@@ -158,7 +158,7 @@ def _batches(
 
 
 def build(
-    index: VectorIndex,
+    index: VectorIndex | None,
     collection: str,
     corpus: Corpus,
     *,
@@ -170,7 +170,8 @@ def build(
     tenants: int = 0,
 ) -> Built:
     """Upsert ``size`` jittered points (``text_share`` of them texts) into ``collection``,
-    spread over ``tenants`` tenants round-robin (0: no tenant field)."""
+    spread over ``tenants`` tenants round-robin (0: no tenant field). With ``index`` None only
+    the vectors are made (the same ones, for a kept collection that already holds them)."""
     ids: list[str] = []
     semantic: list[F32] = []
     visual: list[F32] = []
@@ -178,7 +179,8 @@ def build(
     started = time.perf_counter()
     batches = _batches(corpus, size, sigma, text_share, seed, chunk, tenants)
     for points, sem, vis, n_img in batches:
-        index.upsert(collection, points)
+        if index is not None:
+            index.upsert(collection, points)
         image_rows.append(np.arange(len(ids), len(ids) + n_img, dtype=np.int64))
         ids += [p.id for p in points]
         semantic.append(sem)

@@ -134,6 +134,13 @@ def ingest_command(
     show_default=True,
     help="Spread the points over N tenants and also time tenant-filtered searches.",
 )
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Build each size's collection in this folder once and reuse it on later runs with "
+    "the same inputs (skips upsert and optimize()).",
+)
 @OUT
 def search_command(
     sizes: str,
@@ -142,6 +149,7 @@ def search_command(
     max_optimize_s: float,
     crops: int,
     tenants: int,
+    keep: Path | None,
     out: Path | None,
 ) -> None:
     """Query latency over HTTP and recall@10 vs exact search, per collection size."""
@@ -156,6 +164,7 @@ def search_command(
         max_optimize_s=max_optimize_s,
         crops=crops,
         tenants=tenants,
+        keep=keep,
     )
     pool = make_pool(settings)
     try:
