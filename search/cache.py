@@ -1,12 +1,17 @@
-"""``QueryCache``: a thread-safe LRU of text-query embeddings keyed by ``(model_id, text)``."""
+"""``QueryCache``: a thread-safe LRU of text-query embeddings keyed by ``(model_id, text)``;
+``embed_texts``: query embeddings through the cache, misses through the ``TextBatcher``."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
+
+from loupe.search.encoders.base import Encoder
+from loupe.search.encoders.text_batcher import TextBatcher
 
 
 class QueryCache:
@@ -49,3 +54,23 @@ class QueryCache:
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+def embed_texts(
+    cache: QueryCache, batcher: TextBatcher, encoder: Encoder, texts: Sequence[str]
+) -> list[NDArray[np.float32]]:
+    """The query embeddings of ``texts`` by ``encoder``: cached ones from ``cache``, the others
+    (each distinct text once) through ``batcher``, then cached."""
+    model_id = encoder.model_id
+    found: dict[str, NDArray[np.float32]] = {}
+    futures = {}
+    for text in dict.fromkeys(texts):
+        cached = cache.get(model_id, text)
+        if cached is not None:
+            found[text] = cached
+        else:
+            futures[text] = batcher.submit(encoder, text)
+    for text, future in futures.items():
+        found[text] = future.result()
+        cache.put(model_id, text, found[text])
+    return [found[t] for t in texts]

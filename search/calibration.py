@@ -1,49 +1,22 @@
 """Calibrated relevance: when is a query's best match not a good match?
 
-Why not a fixed cut on the raw score: text towers of the e5 family (and CLIP-like spaces with a
-modality gap) are *anisotropic*: every vector shares a large common component, so any text scores
-high against anything. With the bundled encoder on the sample gallery good matches score
-~0.87-0.93 and nonsense ~0.80-0.88; the two ranges overlap, and a percentile of raw null-query
-scores flags good queries. Loupe therefore removes the common component before judging, and
-calibrates the judgement per collection (and so per encoder) against null queries.
+The statistic is ``search.relevance`` (debiased cosine plus the concept-route share); the cut
+comes from null queries (``search.reference``). This module caches and applies each
+collection's ``Reference``:
 
-The statistic (``relevance``) of a query vector ``q`` with candidate vectors ``x_1..x_k``:
-
-1. ``u_q`` = unit mean of the null queries' embeddings (the *query axis*: what every query
-   shares); ``u_x`` = unit mean of the ``semantic`` vectors of a sample of the collection (the
-   *item axis*: up to ``SAMPLE_POINTS`` = 2048 points, the first in id order; ids are uuid5, so
-   this is a pseudo-random sample). Below ``MIN_AXIS_POINTS`` = 8 points the item axis is not
-   used (the mean of a handful of items is mostly the items themselves).
-2. Debias by projecting out the axis and re-normalising: ``q' = unit(q - (q.u_q) u_q)``,
-   ``x_i' = unit(x_i - (x_i.u_x) u_x)``. Projection (rather than subtracting the mean) is scale
-   free, so combined and negative-steered query vectors are debiased correctly too.
-3. ``relevance = max_i q'.x_i'`` over the ``TOP_K`` = 64 best candidates by raw score (the
-   candidates the query fetched anyway, after its filter). Each candidate's own ``q'.x_i'`` is
-   its *match*: ``strong`` above ``Reference.strong``, ``weak`` above the cut, else ``none``
-   (``Match``, ``Reference.match``); candidates beyond the window are ``none``.
-
-The cut (``Calibrator.reference``), per collection:
-
-4. Each of the 50 ``NULL_QUERIES`` (letter salad, invented words, prose from unrelated domains)
-   is embedded as a query and searched (top ``TOP_K``, unfiltered); its relevance is computed as
-   above with a leave-one-out query axis (the mean of the *other* 49), so a null query does not
-   debias itself away.
-5. ``cut = q95 + margin x (q95 - q50)`` over those 50 values (``q95``/``q50``: 95th percentile
-   and median; ``margin`` defaults to 0.25). Scaling the margin by the spread of the null values
-   keeps it free of the encoder's scale. ``strong = cut + (q95 - q50)``: one more spread above.
-6. A query has **no good match** when its relevance is at or below the cut, or it has no hits:
-   exactly when none of its candidates is a match.
-   The hits are still returned with ``no_good_match: true`` (the UI dims them). Queries with an
-   image part, and ``similar``, are flagged only when they have no hits (the null queries are
-   texts, so their cut says nothing about image-to-image scores).
-7. The reference (both axes and the cut) is cached per ``(collection, model_id, bucket)`` with
-   bucket ``floor(log2(points + 1))``: it is recomputed when the collection doubles or halves.
-   The point count is re-read every ``recount_every`` requests (default 64). An empty collection
-   has an infinite cut. Only the first reference of a collection (and any under
-   ``2**SMALL_BUCKET`` points: cheap) is computed inside a request; when the bucket changes
-   later, the previous reference keeps serving while a background thread computes the new one
-   (profiled during a bulk job: 50 searches of a growing, mostly unindexed collection ran
-   inside a user's request).
+* A query has **no good match** when its relevance is at or below the cut, or it has no hits:
+  exactly when none of its candidates is a match. The hits are still returned with
+  ``no_good_match: true`` (the UI dims them). Queries with an image part, and ``similar``, are
+  flagged only when they have no hits (the null queries are texts, so their cut says nothing
+  about image-to-image scores).
+* The reference (both axes and the cut) is cached per ``(collection, model_id, bucket)`` with
+  bucket ``floor(log2(points + 1))``: it is recomputed when the collection doubles or halves.
+  The point count is re-read every ``recount_every`` requests (default 64). An empty
+  collection has an infinite cut. Only the first reference of a collection (and any under
+  ``2**SMALL_BUCKET`` points: cheap) is computed inside a request; when the bucket changes
+  later, the previous reference keeps serving while a background thread computes the new one
+  (profiled during a bulk job: 50 searches of a growing, mostly unindexed collection ran
+  inside a user's request).
 
 Cost: building a reference embeds 50 texts, runs 50 top-64 searches and scrolls 2048 vectors
 (once per bucket); judging a query is one (64 x dim) product on candidates already fetched.
@@ -69,118 +42,24 @@ import logging
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-
-import numpy as np
-from numpy.typing import NDArray
 
 from loupe.search.encoders.base import Encoder, TextRole
-from loupe.search.fusion import concept_score, fused_search, route_of
-from loupe.search.index.base import SEMANTIC, VectorIndex
+from loupe.search.fusion import route_of
+from loupe.search.index.base import VectorIndex
 from loupe.search.null_queries import NULL_QUERIES
+from loupe.search.reference import SAMPLE_POINTS, build_reference, item_axis
+from loupe.search.relevance import EMPTY, Match, Reference, Vector, relevance
+
+__all__ = ["SMALL_BUCKET", "TOP_K", "Calibrator", "Match", "Reference", "count_bucket"]
 
 log = logging.getLogger(__name__)
-Vector = NDArray[np.float32]
 TOP_K = 64
-SAMPLE_POINTS = 2048
-MIN_AXIS_POINTS = 8
 SMALL_BUCKET = 6  # collections under 2**6 points are recounted on every request
-
-
-class Match(StrEnum):
-    """How well one candidate matches a query, on the calibrated relevance scale."""
-
-    STRONG = "strong"
-    WEAK = "weak"
-    NONE = "none"
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """A collection's calibration: the two debiasing axes (unit vectors, or None when unused),
-    the cut, the strong-match line, and the null queries' relevance values."""
-
-    query_axis: Vector | None
-    item_axis: Vector | None
-    cut: float
-    null_values: tuple[float, ...] = ()
-    strong: float = math.inf
-
-    def match(self, value: float) -> Match:
-        """``strong`` above ``strong``, ``weak`` above ``cut``, else ``none``."""
-        if value > self.strong:
-            return Match.STRONG
-        return Match.WEAK if value > self.cut else Match.NONE
-
-
-EMPTY = Reference(None, None, math.inf)
 
 
 def count_bucket(points: int) -> int:
     """``floor(log2(points + 1))``: the calibration is reused within a bucket."""
     return math.floor(math.log2(points + 1))
-
-
-def _unit(vectors: NDArray[np.floating]) -> Vector:
-    out = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(out, axis=-1, keepdims=True)
-    result: Vector = np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
-    return result
-
-
-def debias(vectors: NDArray[np.floating], axis: Vector | None) -> Vector:
-    """Rows (or one vector) with their component along the unit ``axis`` removed, re-normalised;
-    just normalised when ``axis`` is None."""
-    out = np.asarray(vectors, dtype=np.float32)
-    if axis is not None:
-        out = out - np.multiply.outer(out @ axis, axis)
-    return _unit(out)
-
-
-def relevances(
-    query: Vector,
-    candidates: Sequence[Vector] | Vector,
-    reference: Reference,
-    bonus: Sequence[float] = (),
-) -> list[float]:
-    """``debias(q, query_axis) . debias(x_i, item_axis) + bonus_i`` for each candidate;
-    ``bonus_i`` is candidate i's concept-route share of its fused score (``search.fusion``)."""
-    matrix = np.asarray(candidates, dtype=np.float32)
-    if matrix.size == 0:
-        return []
-    q = debias(query.reshape(-1), reference.query_axis)
-    x = debias(matrix.reshape(-1, q.shape[0]), reference.item_axis)
-    scores = x @ q
-    if len(bonus):
-        scores = scores + np.asarray(bonus[: scores.shape[0]], dtype=np.float32)
-    return [float(v) for v in scores]
-
-
-def relevance(
-    query: Vector,
-    candidates: Sequence[Vector] | Vector,
-    reference: Reference,
-    bonus: Sequence[float] = (),
-) -> float:
-    """``max_i`` of ``relevances`` (-inf without candidates)."""
-    return max(relevances(query, candidates, reference, bonus), default=-math.inf)
-
-
-def spread(values: Sequence[float]) -> float:
-    """``q95 - q50`` of the null queries' relevance values (0 if none)."""
-    if not values:
-        return 0.0
-    q95, q50 = np.percentile(np.asarray(values, dtype=np.float64), [95, 50])
-    return float(q95 - q50)
-
-
-def null_cut(values: Sequence[float], *, margin: float) -> float:
-    """``q95 + margin x (q95 - q50)`` of the null queries' relevance values (inf if none)."""
-    if not values:
-        return math.inf
-    q95, q50 = np.percentile(np.asarray(values, dtype=np.float64), [95, 50])
-    return float(q95 + margin * (q95 - q50))
 
 
 class Calibrator:
@@ -315,62 +194,21 @@ class Calibrator:
         return relevance(query, top, reference, bonus[: self._top_k]) <= reference.cut
 
     def item_axis(self, collection: str) -> Vector | None:
-        """Unit mean of up to ``sample_points`` semantic vectors (None below MIN_AXIS_POINTS)."""
-        rows: list[Vector] = []
-        offset: str | None = None
-        while len(rows) < self._sample_points:
-            limit = min(256, self._sample_points - len(rows))
-            page, offset = self._index.scroll(
-                collection, limit=limit, offset=offset, with_vectors=True
-            )
-            rows += [h.vectors[SEMANTIC] for h in page if h.vectors and SEMANTIC in h.vectors]
-            if offset is None:
-                break
-        if len(rows) < MIN_AXIS_POINTS:
-            return None
-        return _unit(np.mean(np.stack(rows), axis=0))
+        """Unit mean of up to ``sample_points`` semantic vectors (``search.reference``)."""
+        return item_axis(self._index, collection, sample_points=self._sample_points)
 
     def compute(self, collection: str, encoder: Encoder) -> Reference:
         """Build the reference now (uncached)."""
-        if self._index.count(collection) == 0:
-            return EMPTY
-        item_axis = self.item_axis(collection)
-        nulls = self._null_vectors(encoder)
-        route = route_of(encoder) if self._concept_weight > 0 else None
-        total = nulls.sum(axis=0)
-        values: list[float] = []
-        for text, vector in zip(self._null_queries, nulls, strict=True):
-            concepts = route.query(text) if route is not None else None
-            if concepts:
-                hits = fused_search(
-                    self._index,
-                    collection,
-                    vector,
-                    concepts,
-                    weight=self._concept_weight,
-                    flt=None,
-                    limit=self._top_k,
-                    with_vectors=(SEMANTIC,),
-                )
-            else:
-                hits = self._index.search(
-                    collection, vector, using=SEMANTIC, limit=self._top_k, with_vectors=True
-                )
-            hits = [h for h in hits if h.vectors and SEMANTIC in h.vectors]
-            found = [h.vectors[SEMANTIC] for h in hits if h.vectors]
-            weights = concepts.weights if concepts else {}
-            bonus = [self._concept_weight * concept_score(weights, h) for h in hits]
-            others = (total - vector) / max(1, len(nulls) - 1)
-            held_out = Reference(_unit(others), item_axis, math.inf)
-            if found:
-                values.append(relevance(vector, found, held_out, bonus))
-        cut = null_cut(values, margin=self._margin)
-        return Reference(
-            query_axis=_unit(total / len(nulls)),
-            item_axis=item_axis,
-            cut=cut,
-            null_values=tuple(values),
-            strong=cut + spread(values),
+        return build_reference(
+            self._index,
+            collection,
+            null_queries=self._null_queries,
+            null_vectors=self._null_vectors(encoder),
+            route=route_of(encoder) if self._concept_weight > 0 else None,
+            concept_weight=self._concept_weight,
+            top_k=self._top_k,
+            margin=self._margin,
+            sample_points=self._sample_points,
         )
 
     def forget(self, collection: str | None = None) -> None:

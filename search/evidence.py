@@ -29,13 +29,13 @@ from loupe.search.attributes import (
     TEXT_WORDS,
     query_attributes,
 )
-from loupe.search.calibration import Match
 from loupe.search.dedupe import Group, fold
 from loupe.search.index.base import Filter, Hit, Range, VectorIndex
 from loupe.search.index.python_filters import matches
 from loupe.search.matching import Judged
 from loupe.search.paging import PageRequest, vector_names
 from loupe.search.query import Seen
+from loupe.search.relevance import Match
 from loupe.search.text_grams import normalise, query_grams, word_grams
 
 TEXT_WEIGHT = 0.08  # per query word read in the image (at most MAX_TEXT_WORDS count)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from loupe.search.calibration import Match, Reference, relevances
 from loupe.search.dedupe import Group
 from loupe.search.index.base import SEMANTIC, Hit
+from loupe.search.relevance import Match, Reference, relevances
 
 
 @dataclass(frozen=True, slots=True)

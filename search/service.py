@@ -8,12 +8,13 @@ nearest-neighbour search over the live collection, folds near-duplicates
   the alias at construction (or given to ``swap``) and must be stamped with the encoder's
   ``model_id`` and ``dim`` (else ``ModelMismatch``). ``swap`` replaces the pair atomically: each
   call reads the pair once, so calls in flight finish with the old pair.
-* **Bounded concurrency.** At most ``max_in_flight`` calls run at once; one more raises
-  ``Overloaded(retry_after=...)`` at once, nothing queues beyond the bound.
+* **Bounded concurrency** (``search.admission``): at most ``max_in_flight`` calls run at once;
+  one more raises ``Overloaded(retry_after=...)`` at once, nothing queues beyond the bound.
 * **Text embeddings** go through an LRU cache keyed by ``(model_id, text)`` (``cache_size``
   entries, 0 disables it) and, on a miss, through the ``TextBatcher`` micro-batcher.
 * **Paging** (``search.paging``): candidates are fetched from rank 0 each time, folded, and the
   leaders ``[offset, offset + limit)`` returned: pages are exact whether folding is on or off.
+  ``search.answer`` fetches, fuses evidence and judges matches for each query.
 
 Index outages (``IndexUnavailable``, or the live collection vanishing) surface as
 ``search.errors.Unavailable``.
@@ -23,40 +24,31 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
+from loupe.search.admission import Admission
+from loupe.search.answer import Folding, Live, answer, item_vectors
 from loupe.search.browse import browse as browse_items
-from loupe.search.cache import QueryCache
-from loupe.search.calibration import Calibrator, Match
-from loupe.search.concepts import ConceptRoute
+from loupe.search.cache import QueryCache, embed_texts
+from loupe.search.calibration import Calibrator
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD, Group
 from loupe.search.encoders.base import Encoder
 from loupe.search.encoders.text_batcher import TextBatcher
-from loupe.search.errors import NotFound, Overloaded, Unavailable
-from loupe.search.evidence import Evidence, gather, promote
 from loupe.search.evidence import plan as plan_evidence
-from loupe.search.fusion import DEFAULT_WEIGHT, bonus, query_concepts, route_of, why
+from loupe.search.fusion import DEFAULT_WEIGHT, query_concepts, route_of
 from loupe.search.index.base import (
     SEMANTIC,
-    TENANT_FIELD,
     VISUAL,
-    CollectionNotFound,
     Filter,
-    IndexUnavailable,
     ModelMismatch,
     VectorIndex,
 )
-from loupe.search.matching import judge
-from loupe.search.paging import PageRequest, fetch_page, result_hit
+from loupe.search.paging import PageRequest, result_hit
 from loupe.search.query import (
     SearchQuery,
     SearchResult,
-    Seen,
     check_page,
     check_text,
     combine,
@@ -67,13 +59,6 @@ from loupe.search.query import (
 )
 
 Vector = NDArray[np.float32]
-
-
-@dataclass(frozen=True, slots=True)
-class _Live:
-    encoder: Encoder
-    collection: str
-    has_visual: bool
 
 
 class SearchService:
@@ -99,23 +84,16 @@ class SearchService:
         concept_weight: float = DEFAULT_WEIGHT,
         evidence: bool = True,
     ) -> None:
-        if max_in_flight < 1:
-            raise ValueError("max_in_flight must be >= 1")
+        self._admission = Admission(max_in_flight, retry_after=retry_after)
         self._index = index
         self._alias = alias
         self._cache = QueryCache(cache_size)
-        self._max_in_flight = max_in_flight
         self._max_text_chars = max_text_chars
-        self._duplicate_threshold = duplicate_threshold
-        self._text_duplicate_threshold = text_duplicate_threshold
+        self._folding = Folding(duplicate_threshold, text_duplicate_threshold, max_candidates)
         self._negative_weight = negative_weight
-        self._retry_after = retry_after
-        self._max_candidates = max_candidates
         self._concept_weight = concept_weight
         self._use_evidence = evidence  # fuse what the enrichers saw into text searches
         self._lock = threading.Lock()
-        self._in_flight = 0
-        self._closed = False
         self._calibrator = Calibrator(
             index, margin=calibration_margin, concept_weight=concept_weight
         )
@@ -134,7 +112,11 @@ class SearchService:
     @property
     def in_flight(self) -> int:
         """Calls running now (for metrics and tests)."""
-        return self._in_flight
+        return self._admission.in_flight
+
+    @property
+    def admission(self) -> Admission:
+        return self._admission
 
     @property
     def batcher(self) -> TextBatcher:
@@ -148,7 +130,7 @@ class SearchService:
     def cache(self) -> QueryCache:
         return self._cache
 
-    def _resolve(self, encoder: Encoder, collection: str | None) -> _Live:
+    def _resolve(self, encoder: Encoder, collection: str | None) -> Live:
         name = collection or self._index.resolve_alias(self._alias) or self._alias
         info = self._index.collection_info(name)
         if info.model_id != encoder.model_id or info.dim != encoder.dim:
@@ -156,7 +138,7 @@ class SearchService:
                 f"collection {info.name!r} holds {info.model_id} (dim {info.dim}), "
                 f"not {encoder.model_id} (dim {encoder.dim})"
             )
-        return _Live(encoder, info.name, info.visual_dim is not None)
+        return Live(encoder, info.name, info.visual_dim is not None)
 
     def swap(self, encoder: Encoder, collection: str | None = None) -> None:
         """Serve from ``encoder`` + ``collection`` (default: what the alias points at now).
@@ -168,51 +150,19 @@ class SearchService:
             self._live = live
         self._calibrator.forget(live.collection)
 
-    # -- admission -------------------------------------------------------------------------
-    @contextmanager
-    def _slot(self) -> Iterator[None]:
-        with self._lock:
-            if self._closed:
-                raise Unavailable("the search service is shut down")
-            if self._in_flight >= self._max_in_flight:
-                raise Overloaded("too many searches in flight", retry_after=self._retry_after)
-            self._in_flight += 1
-        try:
-            yield
-        except (IndexUnavailable, CollectionNotFound) as error:
-            raise Unavailable("the index is unavailable; retry later") from error
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-
     # -- text embeddings -------------------------------------------------------------------
     def embed_query_text(self, text: str) -> Vector:
         """The query embedding of ``text`` with the live encoder (cached, micro-batched)."""
         cleaned = check_text(text, max_chars=self._max_text_chars)
-        with self._slot():
-            return self._embed_texts(self._live.encoder, [cleaned])[0]
-
-    def _embed_texts(self, encoder: Encoder, texts: Sequence[str]) -> list[Vector]:
-        model_id = encoder.model_id
-        found: dict[str, Vector] = {}
-        futures = {}
-        for text in dict.fromkeys(texts):
-            cached = self._cache.get(model_id, text)
-            if cached is not None:
-                found[text] = cached
-            else:
-                futures[text] = self._batcher.submit(encoder, text)
-        for text, future in futures.items():
-            found[text] = future.result()
-            self._cache.put(model_id, text, found[text])
-        return [found[t] for t in texts]
+        with self._admission.slot():
+            return embed_texts(self._cache, self._batcher, self._live.encoder, [cleaned])[0]
 
     # -- searches --------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchResult:
         """Run ``query`` (validated: InvalidInput; unknown ids: NotFound)."""
         started = time.perf_counter()
         query = validate(query, max_text_chars=self._max_text_chars)
-        with self._slot():
+        with self._admission.slot():
             live = self._live
             vector, excluded = self._query_vector(live, query)
             calibrated = query.image_id is None and query.image is None
@@ -233,7 +183,17 @@ class SearchService:
             )
             text_only = self._use_evidence and calibrated and query.text is not None
             evidence = plan_evidence(query.text) if text_only and query.text else []
-            return self._run(live, plan, calibrated, started, evidence, route)
+            return answer(
+                self._index,
+                live,
+                plan,
+                calibrator=self._calibrator,
+                folding=self._folding,
+                calibrated=calibrated,
+                started=started,
+                evidence=evidence,
+                route=route,
+            )
 
     def similar(
         self,
@@ -252,9 +212,9 @@ class SearchService:
         ``tenant``'s library when one is given; the hits come from it too)."""
         started = time.perf_counter()
         check_page(limit, offset)
-        with self._slot():
+        with self._admission.slot():
             live = self._live
-            vectors = self._vectors(live, item_id, tenant)
+            vectors = item_vectors(self._index, live, item_id, tenant=tenant)
             using = VISUAL if live.has_visual and VISUAL in vectors else SEMANTIC
             plan = PageRequest(
                 vector=vectors[using],
@@ -266,7 +226,15 @@ class SearchService:
                 collapse=collapse_duplicates,
                 with_vectors=with_vectors,
             )
-            return self._run(live, plan, False, started)
+            return answer(
+                self._index,
+                live,
+                plan,
+                calibrator=self._calibrator,
+                folding=self._folding,
+                calibrated=False,
+                started=started,
+            )
 
     def browse(
         self,
@@ -282,7 +250,7 @@ class SearchService:
         started = time.perf_counter()
         check_page(limit, offset)
         flt = for_tenant(filter, tenant)
-        with self._slot():
+        with self._admission.slot():
             live = self._live
             found = browse_items(
                 self._index,
@@ -303,97 +271,28 @@ class SearchService:
             total=total,
         )
 
-    def _vectors(self, live: _Live, item_id: str, tenant: str | None) -> dict[str, Vector]:
-        found = self._index.retrieve(live.collection, [item_id], with_vectors=True)
-        if found and tenant is not None and found[0].payload.get(TENANT_FIELD) != tenant:
-            found = []  # another tenant's item does not exist for this one
-        vectors = found[0].vectors if found else None
-        if not vectors or SEMANTIC not in vectors:
-            raise NotFound(f"no item with id {item_id!r}")
-        return vectors
+    def _query_vector(self, live: Live, query: SearchQuery) -> tuple[Vector, list[str]]:
+        def stored(item_id: str) -> Vector:
+            return item_vectors(self._index, live, item_id, tenant=query.tenant)[SEMANTIC]
 
-    def _query_vector(self, live: _Live, query: SearchQuery) -> tuple[Vector, list[str]]:
         text_w, image_w = part_weights(query)
         texts = ([query.text] if query.text is not None else []) + list(query.negative_texts)
-        embedded = self._embed_texts(live.encoder, texts)
+        embedded = embed_texts(self._cache, self._batcher, live.encoder, texts)
         parts: list[tuple[float, Vector]] = []
         if query.text is not None:
             parts.append((text_w, embedded.pop(0)))
         if query.image_id is not None:
-            parts.append((image_w, self._vectors(live, query.image_id, query.tenant)[SEMANTIC]))
+            parts.append((image_w, stored(query.image_id)))
         elif query.image is not None:
             encoded = live.encoder.encode_images([query.image.convert("RGB")])
             parts.append((image_w, encoded.semantic[0]))
         negatives = list(embedded)
-        negatives += [self._vectors(live, i, query.tenant)[SEMANTIC] for i in query.negative_ids]
+        negatives += [stored(i) for i in query.negative_ids]
         vector = combine(parts, negatives, negative_weight=self._negative_weight)
         excluded = [*([query.image_id] if query.image_id else []), *query.negative_ids]
         return vector, excluded
 
-    def _run(
-        self,
-        live: _Live,
-        plan: PageRequest,
-        calibrated: bool,
-        started: float,
-        evidence: Sequence[Evidence] = (),
-        route: ConceptRoute | None = None,
-    ) -> SearchResult:
-        hits, groups = fetch_page(
-            self._index,
-            live.collection,
-            plan,
-            duplicate_threshold=self._duplicate_threshold,
-            text_duplicate_threshold=self._text_duplicate_threshold,
-            max_candidates=self._max_candidates,
-        )
-        held: dict[str, list[Seen]] = {}
-        if evidence:
-            hits, groups, held = gather(
-                self._index,
-                live.collection,
-                plan,
-                hits,
-                evidence,
-                duplicate_threshold=self._duplicate_threshold,
-                text_duplicate_threshold=self._text_duplicate_threshold,
-            )
-        more = len(groups) > plan.offset + plan.limit
-        judged = None
-        if calibrated:
-            judged = judge(
-                self._calibrator.reference(live.collection, live.encoder),
-                top_k=self._calibrator.top_k,
-                query=plan.vector,
-                hits=hits,
-                groups=groups,
-                bonus=bonus(plan.concepts, plan.concept_weight, hits),
-            )
-            judged = promote(judged, groups, held) if held else judged
-            groups = judged.groups
-        matches: dict[str, Match] = judged.matches if judged else {}
-        total = judged.total if judged else None
-        page = groups[plan.offset : plan.offset + plan.limit]
-        return SearchResult(
-            hits=[
-                replace(
-                    result_hit(g, plan.with_vectors, matches.get(g.leader.id)),
-                    seen=held.get(g.leader.id, []),
-                    why=why(route, plan.concepts, g.leader) if route and plan.concepts else [],
-                )
-                for g in page
-            ],
-            took_ms=(time.perf_counter() - started) * 1000.0,
-            model_id=live.encoder.model_id,
-            next_offset=plan.offset + plan.limit if more else None,
-            no_good_match=not hits or total == 0,
-            total_matches=total,
-            matches_capped=judged.capped if judged else False,
-            total=self._index.count(live.collection, plan.flt) if plan.offset == 0 else None,
-        )
-
     def close(self) -> None:
         """Stop the batcher; later calls raise Unavailable. Idempotent."""
-        with self._lock:
-            self._closed = True
+        self._admission.close()
         self._batcher.close()

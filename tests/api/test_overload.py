@@ -24,7 +24,7 @@ def test_search_over_the_bound_is_429_with_retry_after(
     with serve(app) as url, httpx.Client(base_url=url) as http:
         assert http.post("/v1/search", json={"text": "a cat"}).status_code == 200
         service: SearchService = app.state.search
-        with service._slot():  # one search in flight: the bound of 1 is reached
+        with service.admission.slot():  # one search in flight: the bound of 1 is reached
             refused = http.post("/v1/search", json={"text": "a cat"})
             similar = http.get("/v1/items/0123/similar")
         assert refused.status_code == 429

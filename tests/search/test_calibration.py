@@ -2,18 +2,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import pytest
-
-from loupe.search.calibration import (
-    SMALL_BUCKET,
-    Calibrator,
-    Reference,
-    count_bucket,
-    debias,
-    null_cut,
-    relevance,
-)
+from loupe.search.calibration import SMALL_BUCKET, Calibrator, count_bucket
 from loupe.search.encoders.base import TextRole
 from loupe.search.index.base import SEMANTIC, Point
 from loupe.search.index.memory_store import NumpyIndex
@@ -33,13 +22,6 @@ def test_there_are_fifty_distinct_null_queries() -> None:
     assert len(set(NULL_QUERIES)) == len(NULL_QUERIES) == 50
 
 
-def test_cut_formula() -> None:
-    scores = [float(s) for s in np.linspace(0.0, 1.0, 101)]
-    q95, q50 = 0.95, 0.5
-    assert null_cut(scores, margin=0.25) == pytest.approx(q95 + 0.25 * (q95 - q50))
-    assert null_cut([], margin=0.25) == math.inf
-
-
 def test_buckets_double() -> None:
     assert [count_bucket(n) for n in (0, 1, 2, 3, 6, 7, 1000)] == [0, 1, 1, 2, 2, 3, 9]
 
@@ -53,36 +35,6 @@ def test_cut_separates_real_queries_from_nonsense(index: NumpyIndex) -> None:
         hits = index.search("c", vector, limit=calibrator.top_k, with_vectors=True)
         candidates = [h.vectors[SEMANTIC] for h in hits if h.vectors]
         assert calibrator.is_weak("c", encoder, vector, candidates) is not good
-
-
-def test_debias_removes_the_shared_component() -> None:
-    axis = np.array([1.0, 0.0, 0.0], dtype=np.float32)
-    rows = np.array([[0.9, 0.3, 0.0], [0.9, 0.0, 0.3]], dtype=np.float32)
-    out = debias(rows, axis)
-    assert out == pytest.approx(np.array([[0, 1, 0], [0, 0, 1]], dtype=np.float32))
-    assert debias(rows, None) == pytest.approx(rows / np.linalg.norm(rows, axis=1)[:, None])
-
-
-def test_relevance_is_the_best_debiased_cosine() -> None:
-    axis = np.array([1.0, 0.0, 0.0], dtype=np.float32)
-    reference = Reference(query_axis=axis, item_axis=axis, cut=0.5)
-    query = np.array([0.95, 0.31, 0.0], dtype=np.float32)
-    near, far = np.array([0.9, 0.4, 0.1]), np.array([0.9, -0.1, 0.4])
-    candidates = [far.astype(np.float32), near.astype(np.float32)]
-    # raw cosines are all ~0.9; after debiasing the near candidate clearly wins
-    assert relevance(query, candidates, reference) == pytest.approx(0.4 / np.hypot(0.4, 0.1))
-    assert relevance(query, [], reference) == -math.inf
-
-
-def test_a_tiny_collection_has_no_item_axis(index: NumpyIndex) -> None:
-    encoder = HashingEncoder()
-    fill(index, encoder, CORPUS)
-    assert Calibrator(index).item_axis("c") is None
-    fill_more = encoder.encode_texts([f"word{n}" for n in range(10)], role=TextRole.PASSAGE)
-    index.upsert("c", [Point(f"w{n}", {SEMANTIC: v}, {}) for n, v in enumerate(fill_more)])
-    axis = Calibrator(index).item_axis("c")
-    assert axis is not None
-    assert float(np.linalg.norm(axis)) == pytest.approx(1.0)
 
 
 def test_reference_is_cached_per_bucket_and_recomputed_in_the_background_when_it_changes(

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from loupe.search.calibration import Match, Reference
 from loupe.search.dedupe import Group
 from loupe.search.index.base import SEMANTIC, Hit
 from loupe.search.matching import judge
+from loupe.search.relevance import Match, Reference
 
 QUERY = np.array([1.0, 0.0, 0.0], dtype=np.float32)
 REFERENCE = Reference(None, None, cut=0.5, strong=0.8)
