@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,11 @@ import pytest
 import skimage.data
 from PIL import Image, ImageDraw, ImageFont
 
+from loupe.bench.evaluation.gcompris import RCC_DIR, photos
 from loupe.ingest.enrich.base import Frame
 from loupe.ingest.enrich.colour import ColourEnricher
 from loupe.ingest.enrich.faces import FaceEnricher
-from loupe.ingest.enrich.ocr import OcrEnricher
+from loupe.ingest.enrich.ocr import OcrEnricher, accepted
 from loupe.ingest.enrich.runner import Enrichers, build_enrichers
 from loupe.search.errors import InvalidInput
 
@@ -56,6 +58,15 @@ def test_ocr_reads_english_and_chinese_with_scores_and_boxes(ocr: OcrEnricher) -
     assert {"re1", "e16", "中山", "出口"} <= set(fields["text_grams"])
 
 
+@pytest.mark.parametrize("text", ["Main Street", "EXIT 7", "中山路出口", "出口"])
+def test_ocr_reads_short_street_signs(ocr: OcrEnricher, text: str) -> None:
+    image = photo("coffee").resize((1600, 1200))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((200, 200, 1000, 420), fill="white")
+    draw.text((240, 230), text, font=ImageFont.truetype(str(CJK_FONT), 120), fill="black")
+    assert [line["text"] for line in ocr(Frame.of(image))["text_lines"]] == [text]
+
+
 @pytest.mark.parametrize("angle", [90, 180, 270])
 def test_ocr_reads_a_turned_photo(ocr: OcrEnricher, angle: int) -> None:
     fields = ocr(Frame.of(sign_photo().rotate(angle, expand=True)))
@@ -67,6 +78,48 @@ def test_ocr_reads_nothing_on_a_photo_without_text(ocr: OcrEnricher, name: str) 
     """On coins and a retina the model 'reads' an 'O' at ~0.2; the threshold drops it."""
     image = photo(name).convert("RGB")
     assert ocr(Frame.of(image)) == ocr.empty()
+
+
+# Real photos (GCompris's tools, fishes, tableware, monuments) on which the model "reads" one
+# glyph at >= 0.8: a hammer as "T" at 1.00, a fish as "一", knife, fork and spoon as "三", a
+# sickle as "C", the Capitol's columns as "111", a windmill as "X".
+SHAPES_READ_AS_GLYPHS = (
+    ("tools", "hammer7"),
+    ("tools", "sickle"),
+    ("fishes", "fish27"),
+    ("others", "knife"),
+    ("monuments", "usCapitol"),
+    ("monuments", "christTheRedeemer"),
+    ("renewable", "windmill11"),
+)
+
+
+@pytest.mark.skipif(not RCC_DIR.is_dir(), reason="needs Debian gcompris-qt-data")
+@pytest.mark.parametrize(("folder", "stem"), SHAPES_READ_AS_GLYPHS)
+def test_ocr_reads_no_lone_glyph_in_an_objects_shape(
+    ocr: OcrEnricher, folder: str, stem: str
+) -> None:
+    image = Image.open(io.BytesIO(photos("categorization", f"images/{folder}")[stem]))
+    assert ocr(Frame.of(image.convert("RGB"))) == ocr.empty()
+
+
+def _line(text: str, score: float, area: float = 0.01) -> dict[str, object]:
+    return {"text": text, "score": score, "box": [0.1, 0.1, 0.1 + area / 0.5, 0.6]}
+
+
+def test_short_and_lone_glyph_lines_need_more() -> None:
+    def kept(*lines: dict[str, object]) -> list[object]:
+        return [line["text"] for line in accepted(list(lines), min_score=0.8)]
+
+    assert kept(_line("出口", 0.82), _line("Main Street", 0.81)) == ["出口", "Main Street"]
+    assert kept(_line("WC", 0.95)) == ["WC"]
+    assert kept(_line("WC", 0.85)) == []  # short: 0.9 needed
+    assert kept(_line("23", 0.99, area=0.45)) == []  # short, and fills half the picture
+    assert kept(_line("T", 1.0)) == []  # a lone glyph alone
+    assert kept(_line("一", 0.99), _line("111", 0.99)) == []
+    assert kept(_line("3", 1.0), _line("CRAFTSMAN", 0.89)) == ["3", "CRAFTSMAN"]
+    assert kept(_line("3", 1.0, area=0.5), _line("CRAFTSMAN", 0.89)) == ["CRAFTSMAN"]
+    assert kept(_line("...", 0.99), _line("0.0.0", 0.85), _line("RE16", 0.7)) == []
 
 
 def test_ocr_keeps_only_confident_lines(ocr: OcrEnricher) -> None:
