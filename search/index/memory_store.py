@@ -215,7 +215,7 @@ class NumpyIndex:
                 and matches(point.id, point.payload, flt)
             ]
             dated.sort(key=lambda pair: pair[0], reverse=descending)
-            return [self._hit(point, 1.0, False) for _, point in dated[:limit]]
+            return [hit_of(point, 1.0, False) for _, point in dated[:limit]]
 
     def search(
         self,
