@@ -205,7 +205,7 @@ def _measure_size(
         "bytes_per_image": sum(p.stat().st_size for p in paths) // len(paths),
     }
     batch, threads = base.encode_batch_size, params.runner_threads
-    raw_encoder_rate(pool, paths[:batch], batch, threads)  # warm-up
+    raw_encoder_rate(pool, paths[: batch * threads], batch, threads)  # warm-up: each thread
     for run in range(params.runs):
         raw.append(raw_encoder_rate(pool, paths, batch, threads))
         settings = _run_settings(base, tmp / f"run{run}", root, None)
