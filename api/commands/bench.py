@@ -60,6 +60,16 @@ def _photo_sizes(raw: str) -> tuple[str, ...]:
     return labels
 
 
+def _enricher_set(raw: str) -> tuple[str, ...]:
+    from loupe.search.settings import KNOWN_ENRICHERS
+
+    names = tuple(p.strip() for p in raw.split(",") if p.strip() and p.strip() != "none")
+    unknown = sorted(set(names) - KNOWN_ENRICHERS)
+    if unknown:
+        raise click.BadParameter(f"unknown enrichers {unknown}; known: {sorted(KNOWN_ENRICHERS)}")
+    return names
+
+
 @click.group("bench")
 def command() -> None:
     """Benchmarks: ingestion throughput, query latency/recall, load."""
@@ -83,6 +93,13 @@ def command() -> None:
     show_default=True,
     help="Comma-separated: 0.3mp (mixed shapes) and/or WIDTHxHEIGHT.",
 )
+@click.option(
+    "--enrichers",
+    "enricher_sets",
+    multiple=True,
+    help="An enricher set to measure (comma-separated, or 'none'); repeat to compare sets in "
+    "one run, each against the first (default: LOUPE_ENRICHERS).",
+)
 @OUT
 def ingest_command(
     images: int,
@@ -90,6 +107,7 @@ def ingest_command(
     celery: bool | None,
     redis_url: str | None,
     photo_sizes: str,
+    enricher_sets: tuple[str, ...],
     out: Path | None,
 ) -> None:
     """Raw encoder vs end-to-end ingestion (in-process runner, optionally Celery), per photo
@@ -103,6 +121,7 @@ def ingest_command(
         celery=celery,
         redis_url=_redis_url(redis_url),
         sizes=_photo_sizes(photo_sizes),
+        enricher_sets=tuple(_enricher_set(raw) for raw in enricher_sets) or None,
     )
     report = run_ingest(_settings(), params)
     report.print()
