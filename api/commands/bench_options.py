@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from loupe.search.settings import Settings
+from loupe.api.settings import Settings
 
 if TYPE_CHECKING:
     from loupe.bench.report import Report

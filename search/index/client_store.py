@@ -225,6 +225,27 @@ class ClientIndex:
         hits = [to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records]
         return hits, str(next_offset) if next_offset is not None else None
 
+    def scroll_ordered(
+        self,
+        collection: str,
+        *,
+        key: str,
+        descending: bool,
+        flt: Filter | None = None,
+        limit: int = 256,
+    ) -> list[Hit]:
+        direction = qm.Direction.DESC if descending else qm.Direction.ASC
+        with self._guard(collection):
+            records, _ = self._client.scroll(
+                collection,
+                scroll_filter=to_client_filter(flt),
+                limit=limit,
+                order_by=qm.OrderBy(key=key, direction=direction),
+                with_payload=True,
+                with_vectors=False,
+            )
+        return [to_hit(r.id, 1.0, r.payload, r.vector, False) for r in records]
+
     def search(
         self,
         collection: str,

@@ -144,6 +144,25 @@ class EdgeCollection:
         following = str(records[limit].id) if len(records) > limit else None
         return records[:limit], following
 
+    def scroll_ordered(
+        self, *, key: str, descending: bool, flt: Filter | None, limit: int
+    ) -> list[Any]:
+        """The first ``limit`` by the payload number ``key`` across the layers (each layer's
+        payload index on ``key`` orders its part; the parts are merged here)."""
+        order = qe.OrderBy(key, qe.Direction.Desc if descending else qe.Direction.Asc)
+        records: list[Any] = []
+        for name, shard in self.shards.items():
+            request = qe.ScrollRequest(
+                limit=limit,
+                filter=self._filter(name, flt),
+                with_payload=True,
+                with_vector=False,
+                order_by=order,
+            )
+            records += shard.scroll(request)[0]
+        records.sort(key=lambda r: float(r.order_value), reverse=descending)
+        return records[:limit]
+
     # -- writes ----------------------------------------------------------------------------
 
     def _remove_from_bases(self, ids: list[str]) -> None:

@@ -212,6 +212,21 @@ class EdgeIndex:
             )
         return [to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records], following
 
+    def scroll_ordered(
+        self,
+        collection: str,
+        *,
+        key: str,
+        descending: bool,
+        flt: Filter | None = None,
+        limit: int = 256,
+    ) -> list[Hit]:
+        with self._lock:
+            records = self._get(collection)[1].scroll_ordered(
+                key=key, descending=descending, flt=flt, limit=limit
+            )
+        return [to_hit(r.id, 1.0, r.payload, r.vector, False) for r in records]
+
     def search(
         self,
         collection: str,

@@ -196,6 +196,27 @@ class NumpyIndex:
                 page.append(hit_of(point, 1.0, with_vectors))
             return page, None
 
+    def scroll_ordered(
+        self,
+        collection: str,
+        *,
+        key: str,
+        descending: bool,
+        flt: Filter | None = None,
+        limit: int = 256,
+    ) -> list[Hit]:
+        with self._lock:
+            col = self._get(collection)
+            dated = [
+                (float(value), point)
+                for point in col.points.values()
+                if isinstance(value := point.payload.get(key), int | float)
+                and not isinstance(value, bool)
+                and matches(point.id, point.payload, flt)
+            ]
+            dated.sort(key=lambda pair: pair[0], reverse=descending)
+            return [hit_of(point, 1.0, False) for _, point in dated[:limit]]
+
     def search(
         self,
         collection: str,
