@@ -27,6 +27,7 @@ from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from loupe.api.settings import Settings
 from loupe.bench.celery_worker import celery_dispatcher
 from loupe.bench.images import write_photos
 from loupe.bench.report import Report
@@ -36,7 +37,6 @@ from loupe.ingest.service import IngestService
 from loupe.ingest.stores import Stores
 from loupe.ingest.validate import decode_image
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 
 log = logging.getLogger(__name__)
 
