@@ -11,13 +11,13 @@ from loupe.ingest import reindex
 from loupe.ingest.dispatch import Dispatcher
 from loupe.ingest.items import Modality
 from loupe.ingest.jobs import Job
+from loupe.ingest.settings import IngestSettings
 from loupe.ingest.stores import Stores
 from loupe.ingest.tenancy import own_job, owns_item
 from loupe.ingest.thumbs import Thumbnailer
 from loupe.search.encoders import Encoder
 from loupe.search.errors import NotFound, Unavailable
 from loupe.search.index import CollectionInfo, Hit, IndexState, IndexUnavailable
-from loupe.search.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class IngestReads:
     """``dispatcher`` is None in a process that does not take work (uploads then answer 503)."""
 
     def __init__(
-        self, stores: Stores, *, dispatcher: Dispatcher | None, settings: Settings
+        self, stores: Stores, *, dispatcher: Dispatcher | None, settings: IngestSettings
     ) -> None:
         self.stores = stores
         self.dispatcher = dispatcher

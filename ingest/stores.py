@@ -20,13 +20,13 @@ from loupe.ingest.embedding import Embedder
 from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import JobStore
 from loupe.ingest.pipeline import Pipeline
+from loupe.ingest.settings import IngestSettings
 from loupe.ingest.storage import DiskGuard, Level
 from loupe.ingest.units import Limits
 from loupe.search.encoders import Encoder
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import Conflict, StorageFull, StorageUnavailable
 from loupe.search.index import VectorIndex, open_index
-from loupe.search.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def collection_name(model_id: str, *, now: float | None = None) -> str:
     return f"{slug}-{stamp}"
 
 
-def open_jobs(settings: Settings) -> JobStore:
+def open_jobs(settings: IngestSettings) -> JobStore:
     if settings.broker_url:
         from loupe.ingest.jobs_redis import RedisJobStore
 
@@ -48,7 +48,7 @@ def open_jobs(settings: Settings) -> JobStore:
     return SqliteJobStore(settings.jobs_db)
 
 
-def disk_guard(settings: Settings) -> DiskGuard:
+def disk_guard(settings: IngestSettings) -> DiskGuard:
     """The watermark check over every local folder that receives writes."""
     folders = {"data": settings.data_dir}
     if not settings.blob_url:
@@ -135,7 +135,7 @@ class Stores:
     @classmethod
     def open(
         cls,
-        settings: Settings,
+        settings: IngestSettings,
         *,
         role: Literal["api", "worker", "cli"],
         encoders: EncoderPool | None = None,
