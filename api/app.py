@@ -15,6 +15,7 @@ from loupe.api import errors, metrics
 from loupe.api.access.limits import Limiter
 from loupe.api.access.service import Access, open_key_store
 from loupe.api.routes import admin, health, items, jobs, keys, library, search, storage
+from loupe.api.settings import Settings
 from loupe.api.watcher import AliasWatcher
 from loupe.ingest.service import IngestService
 from loupe.ingest.stores import Stores
@@ -22,7 +23,6 @@ from loupe.search.encoders import EncoderUnavailable
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import LoupeError
 from loupe.search.service import SearchService
-from loupe.search.settings import Settings
 from loupe.workers.dispatchers import make_dispatcher
 
 log = logging.getLogger(__name__)

@@ -61,7 +61,7 @@ class LazyGroup(click.Group):
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default LOUPE_LOG_LEVEL).")
 def main(log_level: str | None) -> None:
     """Loupe: cross-modal semantic search over your photos and texts."""
-    from loupe.search.settings import Settings
+    from loupe.api.settings import Settings
 
     level = log_level or Settings().log_level
     logging.basicConfig(

@@ -20,11 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from loupe.api.access.keys import ANONYMOUS, Principal, Scope
 from loupe.api.access.limits import Limiter
 from loupe.api.access.service import Access
+from loupe.api.settings import Settings
 from loupe.api.watcher import AliasWatcher
 from loupe.ingest.service import IngestService
 from loupe.search.errors import Forbidden
 from loupe.search.service import SearchService
-from loupe.search.settings import Settings
 
 
 async def get_settings(request: Request) -> Settings:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from loupe.api.settings import Settings
 from loupe.ingest.dispatch import Dispatcher
 from loupe.ingest.stores import Stores
-from loupe.search.settings import Settings
 
 
 @contextmanager

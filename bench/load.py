@@ -21,12 +21,12 @@ from pathlib import Path
 
 import httpx
 
+from loupe.api.settings import Settings
 from loupe.bench.corpus import build, embed_corpus, query_texts
 from loupe.bench.images import write_photos
 from loupe.bench.report import Report
 from loupe.bench.server import child_server, live_collection
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

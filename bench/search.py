@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from loupe.api.settings import Settings
 from loupe.bench import kept
 from loupe.bench.corpus import (
     Built,
@@ -39,7 +40,6 @@ from loupe.search.encoders.pool import EncoderPool
 from loupe.search.index import SEMANTIC, VISUAL
 from loupe.search.index.edge_store import EdgeIndex
 from loupe.search.query import for_tenant
-from loupe.search.settings import Settings
 
 log = logging.getLogger(__name__)
 K = 10

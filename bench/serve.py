@@ -28,13 +28,13 @@ from typing import Any
 
 import httpx
 
+from loupe.api.settings import Settings
 from loupe.bench.corpus import query_texts
 from loupe.bench.images import write_photos
 from loupe.bench.load import prepare_data, rss_mb
 from loupe.bench.report import Report, disk_bytes
 from loupe.bench.server import child_server
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 
 TOKEN = "bench-serve-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

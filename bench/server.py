@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
+from loupe.api.settings import Settings
 from loupe.ingest.stores import collection_name
 from loupe.search.encoders import Encoder
 from loupe.search.index.edge_store import EdgeIndex
-from loupe.search.settings import Settings
 
 
 def live_collection(settings: Settings, encoder: Encoder) -> tuple[EdgeIndex, str]:

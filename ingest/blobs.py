@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from loupe.ingest.settings import IngestSettings
 from loupe.ingest.storage import reraise
 from loupe.search.errors import Damaged, InvalidInput, NotFound
-from loupe.search.settings import Settings
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
@@ -118,7 +118,7 @@ class LocalBlobStore:
         self._path(key).unlink(missing_ok=True)
 
 
-def open_blob_store(settings: Settings) -> BlobStore:
+def open_blob_store(settings: IngestSettings) -> BlobStore:
     """The store named by ``LOUPE_BLOB_URL`` (s3://bucket/prefix) or the local folder."""
     if settings.blob_url:
         if not settings.blob_url.startswith("s3://"):

@@ -8,7 +8,7 @@ with the query encoder's OpenMP team; a query text that encodes in ~7 ms idle sp
 give way to the server's threads at once; each runs one intra-op thread and one OpenMP thread,
 so nothing spins on a core a query needs.
 
-Each child builds its own blob store and encoders from the same ``Settings`` (in the pool's
+Each child builds its own blob store and encoders from the same ``IngestSettings`` (in the pool's
 initializer) and dies with its parent (``PR_SET_PDEATHSIG``). A child that dies mid-batch
 breaks the pool: the batch raises ``Unavailable`` (the runner retries it) and the next call
 starts a fresh pool.
@@ -31,17 +31,17 @@ from loupe.ingest.blobs import open_blob_store
 from loupe.ingest.embedding import Embedded, InlineEmbedder
 from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import Unit
+from loupe.ingest.settings import IngestSettings
 from loupe.ingest.units import Limits
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import Unavailable
-from loupe.search.settings import Settings
 
 PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True, slots=True)
 class ChildConfig:
-    settings: Settings
+    settings: IngestSettings
     limits: Limits
     nice: int
 
@@ -95,8 +95,10 @@ def _embed(units: Sequence[Unit], model_ids: Sequence[str]) -> Embedded:
 class ChildEmbedder:
     """An ``Embedder`` over ``processes`` child processes at ``nice`` (see module docstring)."""
 
-    def __init__(self, settings: Settings, limits: Limits, *, processes: int, nice: int) -> None:
-        self._config = ChildConfig(settings, limits, nice)
+    def __init__(
+        self, settings: IngestSettings, limits: Limits, *, processes: int, nice: int
+    ) -> None:
+        self._config = ChildConfig(settings.ingest_only(), limits, nice)
         self._processes = max(1, processes)
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None

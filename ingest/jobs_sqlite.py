@@ -1,15 +1,13 @@
-"""Job records in a small SQLite file (embedded mode): durable across API restarts."""
+"""Job records in a small SQLite file (embedded mode): durable across API restarts. The file
+itself (schema, opening, recovery, errors) is ``jobs_sqlite_file``."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,100 +23,24 @@ from loupe.ingest.jobs import (
     derive_state,
     new_job_id,
 )
-from loupe.ingest.storage import storage_error
-from loupe.search.errors import NotFound, Unavailable
-
-log = logging.getLogger(__name__)
-WHERE = "the job database (jobs.sqlite3 in the data folder)"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, total INTEGER NOT NULL,
-    created_at REAL NOT NULL, started_at REAL, finished_at REAL, meta TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS units (
-    job_id TEXT NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL, ref TEXT NOT NULL,
-    status TEXT NOT NULL, error TEXT, PRIMARY KEY (job_id, seq)
-);
-CREATE TABLE IF NOT EXISTS claims (
-    job_id TEXT NOT NULL, step TEXT NOT NULL, PRIMARY KEY (job_id, step)
-);
-CREATE INDEX IF NOT EXISTS units_status ON units (job_id, status);
-"""
-
-
-@contextlib.contextmanager
-def _mapped() -> Iterator[None]:
-    """SQLite errors as domain errors: disk full → 507, read-only → 503, others → 503."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        known = storage_error(exc, where=WHERE)
-        raise known or Unavailable(f"{WHERE} failed: {exc}") from exc
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(_SCHEMA)
-        verdict = db.execute("PRAGMA quick_check").fetchone()
-        if verdict is None or verdict[0] != "ok":
-            raise sqlite3.DatabaseError(f"quick_check: {verdict[0] if verdict else 'no answer'}")
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
-def _set_aside(path: Path, exc: sqlite3.Error) -> Path:
-    """Rename a damaged database (and its WAL files) aside, never delete it."""
-    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(f"{path}{suffix}")
-        if source.exists():
-            os.replace(source, Path(f"{aside}{suffix}"))
-    log.warning(
-        "the job database %s is damaged (%s): set aside as %s and a new empty one started; "
-        "earlier job records are in the set-aside file",
-        path,
-        exc,
-        aside,
-    )
-    return aside
-
-
-def _damaged(exc: sqlite3.DatabaseError) -> bool:
-    text = str(exc).lower()
-    return any(w in text for w in ("malformed", "not a database", "quick_check", "corrupt"))
+from loupe.ingest.jobs_sqlite_file import mapped_errors, open_database
+from loupe.search.errors import NotFound
 
 
 class SqliteJobStore:
     def __init__(self, path: Path) -> None:
         self._lock = threading.RLock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                self._db = _connect(path)
-            except sqlite3.DatabaseError as exc:
-                if storage_error(exc, where=WHERE) is not None or not _damaged(exc):
-                    raise
-                _set_aside(path, exc)
-                self._db = _connect(path)
-        except (sqlite3.Error, OSError) as exc:
-            known = storage_error(exc, where=WHERE)
-            raise known or Unavailable(f"{WHERE} cannot be opened: {exc}") from exc
+        self._db = open_database(path)
 
     def _q(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock, _mapped():
+        with self._lock, mapped_errors():
             return self._db.execute(sql, args).fetchall()
 
     def create(
         self, kind: JobKind, units: Sequence[Unit], *, meta: Mapping[str, Any] | None = None
     ) -> Job:
         job_id = new_job_id()
-        with self._lock, _mapped():
+        with self._lock, mapped_errors():
             self._db.execute("BEGIN")
             try:
                 self._db.execute(
@@ -235,7 +157,7 @@ class SqliteJobStore:
     def mark(
         self, job_id: str, *, done: Sequence[int] = (), failed: Mapping[int, str] | None = None
     ) -> None:
-        with self._lock, _mapped():
+        with self._lock, mapped_errors():
             self._db.execute("BEGIN")
             try:
                 self._mark(job_id, done, failed or {})
@@ -260,7 +182,7 @@ class SqliteJobStore:
 
     def retry_failed(self, job_id: str) -> list[int]:
         self.get(job_id)
-        with self._lock, _mapped():
+        with self._lock, mapped_errors():
             seqs = [
                 r[0]
                 for r in self._db.execute(
@@ -290,7 +212,7 @@ class SqliteJobStore:
             self.update_meta(job_id, {"reason": reason})
 
     def update_meta(self, job_id: str, meta: Mapping[str, Any]) -> None:
-        with self._lock, _mapped():
+        with self._lock, mapped_errors():
             job = self.get(job_id)
             merged = {**job.meta, **meta}
             self._db.execute("UPDATE jobs SET meta = ? WHERE id = ?", (json.dumps(merged), job_id))
@@ -300,7 +222,7 @@ class SqliteJobStore:
         return [r[0] for r in rows if self.get(r[0]).state not in FINAL_STATES]
 
     def claim(self, job_id: str, step: str) -> bool:
-        with self._lock, _mapped():
+        with self._lock, mapped_errors():
             cursor = self._db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?)", (job_id, step))
             return cursor.rowcount == 1
 
@@ -309,7 +231,7 @@ class SqliteJobStore:
 
     def backup_to(self, dest: Path) -> None:
         """A consistent copy of the database (SQLite's online backup) at ``dest``."""
-        with self._lock, _mapped():
+        with self._lock, mapped_errors():
             target = sqlite3.connect(dest)
             try:
                 self._db.backup(target)

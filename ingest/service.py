@@ -2,7 +2,8 @@
 
 Everything that writes goes through ``IngestService``: uploads (files and texts), bulk jobs,
 retry, cancel, item deletion, reindex, rollback, dropping collections, fsck and backups; so do
-the reads of stored items and jobs that routes and CLI commands need. It hands work units to a
+the reads of stored items and jobs that routes and CLI commands need (inherited from
+``IngestReads`` in ``service_reads``). It hands work units to a
 ``Dispatcher`` (``workers/`` provides the in-process runner and Celery) and never runs the
 pipeline itself. Routes call this and nothing below it.
 """
@@ -21,19 +22,17 @@ from loupe.ingest.backup import BackupReport
 from loupe.ingest.blobs import LocalBlobStore
 from loupe.ingest.dispatch import Dispatcher
 from loupe.ingest.fsck import Fsck, FsckReport
-from loupe.ingest.items import Modality
 from loupe.ingest.jobs import FINAL_STATES, Job, JobKind, JobState
 from loupe.ingest.jobs import resume as resume_job
 from loupe.ingest.library import Change, change_items
+from loupe.ingest.service_reads import IngestReads
 from loupe.ingest.sources import plan_source
-from loupe.ingest.stores import Stores, collection_name
-from loupe.ingest.tenancy import blob_in_use, job_meta, own_job, owns_item
-from loupe.ingest.thumbs import Thumbnailer
+from loupe.ingest.stores import collection_name
+from loupe.ingest.tenancy import blob_in_use, job_meta
 from loupe.ingest.uploads import Accepted, TextItem, UploadFile, image_specs, submit, text_specs
-from loupe.search.encoders import Encoder, EncoderUnavailable
+from loupe.search.encoders import EncoderUnavailable
 from loupe.search.errors import Conflict, InvalidInput, NotFound, Unavailable
-from loupe.search.index import CollectionInfo, Hit, IndexState, IndexUnavailable
-from loupe.search.settings import Settings
+from loupe.search.index import Hit
 
 UPLOADS_REFUSED = "this process does not accept uploads"
 log = logging.getLogger(__name__)
@@ -47,32 +46,8 @@ class Upload:
     items: list[Accepted]
 
 
-@dataclass(frozen=True, slots=True)
-class Original:
-    data: bytes
-    mime: str
-
-
-@dataclass(frozen=True, slots=True)
-class CollectionState:
-    info: CollectionInfo
-    live: bool
-    building: bool  # the target of a reindex in progress
-    index: IndexState  # its ANN index: points indexed vs pending, a build in progress
-
-
-class IngestService:
-    """``dispatcher`` is None in a process that does not take work (uploads then answer 503)."""
-
-    def __init__(
-        self, stores: Stores, *, dispatcher: Dispatcher | None, settings: Settings
-    ) -> None:
-        self.stores = stores
-        self.dispatcher = dispatcher
-        self._settings = settings
-        self._thumbs = Thumbnailer(
-            stores.blobs, settings.data_dir / "thumbs", size=settings.thumbnail_px
-        )
+class IngestService(IngestReads):
+    """The reads of ``IngestReads``, and every write (see the module docstring)."""
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -267,103 +242,6 @@ class IngestService:
             data_dir=self._settings.data_dir,
         )
         return name, report
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def job(self, job_id: str, *, tenant: str | None = None) -> Job:
-        return own_job(self.stores.jobs.get(job_id), tenant)
-
-    def recent_jobs(self, *, limit: int, tenant: str | None = None) -> list[Job]:
-        return self.stores.jobs.recent(limit=limit, tenant=tenant)
-
-    def item(self, item_id: str, *, tenant: str | None = None) -> Hit:
-        """The stored point of an item in the live collection (NotFound when there is none,
-        or when it is another tenant's)."""
-        live = self.live_collection()
-        hits = self.stores.index.retrieve(live, [item_id]) if live else []
-        if not hits or not owns_item(hits[0], tenant):
-            raise NotFound("no item with that id")
-        return hits[0]
-
-    def original(self, item_id: str, *, tenant: str | None = None) -> Original:
-        hit = self.item(item_id, tenant=tenant)
-        data = self.stores.blobs.get(str(hit.payload["sha256"]))
-        return Original(data, str(hit.payload.get("mime") or "application/octet-stream"))
-
-    def thumbnail(self, item_id: str, *, tenant: str | None = None) -> bytes:
-        """WebP bytes; text items have none (NotFound)."""
-        hit = self.item(item_id, tenant=tenant)
-        if hit.payload.get("modality") != Modality.IMAGE.value:
-            raise NotFound("text items have no thumbnail")
-        return self._thumbs.get(str(hit.payload["sha256"]))
-
-    def collections(self) -> list[CollectionState]:
-        """Every collection, oldest first, with whether it is live or being built."""
-        live, building = reindex.live_and_next(self.stores.pipeline)
-        infos = sorted(self.stores.index.list_collections(), key=lambda c: c.created_at)
-        index = self.stores.index
-        return [
-            CollectionState(c, c.name == live, c.name == building, index.index_state(c.name))
-            for c in infos
-        ]
-
-    def live_collection(self) -> str | None:
-        return self.stores.index.resolve_alias(self._settings.collection_alias)
-
-    def encoder_of(self, collection: str) -> Encoder:
-        """The encoder that embeds into ``collection`` (built, not necessarily loaded)."""
-        model_id = self.stores.index.collection_info(collection).model_id
-        return self.stores.encoders.get(model_id)
-
-    # -- health ----------------------------------------------------------------------------
-
-    def readiness(self) -> dict[str, str]:
-        """``index``, ``queue`` and ``storage`` checks: "ok" or what is wrong (storage: ok, low
-        or full)."""
-        checks: dict[str, str] = {}
-        try:
-            checks["index"] = "ok" if self.live_collection() else "no live collection"
-        except IndexUnavailable:
-            checks["index"] = "unreachable"
-        try:
-            if self.dispatcher is not None:
-                self.dispatcher.ping()
-            self.stores.jobs.ping()
-            checks["queue"] = "ok"
-        except Unavailable:
-            checks["queue"] = "unreachable"
-        storage = self.stores.storage.state() if self.stores.storage is not None else None
-        checks["storage"] = storage.level.value if storage is not None else "ok"
-        return checks
-
-    def storage_space(self) -> tuple[int, int] | None:
-        """Free bytes and the reserve kept on the fullest watched disk (cached statvfs)."""
-        if self.stores.storage is None:
-            return None
-        state = self.stores.storage.state()
-        return state.free, state.need
-
-    def queue_depth(self) -> int | None:
-        """Tasks waiting (best effort); None in a process without a dispatcher."""
-        return None if self.dispatcher is None else self.dispatcher.queue_depth()
-
-    def live_points(self) -> int | None:
-        live = self.live_collection()
-        return self.stores.index.count(live) if live else None
-
-    def live_index_state(self) -> IndexState | None:
-        live = self.live_collection()
-        return self.stores.index.index_state(live) if live else None
-
-    def take_batch_sizes(self) -> list[int]:
-        """The image forward-pass sizes recorded since the last call (then forgotten), wherever
-        the ingestion work ran (this process or its low-priority children)."""
-        return self.stores.pipeline.embedder.take_batch_sizes()
-
-    def close(self) -> None:
-        if self.dispatcher is not None:
-            self.dispatcher.close()
-        self.stores.close()
 
     def _dispatcher(self, refusal: str = "this process does not dispatch work") -> Dispatcher:
         if self.dispatcher is None:

@@ -6,6 +6,7 @@ routes go through ``ingest.service.IngestService`` and never reach in here."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -19,13 +20,13 @@ from loupe.ingest.embedding import Embedder
 from loupe.ingest.enrich.runner import build_enrichers
 from loupe.ingest.jobs import JobStore
 from loupe.ingest.pipeline import Pipeline
+from loupe.ingest.settings import IngestSettings
 from loupe.ingest.storage import DiskGuard, Level
 from loupe.ingest.units import Limits
 from loupe.search.encoders import Encoder
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import Conflict, StorageFull, StorageUnavailable
 from loupe.search.index import VectorIndex, open_index
-from loupe.search.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def collection_name(model_id: str, *, now: float | None = None) -> str:
     return f"{slug}-{stamp}"
 
 
-def open_jobs(settings: Settings) -> JobStore:
+def open_jobs(settings: IngestSettings) -> JobStore:
     if settings.broker_url:
         from loupe.ingest.jobs_redis import RedisJobStore
 
@@ -47,7 +48,7 @@ def open_jobs(settings: Settings) -> JobStore:
     return SqliteJobStore(settings.jobs_db)
 
 
-def disk_guard(settings: Settings) -> DiskGuard:
+def disk_guard(settings: IngestSettings) -> DiskGuard:
     """The watermark check over every local folder that receives writes."""
     folders = {"data": settings.data_dir}
     if not settings.blob_url:
@@ -134,7 +135,7 @@ class Stores:
     @classmethod
     def open(
         cls,
-        settings: Settings,
+        settings: IngestSettings,
         *,
         role: Literal["api", "worker", "cli"],
         encoders: EncoderPool | None = None,
@@ -150,52 +151,57 @@ class Stores:
             # The engine grows mmap files; opening or writing them on a full disk dies of SIGBUS.
             refused = StorageFull if state.level is Level.FULL else StorageUnavailable
             raise refused(f"cannot start: {state.sentence()}")
-        blobs = open_blob_store(settings)
-        index = open_index(
-            url=settings.qdrant_url,
-            path=str(settings.index_dir),
-            api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
-            shards=settings.qdrant_shards,
-            replicas=settings.qdrant_replicas,
-            build_after=settings.index_build_after,
-            build_nice=settings.ingest_nice,
-        )
-        jobs = open_jobs(settings)
-        pool = encoders or EncoderPool(
-            settings.model,
-            device=settings.device,
-            batch_size=settings.encode_batch_size,
-            wait_ms=settings.batch_wait_ms,
-            clip_text_model=settings.clip_text_model,
-            threads=settings.cpu_threads,
-        )
-        live = ensure_live_collection(
-            index, pool, settings.collection_alias, embedded=not settings.qdrant_url
-        )
-        limits = Limits(
-            max_bytes=settings.max_upload_bytes,
-            max_pixels=settings.max_pixels,
-            max_text_chars=settings.max_text_chars,
-        )
-        embedder: Embedder | None = None
-        if role == "api" and not settings.broker_url:
-            embedder = ChildEmbedder(
-                settings,
-                limits,
-                processes=settings.ingest_processes or os.cpu_count() or 1,
-                nice=settings.ingest_nice,
+        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        with contextlib.ExitStack() as opened:  # closed again if a later step fails
+            blobs = open_blob_store(settings)
+            index = open_index(
+                url=settings.qdrant_url,
+                path=str(settings.index_dir),
+                api_key=key,
+                shards=settings.qdrant_shards,
+                replicas=settings.qdrant_replicas,
+                build_after=settings.index_build_after,
+                build_nice=settings.ingest_nice,
             )
-        pipeline = Pipeline(
-            blobs=blobs,
-            index=index,
-            jobs=jobs,
-            encoders=pool,
-            limits=limits,
-            alias=settings.collection_alias,
-            embedder=embedder,
-            storage=storage,
-            enrichers=build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score),
-        )
+            opened.callback(index.close)
+            jobs = open_jobs(settings)
+            opened.callback(jobs.close)
+            pool = encoders or EncoderPool(
+                settings.model,
+                device=settings.device,
+                batch_size=settings.encode_batch_size,
+                wait_ms=settings.batch_wait_ms,
+                clip_text_model=settings.clip_text_model,
+                threads=settings.cpu_threads,
+            )
+            live = ensure_live_collection(
+                index, pool, settings.collection_alias, embedded=not settings.qdrant_url
+            )
+            limits = Limits(
+                max_bytes=settings.max_upload_bytes,
+                max_pixels=settings.max_pixels,
+                max_text_chars=settings.max_text_chars,
+            )
+            embedder: Embedder | None = None
+            if role == "api" and not settings.broker_url:
+                embedder = ChildEmbedder(
+                    settings,
+                    limits,
+                    processes=settings.ingest_processes or os.cpu_count() or 1,
+                    nice=settings.ingest_nice,
+                )
+            pipeline = Pipeline(
+                blobs=blobs,
+                index=index,
+                jobs=jobs,
+                encoders=pool,
+                limits=limits,
+                alias=settings.collection_alias,
+                embedder=embedder,
+                storage=storage,
+                enrichers=build_enrichers(settings.enrichers, ocr_min_score=settings.ocr_min_score),
+            )
+            opened.pop_all()
         return cls(blobs, index, jobs, pool, pipeline, live, storage)
 
     def close(self) -> None:

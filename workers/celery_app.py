@@ -15,7 +15,7 @@ from celery import Celery
 
 from loupe.ingest.dispatch import chunks
 from loupe.search.errors import Unavailable
-from loupe.search.settings import Settings
+from loupe.workers.settings import WorkerSettings
 
 TASK_NAME = "loupe.process_units"
 QUEUE = "celery"
@@ -26,7 +26,7 @@ def restore_interval_s(visibility_timeout_s: int) -> int:
     return max(1, min(10, visibility_timeout_s // 2))
 
 
-def make_celery(settings: Settings) -> Celery:
+def make_celery(settings: WorkerSettings) -> Celery:
     if not settings.broker_url:
         raise ValueError("LOUPE_BROKER_URL is not set")
     app = Celery("loupe", broker=settings.broker_url)

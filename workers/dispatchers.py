@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from loupe.ingest.dispatch import Dispatcher
 from loupe.ingest.pipeline import Pipeline
-from loupe.search.settings import Settings
+from loupe.workers.settings import WorkerSettings
 
 RUNNER_THREADS = 3
 
 
-def make_dispatcher(settings: Settings, pipeline: Pipeline) -> Dispatcher:
+def make_dispatcher(settings: WorkerSettings, pipeline: Pipeline) -> Dispatcher:
     if settings.broker_url:
         from loupe.workers.celery_app import CeleryDispatcher, make_celery
 

@@ -15,8 +15,8 @@ from celery.exceptions import Reject
 from loupe.ingest import work
 from loupe.ingest.dispatch import TRANSIENT, backoff_s
 from loupe.search.errors import Unavailable
-from loupe.search.settings import Settings
 from loupe.workers.celery_app import TASK_NAME
+from loupe.workers.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 20
@@ -30,7 +30,7 @@ class StoresHolder:
     holder then shares and never closes (e.g. a worker thread in a process that already owns
     the embedded index)."""
 
-    def __init__(self, settings: Settings, stores: Stores | None = None) -> None:
+    def __init__(self, settings: WorkerSettings, stores: Stores | None = None) -> None:
         self.settings = settings
         self._lock = threading.Lock()
         self._stores = stores
@@ -52,7 +52,7 @@ class StoresHolder:
 
 
 def register_tasks(
-    app: Celery, settings: Settings, *, stores: Stores | None = None
+    app: Celery, settings: WorkerSettings, *, stores: Stores | None = None
 ) -> StoresHolder:
     """Register the tasks on ``app``. They use ``stores`` when given (shared, not closed by
     the holder), else stores opened from ``settings`` on the first task."""

@@ -23,7 +23,7 @@ from loupe.api.access.keys import (
     new_key,
 )
 from loupe.api.errors import Unauthorized
-from loupe.search.settings import Settings
+from loupe.api.settings import Settings
 
 ADMIN_TOKEN_NAME = "admin-token"
 

@@ -5,59 +5,26 @@ lives in ``loupe.bench`` (``bench/``)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 from pathlib import Path
 
 import click
 
-from loupe.search.settings import Settings
-
-OUT = click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="JSON report path (default .bench/<name>-<timestamp>.json).",
+from loupe.api.commands.bench_options import (
+    IMAGES,
+    OUT,
+    QUERIES,
+    RUNS,
+    SIZES,
+    bench_settings,
+    clients_option,
+    parse_enricher_set,
+    parse_photo_sizes,
+    parse_sizes,
+    publish,
+    redis_url,
 )
-
-
-def _settings() -> Settings:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    return Settings.model_validate({})  # reads LOUPE_* from the environment
-
-
-def _redis_url(given: str | None) -> str:
-    return (
-        given
-        or os.environ.get("LOUPE_BROKER_URL")
-        or os.environ.get("LOUPE_TEST_REDIS_URL")
-        or "redis://127.0.0.1:6379/15"
-    )
-
-
-def _sizes(raw: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part) for part in raw.split(",") if part.strip())
-    except ValueError:
-        raise click.BadParameter("sizes are comma-separated integers") from None
-    if not sizes or min(sizes) < 100:
-        raise click.BadParameter("each size must be at least 100")
-    return sizes
-
-
-def _photo_sizes(raw: str) -> tuple[str, ...]:
-    from loupe.bench.ingest import parse_size
-
-    labels = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
-    try:
-        for label in labels:
-            parse_size(label)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    if not labels:
-        raise click.BadParameter("give at least one photo size")
-    return labels
 
 
 @click.group("bench")
@@ -69,27 +36,40 @@ def command() -> None:
 
 
 @command.command("ingest")
-@click.option("--images", type=click.IntRange(min=1), default=512, show_default=True)
-@click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True)
+@IMAGES
+@RUNS
 @click.option(
     "--celery/--no-celery",
     default=None,
     help="Also measure one Celery worker (default: when Redis answers).",
 )
-@click.option("--redis-url", default=None, help="Redis for --celery (default broker/test URL).")
+@click.option(
+    "--redis-url",
+    "given_redis_url",
+    default=None,
+    help="Redis for --celery (default broker/test URL).",
+)
 @click.option(
     "--photo-sizes",
     default="0.3mp,1600x1200",
     show_default=True,
     help="Comma-separated: 0.3mp (mixed shapes) and/or WIDTHxHEIGHT.",
 )
+@click.option(
+    "--enrichers",
+    "enricher_sets",
+    multiple=True,
+    help="An enricher set to measure (comma-separated, or 'none'); repeat to compare sets in "
+    "one run, each against the first (default: LOUPE_ENRICHERS).",
+)
 @OUT
 def ingest_command(
     images: int,
     runs: int,
     celery: bool | None,
-    redis_url: str | None,
+    given_redis_url: str | None,
     photo_sizes: str,
+    enricher_sets: tuple[str, ...],
     out: Path | None,
 ) -> None:
     """Raw encoder vs end-to-end ingestion (in-process runner, optionally Celery), per photo
@@ -101,17 +81,16 @@ def ingest_command(
         images=images,
         runs=runs,
         celery=celery,
-        redis_url=_redis_url(redis_url),
-        sizes=_photo_sizes(photo_sizes),
+        redis_url=redis_url(given_redis_url),
+        sizes=parse_photo_sizes(photo_sizes),
+        enricher_sets=tuple(parse_enricher_set(raw) for raw in enricher_sets) or None,
     )
-    report = run_ingest(_settings(), params)
-    report.print()
-    click.echo(f"wrote {report.write(out)}")
+    publish(run_ingest(bench_settings(), params), out)
 
 
 @command.command("search")
-@click.option("--sizes", default="10000,100000", show_default=True)
-@click.option("--queries", type=click.IntRange(min=1), default=200, show_default=True)
+@SIZES
+@QUERIES
 @click.option("--sigma", type=click.FloatRange(min=0), default=0.5, show_default=True)
 @click.option(
     "--max-optimize-s",
@@ -156,9 +135,9 @@ def search_command(
     from loupe.bench.ingest import make_pool
     from loupe.bench.search import SearchParams, run_search
 
-    settings = _settings()
+    settings = bench_settings()
     params = SearchParams(
-        sizes=_sizes(sizes),
+        sizes=parse_sizes(sizes),
         queries=queries,
         sigma=sigma,
         max_optimize_s=max_optimize_s,
@@ -166,17 +145,13 @@ def search_command(
         tenants=tenants,
         keep=keep,
     )
-    pool = make_pool(settings)
-    try:
+    with contextlib.closing(make_pool(settings)) as pool:
         report = run_search(settings, params, pool=pool)
-    finally:
-        pool.close()
-    report.print()
-    click.echo(f"wrote {report.write(out)}")
+    publish(report, out)
 
 
 @command.command("load")
-@click.option("--clients", type=click.IntRange(min=1, max=1000), default=50, show_default=True)
+@clients_option(50)
 @click.option(
     "--seconds", type=click.FloatRange(min=0.1, max=3600), default=60.0, show_default=True
 )
@@ -202,7 +177,7 @@ def load_command(
 
     if url is not None and not url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise click.BadParameter("the load test runs on loopback only", param_hint="--url")
-    settings = _settings()
+    settings = bench_settings()
     params = LoadParams(
         clients=clients,
         seconds=seconds,
@@ -212,14 +187,14 @@ def load_command(
         size=size,
         bulk_images=bulk_images,
     )
-    pool = make_pool(settings) if url is None else None
-    try:
+    with contextlib.ExitStack() as stack:
+        pool = (
+            None
+            if url is not None
+            else stack.enter_context(contextlib.closing(make_pool(settings)))
+        )
         report = run_load(settings, params, pool=pool)
-    finally:
-        if pool is not None:
-            pool.close()
-    report.print()
-    click.echo(f"wrote {report.write(out)}")
+    publish(report, out)
 
 
 @command.command("serve")
@@ -241,17 +216,13 @@ def serve_command(
     from loupe.bench.ingest import make_pool
     from loupe.bench.serve import ServeParams, run_serve
 
-    settings = _settings()
+    settings = bench_settings()
     params = ServeParams(
         size=size, bulk_images=bulk_images, clients=clients, idle_queries=idle_queries
     )
-    pool = make_pool(settings)
-    try:
+    with contextlib.closing(make_pool(settings)) as pool:
         report = run_serve(settings, params, pool=pool)
-    finally:
-        pool.close()
-    report.print()
-    click.echo(f"wrote {report.write(out)}")
+    publish(report, out)
 
 
 @command.command("relevance")
@@ -268,20 +239,18 @@ def relevance_command(per_class: int, out: Path | None) -> None:
     from loupe.bench.evaluation.relevance import RelevanceParams, run_relevance
     from loupe.search.encoders import make_encoder
 
-    settings = _settings()
+    settings = bench_settings()
     encoder = make_encoder(settings.model, device=settings.device)
-    report = run_relevance(encoder, RelevanceParams(per_class=per_class))
-    report.print()
-    click.echo(f"wrote {report.write(out)}")
+    publish(run_relevance(encoder, RelevanceParams(per_class=per_class)), out)
 
 
 @command.command("all")
-@click.option("--images", type=click.IntRange(min=1), default=512, show_default=True)
-@click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True)
-@click.option("--sizes", default="10000,100000", show_default=True)
-@click.option("--queries", type=click.IntRange(min=1), default=200, show_default=True)
+@IMAGES
+@RUNS
+@SIZES
+@QUERIES
 @click.option("--load-seconds", type=click.FloatRange(min=0.1), default=15.0, show_default=True)
-@click.option("--clients", type=click.IntRange(min=1, max=1000), default=20, show_default=True)
+@clients_option(20)
 @click.option(
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -302,25 +271,22 @@ def all_command(
     from loupe.bench.load import LoadParams, run_load
     from loupe.bench.search import SearchParams, run_search
 
-    settings = _settings()
-    pool = make_pool(settings)
-    try:
+    settings = bench_settings()
+    with contextlib.closing(make_pool(settings)) as pool:
         reports = [
             run_ingest(
                 settings,
-                IngestParams(images=images, runs=runs, redis_url=_redis_url(None)),
+                IngestParams(images=images, runs=runs, redis_url=redis_url(None)),
                 pool=pool,
             ),
-            run_search(settings, SearchParams(sizes=_sizes(sizes), queries=queries), pool=pool),
+            run_search(
+                settings, SearchParams(sizes=parse_sizes(sizes), queries=queries), pool=pool
+            ),
             run_load(
                 settings,
-                LoadParams(clients=clients, seconds=load_seconds, size=min(_sizes(sizes))),
+                LoadParams(clients=clients, seconds=load_seconds, size=min(parse_sizes(sizes))),
                 pool=pool,
             ),
         ]
-    finally:
-        pool.close()
     for report in reports:
-        report.print()
-        path = None if out_dir is None else out_dir / f"{report.name}.json"
-        click.echo(f"wrote {report.write(path)}")
+        publish(report, None if out_dir is None else out_dir / f"{report.name}.json")

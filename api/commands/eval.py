@@ -10,12 +10,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from loupe.api.settings import Settings
 from loupe.bench.evaluation.concepts import evaluate_concepts
 from loupe.bench.evaluation.datasets import load_dataset
 from loupe.bench.evaluation.run import EvalReport, evaluate_dataset
 from loupe.search.encoders import EncoderUnavailable, make_encoder
 from loupe.search.errors import LoupeError
-from loupe.search.settings import Settings
 
 
 def _table(report: EvalReport) -> Table:

@@ -15,8 +15,8 @@ from rich.table import Table
 from loupe.api.access import audit
 from loupe.api.access.keys import Principal, Scope
 from loupe.api.access.service import Access, open_key_store
+from loupe.api.settings import Settings
 from loupe.search.errors import LoupeError
-from loupe.search.settings import Settings
 
 console = Console()
 

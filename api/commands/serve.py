@@ -9,7 +9,7 @@ import time
 import click
 import httpx
 
-from loupe.search.settings import Settings
+from loupe.api.settings import Settings
 
 
 def _ingest_samples(url: str, folder_name: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from loupe.api.settings import Settings
 from loupe.search.encoders import EncoderUnavailable, make_encoder
-from loupe.search.settings import Settings
 
 
 def check_model(settings: Settings) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 
 import click
 
+from loupe.api.settings import Settings
 from loupe.ingest.blobs import BlobStore
 from loupe.ingest.jobs import JobStore
 from loupe.search.index import VectorIndex
-from loupe.search.settings import Settings
 
 
 @contextlib.contextmanager

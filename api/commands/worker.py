@@ -6,7 +6,7 @@ import os
 
 import click
 
-from loupe.search.settings import Settings
+from loupe.api.settings import Settings
 
 
 @click.command("worker")

@@ -35,11 +35,11 @@ from loupe.api.schemas import (
     UploadResponse,
 )
 from loupe.api.search_mapping import filter_from_model, hit_model, result_response
+from loupe.api.settings import Settings
 from loupe.ingest.service import IngestService, Upload
 from loupe.ingest.uploads import TextItem, UploadFile
 from loupe.search.errors import InvalidInput, PayloadTooLarge
 from loupe.search.index import Hit
-from loupe.search.settings import Settings
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 # private: a shared cache must not hand one key's (one tenant's) photos to another requester.

@@ -14,91 +14,16 @@ sizes on whatever device there is (CPU included) in a few seconds, to check the 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from loupe.bench.gpu.models import build_vision_model, dtype_of, make_forward, time_forward
 from loupe.bench.gpu.pipeline import decode_only, make_jpegs, run_pipeline, start_pool
-
-MODELS: dict[str, dict[str, int]] = {
-    "ViT-B/32": {"hidden": 768, "layers": 12, "heads": 12, "mlp": 3072, "patch": 32, "proj": 512},
-    "ViT-L/14": {"hidden": 1024, "layers": 24, "heads": 16, "mlp": 4096, "patch": 14, "proj": 768},
-    "tiny": {"hidden": 64, "layers": 2, "heads": 2, "mlp": 128, "patch": 16, "proj": 32},
-}
-
-
-def build_vision_model(name: str, *, image_size: int, device: str, dtype: Any) -> Any:
-    """A randomly initialised CLIP image tower with projection, in eval mode on ``device``."""
-    import torch
-    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
-
-    shape = MODELS[name]
-    config = CLIPVisionConfig(
-        hidden_size=shape["hidden"],
-        intermediate_size=shape["mlp"],
-        num_hidden_layers=shape["layers"],
-        num_attention_heads=shape["heads"],
-        patch_size=shape["patch"],
-        projection_dim=shape["proj"],
-        image_size=image_size,
-    )
-    config._attn_implementation = "sdpa"
-    placement: Any = torch.device(device)  # build the weights on the device directly
-    model_class: Any = CLIPVisionModelWithProjection
-    with placement:
-        model = model_class(config)
-    return model.to(dtype=dtype).eval()
-
-
-def make_forward(model: Any) -> Any:
-    import torch
-
-    def forward(pixels: Any) -> Any:
-        embeds = model(pixel_values=pixels).image_embeds
-        return torch.nn.functional.normalize(embeds.float(), dim=-1)
-
-    return forward
-
-
-def sync(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def time_forward(
-    forward: Any, *, batch: int, image_size: int, device: str, dtype: Any, warmup: int, runs: int
-) -> dict[str, Any]:
-    import torch
-
-    pixels = torch.randn(batch, 3, image_size, image_size, device=device).to(dtype)
-    times = []
-    with torch.inference_mode():
-        for index in range(warmup + runs):
-            sync(device)
-            began = time.perf_counter()
-            forward(pixels)
-            sync(device)
-            if index >= warmup:
-                times.append(time.perf_counter() - began)
-    median = statistics.median(times)
-    return {"median_s": median, "img_per_s": batch / median, "runs_s": times}
-
-
-def dtype_of(name: str) -> Any:
-    import torch
-
-    torch.backends.cuda.matmul.allow_tf32 = name == "tf32"
-    torch.backends.cudnn.allow_tf32 = name == "tf32"
-    return {"fp32": torch.float32, "tf32": torch.float32, "bf16": torch.bfloat16}.get(
-        name, torch.float16
-    )
+from loupe.bench.gpu.report import Report, environment
 
 
 def bench_encoders(args: argparse.Namespace, device: str, report: Report) -> None:
@@ -203,53 +128,6 @@ def bench_end_to_end(args: argparse.Namespace, device: str, report: Report) -> N
                         "unit_norm": results[0]["unit_norm"],
                     }
                 )
-
-
-class Report:
-    """Rows as they come (printed, and the JSON rewritten after each, so a timeout keeps data)."""
-
-    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
-        self.path = path
-        self.meta = meta
-        self.rows: list[dict[str, Any]] = []
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
-        shown = {k: v for k, v in row.items() if k not in ("runs_s", "runs_img_per_s")}
-        print(json.dumps(shown, default=str), file=sys.stderr, flush=True)
-        self.path.write_text(json.dumps({"meta": self.meta, "rows": self.rows}, indent=1))
-
-    def markdown(self) -> str:
-        lines = [
-            "| section | model | dtype | mode | batch | preprocess | pool | img/s |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for row in self.rows:
-            speed = f"{row['img_per_s']:,.0f}" if "img_per_s" in row else row.get("error", "")
-            cells = [
-                row.get(key, "")
-                for key in ("section", "model", "dtype", "mode", "batch", "preprocess", "pool")
-            ]
-            lines.append("| " + " | ".join(map(str, [*cells, speed])) + " |")
-        return "\n".join(lines)
-
-
-def environment(device: str) -> dict[str, Any]:
-    import torch
-    import transformers
-
-    meta: dict[str, Any] = {
-        "device": device,
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "argv": sys.argv[1:],
-    }
-    if device.startswith("cuda"):
-        meta["gpu"] = torch.cuda.get_device_name()
-        meta["cuda"] = torch.version.cuda
-    return meta
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -207,6 +207,19 @@ class VectorIndex(Protocol):
     ) -> tuple[list[Hit], str | None]:
         """A page of points in id order, and the offset of the next page (None at the end)."""
 
+    def scroll_ordered(
+        self,
+        collection: str,
+        *,
+        key: str,
+        descending: bool,
+        flt: Filter | None = None,
+        limit: int = 256,
+    ) -> list[Hit]:
+        """The first ``limit`` points ``flt`` keeps by the number at payload ``key`` (one of
+        ``NUMERIC_FIELDS``), highest first when ``descending``; ties in any order; points with
+        no number there are left out. Served by the store's payload index on ``key``."""
+
     def search(
         self,
         collection: str,

@@ -3,7 +3,8 @@
 The model stamp lives in the collection metadata (``metadata["loupe"]``), aliases are Qdrant
 aliases, and collections are created with ``shard_number``/``replication_factor`` from the
 settings. Local mode (``:memory:``) does exact numpy search, ignores sharding and payload
-indexes (so none are requested there) and is serialised by a lock.
+indexes (so none are requested there) and is serialised by a lock. The collection layout is in
+``client_schema``, the mapping of the client's errors in ``client_errors``.
 """
 
 from __future__ import annotations
@@ -14,43 +15,40 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import httpx
 import numpy as np
 from numpy.typing import NDArray
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as qm
-from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from loupe.search.index.base import (
     CONCEPTS,
-    KEYWORD_FIELDS,
-    NUMERIC_FIELDS,
     SEMANTIC,
-    TENANT_FIELD,
-    VISUAL,
     CollectionInfo,
     CollectionNotFound,
     Filter,
     Hit,
     IndexState,
-    IndexUnavailable,
     Point,
     SparseVector,
+)
+from loupe.search.index.client_errors import mapped_errors
+from loupe.search.index.client_schema import (
+    client_vectors,
+    create_collection,
+    index_state,
+    read_stamp,
+    search_params,
 )
 from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
-    sparse_items,
     to_client_filter,
     to_hit,
     vector_request,
 )
 from loupe.search.index.stamp import Stamp, check_stamp
-from loupe.search.index.tuning import HNSW_EF_CONSTRUCT, HNSW_M, OVERSAMPLING, QUANTILE, search_ef
 
-STAMP_KEY = "loupe"
 MEMORY = ":memory:"
-_UNAVAILABLE_STATUS = frozenset({429, 502, 503, 504})
 
 
 class ClientIndex:
@@ -75,22 +73,8 @@ class ClientIndex:
     @contextlib.contextmanager
     def _guard(self, name: str | None = None) -> Iterator[None]:
         """Serialise local mode; map transport failures and unknown collections to our errors."""
-        with self._lock:
-            try:
-                yield
-            except (ResponseHandlingException, httpx.TransportError) as exc:
-                raise IndexUnavailable(f"Qdrant is unreachable: {exc}") from exc
-            except UnexpectedResponse as exc:
-                status = exc.status_code or 0
-                if status == 404 and name is not None:
-                    raise CollectionNotFound(f"no collection or alias named {name!r}") from exc
-                if status in _UNAVAILABLE_STATUS or status >= 500:
-                    raise IndexUnavailable(f"Qdrant answered {status}") from exc
-                raise
-            except ValueError as exc:
-                if name is not None and str(exc).endswith("not found"):
-                    raise CollectionNotFound(f"no collection or alias named {name!r}") from exc
-                raise
+        with self._lock, mapped_errors(name):
+            yield
 
     # -- collections -----------------------------------------------------------------------
 
@@ -100,45 +84,16 @@ class ClientIndex:
         wanted = Stamp(model_id=model_id, dim=dim, visual_dim=visual_dim, created_at=time.time())
         with self._guard(name):
             if self._client.collection_exists(name):
-                check_stamp(name, self._stamp(name), wanted, visual=True)
+                check_stamp(name, read_stamp(self._client, name), wanted, visual=True)
                 return
-            vectors = {SEMANTIC: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)}
-            if visual_dim is not None:
-                vectors[VISUAL] = qm.VectorParams(size=visual_dim, distance=qm.Distance.COSINE)
-            self._client.create_collection(
+            create_collection(
+                self._client,
                 name,
-                vectors_config=vectors,
-                sparse_vectors_config={CONCEPTS: qm.SparseVectorParams()},
-                shard_number=self._shards,
-                replication_factor=self._replicas,
-                hnsw_config=qm.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT),
-                quantization_config=qm.ScalarQuantization(
-                    scalar=qm.ScalarQuantizationConfig(
-                        type=qm.ScalarType.INT8, quantile=QUANTILE, always_ram=True
-                    )
-                ),
-                metadata={STAMP_KEY: wanted.to_json()},
+                wanted,
+                shards=self._shards,
+                replicas=self._replicas,
+                indexed=not self._local,
             )
-            if not self._local:  # local mode ignores payload indexes (and warns)
-                self._create_payload_indexes(name)
-
-    def _create_payload_indexes(self, name: str) -> None:
-        for key in KEYWORD_FIELDS:
-            self._client.create_payload_index(name, key, qm.PayloadSchemaType.KEYWORD)
-        for key in NUMERIC_FIELDS:
-            self._client.create_payload_index(name, key, qm.PayloadSchemaType.FLOAT)
-        self._client.create_payload_index(
-            name,
-            TENANT_FIELD,
-            qm.KeywordIndexParams(type=qm.KeywordIndexType.KEYWORD, is_tenant=True),
-        )
-
-    def _stamp(self, name: str) -> Stamp:
-        metadata = self._client.get_collection(name).config.metadata or {}
-        raw = metadata.get(STAMP_KEY)
-        if not isinstance(raw, dict):
-            raise CollectionNotFound(f"collection {name!r} was not created by Loupe")
-        return Stamp.from_json(raw)
 
     def open_collection(self, name: str, *, model_id: str, dim: int) -> CollectionInfo:
         info = self.collection_info(name)
@@ -154,7 +109,7 @@ class ClientIndex:
         with self._guard(name):
             aliases = self._aliases()
             target = aliases.get(name, name)
-            stamp = self._stamp(target)
+            stamp = read_stamp(self._client, target)
             points = self._client.count(target, exact=True).count
         return CollectionInfo(
             name=target,
@@ -216,7 +171,7 @@ class ClientIndex:
         if not points:
             return
         structs = [
-            qm.PointStruct(id=point_id(p.id), vector=_client_vectors(p), payload=p.payload)
+            qm.PointStruct(id=point_id(p.id), vector=client_vectors(p), payload=p.payload)
             for p in points
         ]
         with self._guard(collection):
@@ -270,6 +225,27 @@ class ClientIndex:
         hits = [to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records]
         return hits, str(next_offset) if next_offset is not None else None
 
+    def scroll_ordered(
+        self,
+        collection: str,
+        *,
+        key: str,
+        descending: bool,
+        flt: Filter | None = None,
+        limit: int = 256,
+    ) -> list[Hit]:
+        direction = qm.Direction.DESC if descending else qm.Direction.ASC
+        with self._guard(collection):
+            records, _ = self._client.scroll(
+                collection,
+                scroll_filter=to_client_filter(flt),
+                limit=limit,
+                order_by=qm.OrderBy(key=key, direction=direction),
+                with_payload=True,
+                with_vectors=False,
+            )
+        return [to_hit(r.id, 1.0, r.payload, r.vector, False) for r in records]
+
     def search(
         self,
         collection: str,
@@ -295,7 +271,7 @@ class ClientIndex:
                 with_payload=True,
                 with_vectors=vector_request(with_vectors),
                 # local mode is always exact, and warns when given search params
-                search_params=None if self._local else _search_params(limit, offset, exact),
+                search_params=None if self._local else search_params(limit, offset, exact),
             )
         wanted = bool(with_vectors)
         return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in response.points]
@@ -337,34 +313,8 @@ class ClientIndex:
         with self._guard(collection):
             target = self._aliases().get(collection, collection)
             info = self._client.get_collection(target)
-        points = info.points_count or 0
-        vectors = info.config.params.vectors
-        names = len(vectors) if isinstance(vectors, dict) else 1
-        indexed = min(points, (info.indexed_vectors_count or 0) // max(1, names))
-        return IndexState(
-            indexed=indexed,
-            pending=points - indexed,
-            building=info.status == qm.CollectionStatus.YELLOW,
-        )
+        return index_state(info)
 
     def close(self) -> None:
         with self._lock:
             self._client.close()
-
-
-def _client_vectors(point: Point) -> dict[str, list[float] | qm.SparseVector]:
-    vectors: dict[str, list[float] | qm.SparseVector] = {
-        k: v.tolist() for k, v in point.vectors.items()
-    }
-    for name, (indices, values) in sparse_items(point).items():
-        vectors[name] = qm.SparseVector(indices=indices, values=values)
-    return vectors
-
-
-def _search_params(limit: int, offset: int, exact: bool) -> qm.SearchParams:
-    """The same breadth and rescoring as ``EdgeIndex`` (see ``search.index.tuning``)."""
-    return qm.SearchParams(
-        exact=exact,
-        hnsw_ef=search_ef(limit, offset),
-        quantization=qm.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING),
-    )

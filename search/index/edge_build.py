@@ -3,9 +3,10 @@ shard and optimizes it (HNSW), so the serving process never runs ``optimize()`` 
 the GIL for its whole run: ~45 s at 100k points on 2 cores).
 
 The child works on copies: it never opens a folder the server has open. The first input, when
-it is a base built here, is copied whole into the target (its segments and graph stay, the
-optimizer indexes what is added); every other input is copied aside, read page by page and
-upserted into the target. It then optimizes, flushes and exits 0. It writes its progress to
+it is a base built here without a WAL, is copied whole into the target and its tombstones are
+deleted there (its segments and graph stay, the optimizer indexes what is added); every other
+input is copied aside, read page by page and upserted into the target, its tombstoned points
+left out. It then optimizes, flushes and exits 0. It writes its progress to
 ``build.json`` (phase, points merged, total) and runs at low CPU priority; it dies with its
 parent. The parent (``EdgeCollection``) swaps the result in; see ``edge_layers``.
 """
@@ -27,7 +28,7 @@ import qdrant_edge as qe
 
 from loupe.search.index.edge_layers import PROGRESS, Build
 from loupe.search.index.edge_layout import write_json_atomic
-from loupe.search.index.edge_shards import base_config, create_shard, point_count
+from loupe.search.index.edge_shards import base_config, create_shard, has_wal, point_count
 from loupe.search.index.stamp import Stamp
 
 PAGE = 512
@@ -69,22 +70,28 @@ class _Progress:
             time.sleep(0.05)
 
 
-def _copy_points(source: qe.EdgeShard, target: qe.EdgeShard, progress: _Progress) -> None:
+def _copy_points(
+    source: qe.EdgeShard, target: qe.EdgeShard, progress: _Progress, skip: set[str]
+) -> None:
     offset: Any = None
     while True:
         request = qe.ScrollRequest(offset=offset, limit=PAGE, with_payload=True, with_vector=True)
         records, offset = source.scroll(request)
-        if records:
-            points = [qe.Point(r.id, r.vector or {}, r.payload) for r in records]
+        kept = [r for r in records if str(r.id) not in skip]
+        points = [qe.Point(r.id, r.vector or {}, r.payload) for r in kept]
+        if points:
             target.update(qe.UpdateOperation.upsert_points(points))
-            progress.done += len(points)
-            progress.phase("merge")
+        progress.done += len(records)
+        progress.phase("merge")
         if offset is None:
             return
 
 
-def build_base(folder: str, build: Build, stamp: Stamp, nice: int) -> None:
-    """Merge ``build.inputs`` of the collection in ``folder`` into ``build.target`` (child)."""
+def build_base(
+    folder: str, build: Build, stamp: Stamp, nice: int, tombstones: dict[str, set[str]]
+) -> None:
+    """Merge ``build.inputs`` of the collection in ``folder`` into ``build.target`` (child),
+    leaving out each input's ``tombstones`` (the ids deleted from it before the build)."""
     _die_with_parent()
     with contextlib.suppress(OSError):
         os.nice(nice)
@@ -102,16 +109,19 @@ def build_base(folder: str, build: Build, stamp: Stamp, nice: int) -> None:
     opened = {name: qe.EdgeShard.load(str(path)) for name, path in copies.items()}
     progress = _Progress(root, build, sum(point_count(s) for s in opened.values()))
     progress.phase("copy")
-    first = inputs[0] if inputs and inputs[0].startswith(BASE_PREFIX) else None
-    if first is not None:
+    first = inputs[0] if inputs and _reusable(inputs[0], copies[inputs[0]]) else None
+    if first is not None:  # its segments and graph stay; the optimizer indexes what is added
         opened.pop(first).close()
         os.replace(copies[first], target_path)
         target = qe.EdgeShard.load(str(target_path))
-        progress.done = point_count(target)
+        dead = sorted(tombstones.get(first, set()))
+        if dead:
+            target.update(qe.UpdateOperation.delete_points(list(dead)))
+        progress.done = point_count(target) + len(dead)
     else:
         target = create_shard(target_path, base_config(stamp))
-    for source in opened.values():
-        _copy_points(source, target, progress)
+    for name, source in opened.items():
+        _copy_points(source, target, progress, tombstones.get(name, set()))
         source.close()
     shutil.rmtree(work, ignore_errors=True)
     progress.phase("optimize")
@@ -121,12 +131,20 @@ def build_base(folder: str, build: Build, stamp: Stamp, nice: int) -> None:
     progress.phase("done")
 
 
-def start_build(folder: Path, build: Build, stamp: Stamp, *, nice: int) -> BaseProcess:
+def _reusable(name: str, copy: Path) -> bool:
+    """A base built here without a WAL is extended in place; an older one (with a WAL that
+    every load replays) is merged point by point into a new base without one."""
+    return name.startswith(BASE_PREFIX) and not has_wal(copy)
+
+
+def start_build(
+    folder: Path, build: Build, stamp: Stamp, *, nice: int, tombstones: dict[str, set[str]]
+) -> BaseProcess:
     """``build_base`` in a new (spawned) child process, started."""
     context = multiprocessing.get_context("spawn")
     process = context.Process(
         target=build_base,
-        args=(str(folder), build, stamp, nice),
+        args=(str(folder), build, stamp, nice, tombstones),
         name=f"loupe-build-{build.target}",
         daemon=True,
     )

@@ -38,6 +38,9 @@ from loupe.search.index.stamp import Stamp
 
 log = logging.getLogger(__name__)
 RETRY_BUILD_S = 60.0
+# A build is due once this many base points are deleted or overwritten (each is left out of
+# every search of its base by id until a build applies it).
+TOMBSTONES_BUILD = 2000
 # Test hook: the serving process SIGKILLs itself at this step of a swap.
 SWAP_KILL_AT_ENV = "LOUPE_TEST_SWAP_KILL_AT"
 
@@ -62,6 +65,7 @@ class EdgeCollection:
         self.layers = self._recover()
         self.shards = {n: load_shard(folder / n) for n in self.layers.names()}
         self._process: BaseProcess | None = None
+        self._applied: dict[str, set[str]] = {}  # the running build's tombstones, by input
         self._not_before = 0.0
 
     @classmethod
@@ -81,24 +85,20 @@ class EdgeCollection:
             create_shard(self.folder / tail, tail_config(self.stamp)).close()
             write_layers(self.folder, layers)
         if layers.build is not None:  # its builder died with the server: forget the build
-            for name in layers.build.inputs:
-                shard = qe.EdgeShard.load(str(self.folder / name))
-                _delete(shard, sorted(self.tombstones.ids))
-                shard.flush()
-                shard.close()
-            layers = replace(layers, build=None)
+            layers = replace(layers, build=None)  # (its inputs stay bases, tombstones and all)
             write_layers(self.folder, layers)
-        self.tombstones.clear()
         remove_strays(self.folder, layers)
+        self.tombstones.keep_only(list(layers.bases))
         (self.folder / PROGRESS).unlink(missing_ok=True)
         return layers
 
     # -- reads -----------------------------------------------------------------------------
 
     def _filter(self, name: str, flt: Filter | None) -> qe.Filter | None:
-        if name in self.layers.frozen() and self.tombstones.ids:
+        dead = self.tombstones.of(name)
+        if dead:
             base = flt or Filter()
-            flt = replace(base, ids_not=[*base.ids_not, *sorted(self.tombstones.ids)])
+            flt = replace(base, ids_not=[*base.ids_not, *sorted(dead)])
         return to_edge_filter(flt)
 
     def query(self, make: Any, *, flt: Filter | None, limit: int) -> list[Any]:
@@ -113,7 +113,7 @@ class EdgeCollection:
     def retrieve(self, ids: list[str], *, with_vectors: bool) -> list[Any]:
         records: dict[str, Any] = {}
         for name, shard in self.shards.items():
-            dead = self.tombstones.ids if name in self.layers.frozen() else set()
+            dead = self.tombstones.of(name)
             wanted: list[qe.PointId] = list(ids)
             for record in shard.retrieve(wanted, with_payload=True, with_vector=with_vectors):
                 if str(record.id) not in dead:
@@ -144,22 +144,35 @@ class EdgeCollection:
         following = str(records[limit].id) if len(records) > limit else None
         return records[:limit], following
 
+    def scroll_ordered(
+        self, *, key: str, descending: bool, flt: Filter | None, limit: int
+    ) -> list[Any]:
+        """The first ``limit`` by the payload number ``key`` across the layers (each layer's
+        payload index on ``key`` orders its part; the parts are merged here)."""
+        order = qe.OrderBy(key, qe.Direction.Desc if descending else qe.Direction.Asc)
+        records: list[Any] = []
+        for name, shard in self.shards.items():
+            request = qe.ScrollRequest(
+                limit=limit,
+                filter=self._filter(name, flt),
+                with_payload=True,
+                with_vector=False,
+                order_by=order,
+            )
+            records += shard.scroll(request)[0]
+        records.sort(key=lambda r: float(r.order_value), reverse=descending)
+        return records[:limit]
+
     # -- writes ----------------------------------------------------------------------------
 
     def _remove_from_bases(self, ids: list[str]) -> None:
-        """Delete ``ids`` from the bases: tombstones in a running build's inputs."""
-        frozen = self.layers.frozen()
+        """Delete ``ids`` from the bases: tombstones (a base is never written here)."""
         wanted: list[qe.PointId] = list(ids)
         for name in self.layers.bases:
-            shard = self.shards[name]
-            records = shard.retrieve(wanted, with_payload=False, with_vector=False)
+            records = self.shards[name].retrieve(wanted, with_payload=False, with_vector=False)
             found = [str(r.id) for r in records]
-            if not found:
-                continue
-            if name in frozen:
-                self.tombstones.add(found)
-            else:
-                _delete(shard, found)
+            if found:
+                self.tombstones.add(name, found)
 
     def upsert(self, points: list[qe.Point], ids: list[str]) -> None:
         self._remove_from_bases(ids)
@@ -184,15 +197,16 @@ class EdgeCollection:
             return False
         tail = point_count(self.shards[self.layers.tail])
         legacy = any(not n.startswith("base-") for n in self.layers.bases)
-        return tail >= self.build_after or (legacy and tail > 0) or len(self.layers.bases) > 1
+        dead = self.tombstones.count() >= TOMBSTONES_BUILD
+        merge = len(self.layers.bases) > 1
+        return tail >= self.build_after or (legacy and tail > 0) or merge or dead
 
     def start(self) -> bool:
         """Freeze the tail and start a builder over every base (False if nothing to build)."""
-        if self.building() or (not point_count(self.shards[self.layers.tail]) and self._built()):
+        empty = not point_count(self.shards[self.layers.tail])
+        if self.building() or (empty and self._built() and not self.tombstones.count()):
             return False
-        self.shards[self.layers.tail].flush()
-        for name in self.layers.bases:
-            self.shards[name].flush()
+        self.shards[self.layers.tail].flush()  # small; bases have nothing to flush
         layers, tail = self.layers.next_name("tail")
         layers, target = layers.next_name("base")
         self.shards[tail] = create_shard(self.folder / tail, tail_config(self.stamp))
@@ -200,7 +214,10 @@ class EdgeCollection:
         build = Build(target=target, inputs=inputs, started_at=time.time())
         self.layers = replace(layers, bases=inputs, tail=tail, build=build)
         write_layers(self.folder, self.layers)
-        self._process = start_build(self.folder, build, self.stamp, nice=self.nice)
+        self._applied = {name: set(self.tombstones.of(name)) for name in inputs}
+        self._process = start_build(
+            self.folder, build, self.stamp, nice=self.nice, tombstones=self._applied
+        )
         log.info("building %s of %s from %s", target, self.folder.name, ", ".join(inputs))
         return True
 
@@ -219,8 +236,9 @@ class EdgeCollection:
         """Make the built ``target`` the base (commit); returns the input folders to remove."""
         build = self.layers.build
         assert build is not None
-        _delete(target, sorted(self.tombstones.ids))
-        target.flush()
+        # Deletes made during the build stay tombstones, now of the target: writing them into
+        # it would need a flush, which holds the GIL as long as a base is large.
+        self.tombstones.carry({n: self._applied.get(n, set()) for n in build.inputs}, build.target)
         _kill_point("before_commit")
         took = time.time() - build.started_at
         kept = tuple(b for b in self.layers.bases if b not in build.inputs)
@@ -231,21 +249,19 @@ class EdgeCollection:
         for name in build.inputs:
             self.shards.pop(name).close()
         self.shards = {build.target: target, **self.shards}
-        self.tombstones.clear()
+        self.tombstones.keep_only(list(self.layers.bases))
+        self._applied = {}
         self._process = None
         (self.folder / PROGRESS).unlink(missing_ok=True)
         return list(build.inputs)
 
     def abort(self) -> None:
-        """The builder failed: its inputs take the tombstones as deletes and stay as bases."""
+        """The builder failed: its inputs stay bases (with their tombstones)."""
         build = self.layers.build
         assert build is not None
-        for name in build.inputs:
-            _delete(self.shards[name], sorted(self.tombstones.ids))
-            self.shards[name].flush()
         self.layers = replace(self.layers, build=None)
         write_layers(self.folder, self.layers)
-        self.tombstones.clear()
+        self._applied = {}
         self._process = None
         self._not_before = time.monotonic() + RETRY_BUILD_S
         shutil.rmtree(self.folder / build.target, ignore_errors=True)
@@ -270,8 +286,10 @@ class EdgeCollection:
         )
 
     def flush(self) -> None:
-        for shard in self.shards.values():
-            shard.flush()
+        """Flush what this process writes: the tails (a base is written only by its builder)."""
+        for name, shard in self.shards.items():
+            if name not in self.layers.bases:
+                shard.flush()
 
     def stop_build(self) -> None:
         process, self._process = self._process, None
@@ -283,7 +301,8 @@ class EdgeCollection:
         self.stop_build()
         for name, shard in self.shards.items():
             try:
-                shard.flush()
+                if name not in self.layers.bases:
+                    shard.flush()
             except Exception as exc:  # e.g. a full disk: the WAL still holds every write
                 log.error("could not flush %s/%s on close: %s", self.folder.name, name, exc)
             shard.close()

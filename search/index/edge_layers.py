@@ -4,28 +4,31 @@
 
     <collection>/meta.json            the model stamp (edge_layout)
     <collection>/layers.json          {"bases": [...], "tail": ..., "build": {...} | null, ...}
-    <collection>/tombstones.log       ids deleted from a build's inputs while it ran (one a line)
+    <collection>/tombstones.log       ids deleted from bases: "<base> <id>", one a line, fsynced
     <collection>/build.json           progress of the running build (written by the builder)
     <collection>/<layer>/             one qdrant-edge shard per layer
 
-``bases`` are read-mostly shards (HNSW built by a child process); ``tail`` is the one shard that
-takes new points and is searched exactly. A point lives in exactly one layer. ``layers.json`` is
-replaced atomically and is the commit point of every step:
+``bases`` are shards that only a builder (a child process, ``edge_build``) writes: HNSW built,
+flushed, no WAL. ``tail`` is the one shard that takes new points and is searched exactly. A
+point lives in exactly one layer. The serving process never writes a base: a write there would
+need a flush, and qdrant-edge's flush (like its load and optimize) holds the GIL for as long as
+the base is large, freezing every request. A delete or overwrite of a point in a base is a
+tombstone instead (``tombstones.log``), left out of that base's searches by id until a build
+applies it. ``layers.json`` is replaced atomically and is the commit point of every step:
 
 1. *freeze*: the tail joins the bases, a new empty tail takes writes, ``build`` names the
-   target folder and its inputs (every base). From then on the inputs are read only: a delete
-   or overwrite of a point in them is a tombstone (``tombstones.log``, fsynced, and excluded
-   from their searches) instead of a write.
-2. *build* (a child process, ``edge_build``): copies the inputs, merges them into the target
-   shard and optimizes it. The serving process never optimizes.
-3. *swap*: the target is opened, the tombstones are deleted from it, and ``layers.json`` names
-   it as the only base (commit); the inputs and the tombstones are then removed.
+   target folder and its inputs (every base). The builder is given the inputs' tombstones.
+2. *build* (``edge_build``): copies the inputs, merges them into the target shard leaving the
+   tombstoned points out, optimizes it and flushes it. The serving process never optimizes.
+3. *swap*: the target is opened; tombstones written during the build (not applied by it) are
+   logged again under the target's name; ``layers.json`` names the target as the only base
+   (commit); the inputs and their tombstones are then removed.
 
 Recovery (``recover``) on open: a build named in ``layers.json`` did not finish (its builder
-died with the server): the tombstones are applied to its inputs as real deletes, the target
-folder is dropped and ``build`` cleared. Folders that ``layers.json`` does not name are left
-overs of a step that did not commit, and are removed. A collection written before layers
-(``shard/`` only) opens as one base named ``shard``.
+died with the server): ``build`` is cleared and the target folder dropped; its inputs stay
+bases, with their tombstones. Folders that ``layers.json`` does not name are left overs of a
+step that did not commit, and are removed; so are tombstones of layers that are gone. A
+collection written before layers (``shard/`` only) opens as one base named ``shard``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ TOMBSTONES = "tombstones.log"
 PROGRESS = "build.json"
 LEGACY_SHARD = "shard"
 _KEEP = {"meta.json", LAYERS, TOMBSTONES, PROGRESS}
+ANY_LAYER = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,32 +121,72 @@ def write_layers(folder: Path, layers: Layers) -> None:
 
 @dataclass(slots=True)
 class Tombstones:
-    """Ids deleted from a running build's inputs, in memory and in an fsynced log."""
+    """Ids deleted from bases, by base: bases are never written by the serving process (a
+    write there would need a flush, which holds the GIL for as long as the base is large), so
+    a delete or overwrite of a point in a base is a line ``<base> <id>`` in an fsynced log, and
+    the base's searches leave those ids out. The next build applies them. A line with no layer
+    (written before tombstones had layers, during a build) names every base on open."""
 
     path: Path
-    ids: set[str] = field(default_factory=set)
+    by_layer: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path) -> Tombstones:
         path = folder / TOMBSTONES
-        ids: set[str] = set()
+        by_layer: dict[str, set[str]] = {}
         with contextlib.suppress(FileNotFoundError):
-            ids = {line.strip() for line in path.read_text().splitlines() if line.strip()}
-        return cls(path, ids)
+            for line in path.read_text(encoding="utf-8").splitlines():
+                parts = line.split()
+                if len(parts) == 2:
+                    by_layer.setdefault(parts[0], set()).add(parts[1])
+                elif len(parts) == 1:
+                    by_layer.setdefault(ANY_LAYER, set()).add(parts[0])
+        return cls(path, by_layer)
 
-    def add(self, ids: list[str]) -> None:
-        fresh = [i for i in ids if i not in self.ids]
+    def of(self, layer: str) -> set[str]:
+        """The ids left out of ``layer``'s searches."""
+        return self.by_layer.get(layer, set())
+
+    def count(self) -> int:
+        return sum(len(ids) for ids in self.by_layer.values())
+
+    def add(self, layer: str, ids: list[str]) -> None:
+        known = self.by_layer.get(layer, set())
+        fresh = [i for i in dict.fromkeys(ids) if i not in known]
         if not fresh:
             return
+        self._append([(layer, i) for i in fresh])
+        self.by_layer.setdefault(layer, set()).update(fresh)
+
+    def _append(self, entries: list[tuple[str, str]]) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
-            fh.write("".join(f"{i}\n" for i in fresh))
+            fh.write("".join(f"{layer} {i}\n" for layer, i in entries))
             fh.flush()
             os.fsync(fh.fileno())
-        self.ids.update(fresh)
 
-    def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
-        self.ids.clear()
+    def carry(self, merged: dict[str, set[str]], target: str) -> None:
+        """Before a swap commits: the tombstones of ``merged``'s layers that their build did not
+        apply (``merged[layer]`` is what it applied) now also name ``target`` (harmless until
+        the commit: a layer name is never reused)."""
+        moved = {i for layer, applied in merged.items() for i in self.of(layer) - applied}
+        self._append([(target, i) for i in sorted(moved)])
+        if moved:
+            self.by_layer.setdefault(target, set()).update(moved)
+
+    def keep_only(self, layers: list[str]) -> None:
+        """Forget the tombstones of layers that are gone (after a swap commits, or on open);
+        lines with no layer now name each of ``layers``."""
+        legacy = self.by_layer.pop(ANY_LAYER, set())
+        for layer in layers if legacy else ():
+            self.by_layer.setdefault(layer, set()).update(legacy)
+        self.by_layer = {k: v for k, v in self.by_layer.items() if k in layers and v}
+        text = "".join(f"{k} {i}\n" for k, ids in self.by_layer.items() for i in sorted(ids))
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
 
 
 def remove_strays(folder: Path, layers: Layers) -> None:

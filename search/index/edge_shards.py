@@ -1,6 +1,8 @@
 """How the embedded store's shards are configured: bases (built in a child process, HNSW over
 int8 copies in RAM, float originals on disk) and tails (small, exact, in RAM).
 
+Bases have no WAL: only the builder writes them, and it flushes before it exits.
+
 Memory per point of a base (see BENCHMARKS.md for measurements): the ``semantic`` int8 copy
 (384 B) is pinned in RAM and its HNSW graph cached; float32 originals (used only to rescore the
 best ``OVERSAMPLING x limit`` candidates) stay on disk, as do the ``visual`` originals (float16)
@@ -10,6 +12,7 @@ image-to-image searches.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import qdrant_edge as qe
@@ -62,7 +65,10 @@ def base_config(stamp: Stamp) -> qe.EdgeConfig:
     return qe.EdgeConfig(
         vectors=vectors,
         sparse_vectors={CONCEPTS: qe.EdgeSparseVectorParams()},
-        wal_enabled=True,
+        # No WAL: the builder flushes before it exits and nothing writes a base after that
+        # (deletes are tombstones, edge_layers). A WAL here held every upsert of every build
+        # (~7 KB a point) and was replayed by each load, in the serving process, holding the GIL.
+        wal_enabled=False,
         hnsw_config=_graph(qe.Memory.Cached),
         payload_memory=qe.Memory.Cold,
         optimizers=qe.EdgeOptimizersConfig(indexing_threshold=1, default_segment_number=1),
@@ -106,6 +112,15 @@ def load_shard(path: Path) -> qe.EdgeShard:
     if TENANT_FIELD not in (shard.info().payload_schema or {}):
         tenant_index(shard)
     return shard
+
+
+def has_wal(path: Path) -> bool:
+    """Whether the shard at ``path`` was created with a WAL (bases built before they had none)."""
+    try:
+        config = json.loads((path / "edge_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return config.get("wal_enabled") is not False
 
 
 def point_count(shard: qe.EdgeShard) -> int:

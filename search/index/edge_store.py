@@ -8,16 +8,14 @@ gets ``IndexUnavailable``. The WAL is on: an upsert survives a crash without ``f
 HNSW policy. The engine builds HNSW only in ``optimize()``, which holds the GIL for its whole
 run (~45 s at 100k points on 2 cores): a process that called it would answer nothing
 meanwhile. So this process never calls it. New points go to a small tail searched exactly;
-when the tail reaches ``build_after`` points, a background thread freezes it and starts a child
-process (``edge_build``) that merges the bases and the frozen tail into a new base and
-optimizes it there; the thread then swaps the new base in. ``optimize(name)`` starts a build
-now and waits for it (bulk loads, benchmarks), without blocking other callers.
+when the tail reaches ``build_after`` points, a background thread (``edge_builds``) freezes it
+and starts a child process (``edge_build``) that merges the bases and the frozen tail into a
+new base and optimizes it there; the thread then swaps the new base in. ``optimize(name)``
+starts a build now and waits for it (bulk loads, benchmarks), without blocking other callers.
 """
 
 from __future__ import annotations
 
-import logging
-import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -35,26 +33,18 @@ from loupe.search.index.base import (
     Filter,
     Hit,
     IndexState,
-    IndexUnavailable,
     Point,
     SparseVector,
 )
+from loupe.search.index.edge_builds import BuildDriver
 from loupe.search.index.edge_collection import EdgeCollection
 from loupe.search.index.edge_layout import EdgeLayout, check_name
-from loupe.search.index.qdrant_filters import (
-    point_id,
-    point_ids,
-    sparse_items,
-    to_hit,
-    vector_request,
-)
+from loupe.search.index.edge_requests import dense_requests, edge_vectors, sparse_requests
+from loupe.search.index.qdrant_filters import point_id, point_ids, to_hit
 from loupe.search.index.stamp import Stamp, check_stamp
-from loupe.search.index.tuning import HNSW_EF, OVERSAMPLING, search_ef
-
-log = logging.getLogger(__name__)
+from loupe.search.index.tuning import HNSW_EF
 
 BUILD_AFTER = 10_000  # tail points that start a build
-POLL_S = 0.5
 
 
 class EdgeIndex:
@@ -74,18 +64,12 @@ class EdgeIndex:
         self._layout = EdgeLayout(root)
         self._closed = False
         self._lock = threading.RLock()
-        self._swap_lock = threading.Lock()
         self._open: dict[str, EdgeCollection] = {}
         self._aliases = self._layout.read_aliases()
         self._build_after = build_after
         self._build_nice = build_nice
         self._hnsw_ef = hnsw_ef
-        self._auto = auto_optimize
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        if auto_optimize:
-            self._thread = threading.Thread(target=self._loop, name="edge-builder", daemon=True)
-            self._thread.start()
+        self._builds = BuildDriver(self._lock, self._open, auto=auto_optimize)
 
     # -- collections -----------------------------------------------------------------------
 
@@ -185,7 +169,7 @@ class EdgeIndex:
     def upsert(self, collection: str, points: Sequence[Point]) -> None:
         if not points:
             return
-        edge_points = [qe.Point(point_id(p.id), _edge_vectors(p), p.payload) for p in points]
+        edge_points = [qe.Point(point_id(p.id), edge_vectors(p), p.payload) for p in points]
         ids = list(dict.fromkeys(point_id(p.id) for p in points))
         with self._lock:
             self._get(collection)[1].upsert(edge_points, ids)
@@ -228,6 +212,21 @@ class EdgeIndex:
             )
         return [to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records], following
 
+    def scroll_ordered(
+        self,
+        collection: str,
+        *,
+        key: str,
+        descending: bool,
+        flt: Filter | None = None,
+        limit: int = 256,
+    ) -> list[Hit]:
+        with self._lock:
+            records = self._get(collection)[1].scroll_ordered(
+                key=key, descending=descending, flt=flt, limit=limit
+            )
+        return [to_hit(r.id, 1.0, r.payload, r.vector, False) for r in records]
+
     def search(
         self,
         collection: str,
@@ -241,26 +240,16 @@ class EdgeIndex:
         with_vectors: bool | tuple[str, ...] = False,
         exact: bool = False,
     ) -> list[Hit]:
-        query = qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=using)
-        ef = search_ef(limit, offset, floor=self._hnsw_ef)
-
-        def make(edge_filter: qe.Filter | None, exact_layer: bool) -> qe.QueryRequest:
-            return qe.QueryRequest(
-                limit=limit + offset,
-                query=query,
-                filter=edge_filter,
-                score_threshold=score_threshold,
-                with_vector=vector_request(with_vectors),
-                with_payload=True,
-                params=qe.SearchParams(
-                    exact=exact or exact_layer,
-                    hnsw_ef=ef,
-                    quantization=qe.QuantizationSearchParams(
-                        rescore=True, oversampling=OVERSAMPLING
-                    ),
-                ),
-            )
-
+        make = dense_requests(
+            vector,
+            using=using,
+            limit=limit,
+            offset=offset,
+            score_threshold=score_threshold,
+            with_vectors=with_vectors,
+            exact=exact,
+            hnsw_ef=self._hnsw_ef,
+        )
         with self._lock:
             points = self._get(collection)[1].query(make, flt=flt, limit=limit + offset)
         wanted = bool(with_vectors)
@@ -278,19 +267,7 @@ class EdgeIndex:
     ) -> list[Hit]:
         if not vector:
             return []
-        query = qe.Query.Nearest(
-            qe.SparseVector(list(vector.indices), list(vector.values)), using=using
-        )
-
-        def make(edge_filter: qe.Filter | None, _exact: bool) -> qe.QueryRequest:
-            return qe.QueryRequest(
-                limit=limit,
-                query=query,
-                filter=edge_filter,
-                with_vector=vector_request(with_vectors),
-                with_payload=True,
-            )
-
+        make = sparse_requests(vector, using=using, limit=limit, with_vectors=with_vectors)
         with self._lock:
             points = self._get(collection)[1].query(make, flt=flt, limit=limit)
         wanted = bool(with_vectors)
@@ -309,53 +286,7 @@ class EdgeIndex:
             target, opened = self._get(collection)
             if not opened.building() and not opened.start():
                 return
-        while True:
-            state = self._poll(target)
-            if state is None:
-                return
-            if state == "failed":
-                raise IndexUnavailable(f"building the index of {target!r} failed; see the log")
-            time.sleep(POLL_S / 5)
-
-    def _poll(self, name: str) -> str | None:
-        """Advance the build of ``name``: None when none runs (any more), else its state."""
-        with self._swap_lock:
-            with self._lock:
-                opened = self._open.get(name)
-                if opened is None or not opened.building():
-                    return None
-                code = opened.finished()
-                if code is None:
-                    return "running"
-                build = opened.layers.build
-                assert build is not None
-                if code != 0:
-                    log.error("building %s of %s failed (exit %s)", build.target, name, code)
-                    opened.abort()
-                    return "failed"
-            target = qe.EdgeShard.load(str(opened.folder / build.target))  # outside the lock
-            with self._lock:
-                removed = opened.swap(target)
-            for folder in removed:
-                shutil.rmtree(opened.folder / folder, ignore_errors=True)
-            log.info("%s: swapped in %s", name, build.target)
-            return None
-
-    def _loop(self) -> None:
-        while not self._stop.wait(POLL_S):
-            with self._lock:
-                if self._closed:
-                    return
-                names = list(self._open)
-            for name in names:
-                try:
-                    if self._poll(name) is None and self._auto:
-                        with self._lock:
-                            opened = self._open.get(name)
-                            if opened is not None and opened.due():
-                                opened.start()
-                except Exception:  # keep serving; the next round tries again
-                    log.exception("index build step of %s failed", name)
+        self._builds.wait(target)
 
     def copy_to(self, dest: str | Path) -> list[str]:
         """A consistent copy of the store in ``dest``: every open shard flushed, then the
@@ -371,9 +302,7 @@ class EdgeIndex:
 
     def close(self) -> None:
         """Stop the builder thread and any build (the next open forgets it), flush and close."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        self._builds.stop()
         with self._lock:
             for opened in self._open.values():
                 opened.close()
@@ -381,10 +310,3 @@ class EdgeIndex:
             if not self._closed:
                 self._closed = True
                 self._layout.release()
-
-
-def _edge_vectors(point: Point) -> dict[str, qe.NamedVector]:
-    vectors: dict[str, qe.NamedVector] = {k: v.tolist() for k, v in point.vectors.items()}
-    for name, (indices, values) in sparse_items(point).items():
-        vectors[name] = qe.SparseVector(indices, values)
-    return vectors

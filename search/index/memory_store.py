@@ -11,7 +11,8 @@ tests. Semantics follow Qdrant where the contract leaves room:
 * dropping a collection removes the aliases that point at it.
 
 All methods are thread-safe: writes hold a lock; searches take an immutable snapshot of the
-matrices under the lock and score outside it.
+matrices under the lock and score outside it (``memory_collection`` holds the collection, its
+snapshot and the ranking).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ import copy
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +28,6 @@ from numpy.typing import NDArray
 from loupe.search.index.base import (
     CONCEPTS,
     SEMANTIC,
-    VISUAL,
     CollectionInfo,
     CollectionNotFound,
     Filter,
@@ -40,50 +38,8 @@ from loupe.search.index.base import (
     Point,
     SparseVector,
 )
+from loupe.search.index.memory_collection import MemoryCollection, hit_of, rank
 from loupe.search.index.python_filters import matches
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    ids: list[str]
-    payloads: list[dict[str, Any]]
-    matrices: dict[str, NDArray[np.float32]]
-    present: dict[str, NDArray[np.bool_]]
-
-
-@dataclass(slots=True)
-class _Collection:
-    name: str
-    model_id: str
-    dim: int
-    visual_dim: int | None
-    created_at: float
-    points: dict[str, Point] = field(default_factory=dict)
-    snapshot: _Snapshot | None = None
-
-    def dims(self) -> dict[str, int]:
-        dims = {SEMANTIC: self.dim}
-        if self.visual_dim is not None:
-            dims[VISUAL] = self.visual_dim
-        return dims
-
-    def build(self) -> _Snapshot:
-        if self.snapshot is None:
-            ids = sorted(self.points)
-            matrices: dict[str, NDArray[np.float32]] = {}
-            present: dict[str, NDArray[np.bool_]] = {}
-            for name, dim in self.dims().items():
-                matrix = np.zeros((len(ids), dim), dtype=np.float32)
-                mask = np.zeros(len(ids), dtype=np.bool_)
-                for row, point_id in enumerate(ids):
-                    vector = self.points[point_id].vectors.get(name)
-                    if vector is not None:
-                        matrix[row] = vector
-                        mask[row] = True
-                matrices[name], present[name] = matrix, mask
-            payloads = [self.points[i].payload for i in ids]
-            self.snapshot = _Snapshot(ids, payloads, matrices, present)
-        return self.snapshot
 
 
 class NumpyIndex:
@@ -91,12 +47,12 @@ class NumpyIndex:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._collections: dict[str, _Collection] = {}
+        self._collections: dict[str, MemoryCollection] = {}
         self._aliases: dict[str, str] = {}
         self._closed = False
 
     # -- collections and aliases ------------------------------------------------------------
-    def _get(self, name: str) -> _Collection:
+    def _get(self, name: str) -> MemoryCollection:
         if self._closed:
             raise IndexUnavailable("the index is closed")
         target = self._aliases.get(name, name)
@@ -105,7 +61,7 @@ class NumpyIndex:
             raise CollectionNotFound(f"no collection or alias named {name!r}")
         return found
 
-    def _info(self, col: _Collection) -> CollectionInfo:
+    def _info(self, col: MemoryCollection) -> CollectionInfo:
         aliases = sorted(a for a, target in self._aliases.items() if target == col.name)
         return CollectionInfo(
             name=col.name,
@@ -134,7 +90,7 @@ class NumpyIndex:
                         f"collection {name!r} holds {existing.model_id} (dim {existing.dim})"
                     )
                 return
-            self._collections[name] = _Collection(name, model_id, dim, visual_dim, time.time())
+            self._collections[name] = MemoryCollection(name, model_id, dim, visual_dim, time.time())
 
     def open_collection(self, name: str, *, model_id: str, dim: int) -> CollectionInfo:
         with self._lock:
@@ -203,24 +159,13 @@ class NumpyIndex:
                 col.points.pop(point_id, None)
             col.snapshot = None
 
-    @staticmethod
-    def _hit(point: Point, score: float, with_vectors: bool | tuple[str, ...]) -> Hit:
-        vectors, sparse = None, None
-        if with_vectors:
-            names = set(point.vectors) | set(point.sparse)
-            if not isinstance(with_vectors, bool):
-                names &= set(with_vectors)
-            vectors = {k: v.copy() for k, v in point.vectors.items() if k in names}
-            sparse = {k: v for k, v in point.sparse.items() if k in names}
-        return Hit(point.id, score, copy.deepcopy(point.payload), vectors, sparse)
-
     def retrieve(
         self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
     ) -> list[Hit]:
         with self._lock:
             col = self._get(collection)
             found = [col.points[i] for i in ids if i in col.points]
-            return [self._hit(p, 1.0, with_vectors) for p in found]
+            return [hit_of(p, 1.0, with_vectors) for p in found]
 
     def count(self, collection: str, flt: Filter | None = None) -> int:
         with self._lock:
@@ -248,8 +193,29 @@ class NumpyIndex:
                     continue
                 if len(page) == limit:
                     return page, point_id
-                page.append(self._hit(point, 1.0, with_vectors))
+                page.append(hit_of(point, 1.0, with_vectors))
             return page, None
+
+    def scroll_ordered(
+        self,
+        collection: str,
+        *,
+        key: str,
+        descending: bool,
+        flt: Filter | None = None,
+        limit: int = 256,
+    ) -> list[Hit]:
+        with self._lock:
+            col = self._get(collection)
+            dated = [
+                (float(value), point)
+                for point in col.points.values()
+                if isinstance(value := point.payload.get(key), int | float)
+                and not isinstance(value, bool)
+                and matches(point.id, point.payload, flt)
+            ]
+            dated.sort(key=lambda pair: pair[0], reverse=descending)
+            return [hit_of(point, 1.0, False) for _, point in dated[:limit]]
 
     def search(
         self,
@@ -269,28 +235,21 @@ class NumpyIndex:
             if using not in col.dims():
                 raise ValueError(f"collection {col.name!r} has no {using!r} vector")
             snap = col.build()
-        query = np.asarray(vector, dtype=np.float32).reshape(-1)
-        scores = snap.matrices[using] @ query
-        keep = snap.present[using].copy()
-        if score_threshold is not None:
-            keep &= scores >= np.float32(score_threshold)
-        if flt is not None and not flt.is_empty():
-            rows = np.flatnonzero(keep)
-            for row in rows:
-                keep[row] = matches(snap.ids[row], snap.payloads[row], flt)
-        rows = np.flatnonzero(keep)
-        wanted = offset + limit
-        if 0 < wanted < rows.size:  # keep the top ``wanted`` and every row tied with the last
-            negated = -scores[rows]
-            rows = rows[negated <= np.partition(negated, wanted - 1)[wanted - 1]]
-        # ids are sorted, so a stable sort on -score breaks ties by id.
-        ranked = rows[np.argsort(-scores[rows], kind="stable")][offset:wanted]
+        ranked = rank(
+            snap,
+            vector,
+            using=using,
+            flt=flt,
+            limit=limit,
+            offset=offset,
+            score_threshold=score_threshold,
+        )
         with self._lock:
             out = []
-            for row in ranked:
+            for row, score in ranked:
                 point = col.points.get(snap.ids[row])
                 if point is not None:
-                    out.append(self._hit(point, float(scores[row]), with_vectors))
+                    out.append(hit_of(point, score, with_vectors))
             return out
 
     def search_sparse(
@@ -315,7 +274,7 @@ class NumpyIndex:
                 if score > 0:
                     scored.append((-score, point_id))
             scored.sort()
-            return [self._hit(col.points[i], -neg, with_vectors) for neg, i in scored[:limit]]
+            return [hit_of(col.points[i], -neg, with_vectors) for neg, i in scored[:limit]]
 
     def optimize(self, collection: str) -> None:
         with self._lock:

@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 
 from loupe.api.app import create_app
+from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}  # the admin token is a key: it closes the server

@@ -17,8 +17,8 @@ import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Playwright
 
 from loupe.api.app import create_app
+from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, AUTH
 
 CHROMIUM = "/usr/bin/chromium"

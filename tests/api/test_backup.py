@@ -16,8 +16,8 @@ from PIL import Image, ImageEnhance, ImageOps
 
 from loupe.api.app import create_app
 from loupe.api.cli import main
+from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 from tests.api.conftest import AUTH, make_settings, wait_job
 
 BULK = 200

@@ -21,8 +21,8 @@ from starlette.types import Receive, Scope, Send
 
 from loupe.api.access.keys import Scope as KeyScope
 from loupe.api.app import create_app
+from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 from tests.api.conftest import AUTH, make_settings, wait_job
 
 pytestmark = pytest.mark.slow

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 from loupe.api.access.service import open_key_store, refuse_open_bind
 from loupe.api.cli import main
+from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 from tests.api.conftest import live_server, make_settings
 
 CLI = [sys.executable, "-c", "from loupe.api.cli import main; main()"]

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from loupe.api.app import create_app
+from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, make_settings, wait_job
 
 ADMIN_ROUTES = [

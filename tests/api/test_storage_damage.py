@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
+from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import Conflict
-from loupe.search.settings import Settings
 from tests.api.conftest import AUTH, make_settings, wait_job
 
 QUERIES = ["a cat", "a dog", "a red car", "mountains", "food on a plate"]

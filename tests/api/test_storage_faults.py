@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
+from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import StorageFull
-from loupe.search.settings import Settings
 from tests.api.conftest import AUTH, make_settings, wait_job
 from tests.storage_fs import MB, fill, free_bytes, read_only, tmpfs
 

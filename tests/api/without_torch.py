@@ -21,8 +21,8 @@ def _run_app(data_dir: Path) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
     from loupe.api.app import create_app
+    from loupe.api.settings import Settings
     from loupe.ingest.samples import write_samples
-    from loupe.search.settings import Settings
     from tests.api.conftest import AUTH, make_settings, top_stems, wait_job
 
     settings: Settings = make_settings(data_dir, device="auto", ingest_processes=1)

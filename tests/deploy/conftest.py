@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from loupe.search.settings import Settings
+from loupe.api.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"

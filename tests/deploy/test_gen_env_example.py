@@ -7,7 +7,7 @@ import subprocess
 import sys
 from types import ModuleType
 
-from loupe.search.settings import Settings
+from loupe.api.settings import Settings
 from tests.deploy.conftest import DEPLOY
 
 

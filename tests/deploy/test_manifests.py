@@ -18,7 +18,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from loupe.search.settings import Settings
+from loupe.api.settings import Settings
 from tests.deploy.conftest import (
     API_PORT,
     K8S,

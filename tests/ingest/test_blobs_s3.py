@@ -18,10 +18,10 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from loupe.api.settings import Settings
 from loupe.ingest.blobs import BlobStore, LocalBlobStore, open_blob_store
 from loupe.ingest.blobs_s3 import S3BlobStore
 from loupe.search.errors import Damaged, InvalidInput, NotFound, Unavailable
-from loupe.search.settings import Settings
 
 _AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "loupe-test",

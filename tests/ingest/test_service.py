@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from loupe.api.settings import Settings
 from loupe.ingest.jobs import JobState
 from loupe.ingest.service import IngestService
 from loupe.ingest.stores import Stores
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import Conflict
-from loupe.search.settings import Settings
 from loupe.workers.runner import InProcessRunner
 from tests.workers.conftest import make_settings, write_jpegs
 from tests.workers.test_runner import GatedIndex

@@ -23,12 +23,12 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from loupe.api.app import create_app
+from loupe.api.settings import Settings
 from loupe.ingest.blobs import content_key
 from loupe.ingest.items import Modality, item_id
 from loupe.ingest.stores import Stores
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.index import IndexUnavailable, Point, VectorIndex
-from loupe.search.settings import Settings
 from loupe.workers.celery_app import make_celery
 from loupe.workers.tasks import register_tasks
 from tests.api.conftest import AUTH, make_settings, wait_job

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 from loupe.workers.celery_app import CeleryDispatcher
 from tests.workers.conftest import (
     api_with_worker,

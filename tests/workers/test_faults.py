@@ -18,6 +18,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from loupe.api.app import create_app
+from loupe.api.settings import Settings
 from loupe.ingest.blobs import open_blob_store
 from loupe.ingest.jobs import FINAL_STATES, Job, JobKind
 from loupe.ingest.jobs_redis import RedisJobStore
@@ -25,7 +26,6 @@ from loupe.ingest.jobs_sqlite import SqliteJobStore
 from loupe.ingest.sources import plan_source
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.index import open_index
-from loupe.search.settings import Settings
 from loupe.workers.celery_app import CeleryDispatcher, make_celery
 from tests.api.conftest import AUTH
 from tests.workers.conftest import (

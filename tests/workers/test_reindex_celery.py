@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.settings import Settings
 from loupe.workers.celery_app import CeleryDispatcher
 from tests.api.conftest import ADMIN_TOKEN, search, top_stems
 from tests.extras import needs_clip

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from loupe.api.settings import Settings
 from loupe.ingest.jobs import Job, JobKind, JobState
 from loupe.ingest.sources import plan_source
 from loupe.ingest.stores import Stores
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.index import Point, VectorIndex
-from loupe.search.settings import Settings
 from loupe.workers.runner import InProcessRunner
 from tests.workers.conftest import FlakyIndex, image_ids, live_ids, make_settings, write_jpegs
 

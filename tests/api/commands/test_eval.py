@@ -11,8 +11,8 @@ from PIL import Image
 from rich.console import Console
 
 from loupe.api.commands.eval import _table, command
+from loupe.api.settings import Settings
 from loupe.bench.evaluation.run import EvalReport
-from loupe.search.settings import Settings
 
 
 @pytest.fixture
