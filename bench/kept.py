@@ -4,7 +4,7 @@ upsert and ``optimize()`` (minutes at 100k on 2 cores).
 
 A folder is reused only when its marker (``bench-built.json``, written after a complete build)
 records the same inputs: size, sigma, seed, crops, tenants, the encoder's model id, the graph
-and quantization settings of ``search.index.tuning`` and ``edge_shards``, and the qdrant-edge
+and quantization settings of ``search.index.tuning``, the payload indexes, and the qdrant-edge
 version. Anything else (no marker, a crash mid-build, changed settings) rebuilds it from
 scratch, so a kept folder never stands in for an index the current code would not build.
 The vectors of a reused folder are regenerated (they are deterministic in the same inputs),
@@ -19,7 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from loupe.search.index import edge_shards, tuning
+from loupe.search.index import tuning
+from loupe.search.index.base import BOOL_FIELDS, KEYWORD_FIELDS, NUMERIC_FIELDS
 
 MARKER = "bench-built.json"
 
@@ -38,7 +39,8 @@ def fingerprint(
         "hnsw_m": tuning.HNSW_M,
         "hnsw_ef_construct": tuning.HNSW_EF_CONSTRUCT,
         "quantile": tuning.QUANTILE,
-        "full_scan_kb": edge_shards.FULL_SCAN_KB,
+        "full_scan_kb": tuning.FULL_SCAN_KB,
+        "payload_indexes": sorted({*KEYWORD_FIELDS, *NUMERIC_FIELDS, *BOOL_FIELDS}),
         "qdrant_edge": importlib.metadata.version("qdrant-edge-py"),
     }
 

@@ -9,6 +9,7 @@ from qdrant_client import QdrantClient
 from qdrant_client.http import models as qm
 
 from loupe.search.index.base import (
+    BOOL_FIELDS,
     CONCEPTS,
     KEYWORD_FIELDS,
     NUMERIC_FIELDS,
@@ -21,7 +22,14 @@ from loupe.search.index.base import (
 )
 from loupe.search.index.qdrant_filters import sparse_items
 from loupe.search.index.stamp import Stamp
-from loupe.search.index.tuning import HNSW_EF_CONSTRUCT, HNSW_M, OVERSAMPLING, QUANTILE, search_ef
+from loupe.search.index.tuning import (
+    FULL_SCAN_KB,
+    HNSW_EF_CONSTRUCT,
+    HNSW_M,
+    OVERSAMPLING,
+    QUANTILE,
+    search_ef,
+)
 
 STAMP_KEY = "loupe"
 
@@ -40,7 +48,9 @@ def create_collection(
         sparse_vectors_config={CONCEPTS: qm.SparseVectorParams()},
         shard_number=shards,
         replication_factor=replicas,
-        hnsw_config=qm.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT),
+        hnsw_config=qm.HnswConfigDiff(
+            m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=FULL_SCAN_KB
+        ),
         quantization_config=qm.ScalarQuantization(
             scalar=qm.ScalarQuantizationConfig(
                 type=qm.ScalarType.INT8, quantile=QUANTILE, always_ram=True
@@ -57,6 +67,8 @@ def _create_payload_indexes(client: QdrantClient, name: str) -> None:
         client.create_payload_index(name, key, qm.PayloadSchemaType.KEYWORD)
     for key in NUMERIC_FIELDS:
         client.create_payload_index(name, key, qm.PayloadSchemaType.FLOAT)
+    for key in BOOL_FIELDS:
+        client.create_payload_index(name, key, qm.PayloadSchemaType.BOOL)
     client.create_payload_index(
         name,
         TENANT_FIELD,

@@ -28,7 +28,13 @@ import qdrant_edge as qe
 
 from loupe.search.index.edge_layers import PROGRESS, Build
 from loupe.search.index.edge_layout import write_json_atomic
-from loupe.search.index.edge_shards import base_config, create_shard, has_wal, point_count
+from loupe.search.index.edge_shards import (
+    add_indexes,
+    base_config,
+    create_shard,
+    has_wal,
+    point_count,
+)
 from loupe.search.index.stamp import Stamp
 
 PAGE = 512
@@ -114,6 +120,7 @@ def build_base(
         opened.pop(first).close()
         os.replace(copies[first], target_path)
         target = qe.EdgeShard.load(str(target_path))
+        add_indexes(target)  # those added to Loupe since this base was built
         dead = sorted(tombstones.get(first, set()))
         if dead:
             target.update(qe.UpdateOperation.delete_points(list(dead)))

@@ -1,5 +1,6 @@
 """One embedded collection as layers: optimized bases plus a small exact tail (``edge_layers``
 describes the files, steps and recovery; ``edge_build`` the child that builds bases).
+Counts are kept per layer and filter until that layer is written (``edge_counts``).
 
 Every method is called with the owning ``EdgeIndex``'s lock held, except ``poll``'s slow parts
 (loading a finished base), which run before the lock is taken.
@@ -13,6 +14,7 @@ import shutil
 import signal
 import time
 from dataclasses import replace
+from functools import partial
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import qdrant_edge as qe
 
 from loupe.search.index.base import Filter, IndexState
 from loupe.search.index.edge_build import start_build
+from loupe.search.index.edge_counts import LayerCounts
 from loupe.search.index.edge_layers import (
     LEGACY_SHARD,
     PROGRESS,
@@ -32,7 +35,13 @@ from loupe.search.index.edge_layers import (
     remove_strays,
     write_layers,
 )
-from loupe.search.index.edge_shards import create_shard, load_shard, point_count, tail_config
+from loupe.search.index.edge_shards import (
+    create_shard,
+    load_shard,
+    missing_indexes,
+    point_count,
+    tail_config,
+)
 from loupe.search.index.qdrant_filters import to_edge_filter
 from loupe.search.index.stamp import Stamp
 
@@ -63,7 +72,11 @@ class EdgeCollection:
         self.nice = nice
         self.tombstones = Tombstones.load(folder)
         self.layers = self._recover()
-        self.shards = {n: load_shard(folder / n) for n in self.layers.names()}
+        bases = set(self.layers.bases)  # never written here: one lacking an index is rebuilt
+        names = self.layers.names()
+        self.shards = {n: load_shard(folder / n, writable=n not in bases) for n in names}
+        self._stale = {n for n in bases if missing_indexes(self.shards[n])}
+        self._counts = LayerCounts()
         self._process: BaseProcess | None = None
         self._applied: dict[str, set[str]] = {}  # the running build's tombstones, by input
         self._not_before = 0.0
@@ -121,10 +134,11 @@ class EdgeCollection:
         return list(records.values())
 
     def count(self, flt: Filter | None) -> int:
-        total = 0
-        for name, shard in self.shards.items():
-            total += shard.count(qe.CountRequest(exact=True, filter=self._filter(name, flt)))
-        return total
+        def exact(name: str, shard: qe.EdgeShard) -> int:
+            return int(shard.count(qe.CountRequest(exact=True, filter=self._filter(name, flt))))
+
+        key = repr(flt)
+        return sum(self._counts.get(n, key, partial(exact, n, s)) for n, s in self.shards.items())
 
     def scroll(
         self, *, flt: Filter | None, limit: int, offset: str | None, with_vectors: bool
@@ -173,14 +187,17 @@ class EdgeCollection:
             found = [str(r.id) for r in records]
             if found:
                 self.tombstones.add(name, found)
+                self._counts.written(name)
 
     def upsert(self, points: list[qe.Point], ids: list[str]) -> None:
         self._remove_from_bases(ids)
         self.shards[self.layers.tail].update(qe.UpdateOperation.upsert_points(points))
+        self._counts.written(self.layers.tail)
 
     def delete(self, ids: list[str]) -> None:
         self._remove_from_bases(ids)
         _delete(self.shards[self.layers.tail], ids)
+        self._counts.written(self.layers.tail)
 
     # -- builds ----------------------------------------------------------------------------
 
@@ -199,12 +216,14 @@ class EdgeCollection:
         legacy = any(not n.startswith("base-") for n in self.layers.bases)
         dead = self.tombstones.count() >= TOMBSTONES_BUILD
         merge = len(self.layers.bases) > 1
-        return tail >= self.build_after or (legacy and tail > 0) or merge or dead
+        stale = bool(self._stale)
+        return tail >= self.build_after or (legacy and tail > 0) or merge or dead or stale
 
     def start(self) -> bool:
         """Freeze the tail and start a builder over every base (False if nothing to build)."""
         empty = not point_count(self.shards[self.layers.tail])
-        if self.building() or (empty and self._built() and not self.tombstones.count()):
+        done = empty and self._built() and not self.tombstones.count() and not self._stale
+        if self.building() or done:
             return False
         self.shards[self.layers.tail].flush()  # small; bases have nothing to flush
         layers, tail = self.layers.next_name("tail")
@@ -250,6 +269,8 @@ class EdgeCollection:
             self.shards.pop(name).close()
         self.shards = {build.target: target, **self.shards}
         self.tombstones.keep_only(list(self.layers.bases))
+        self._stale -= set(build.inputs)  # the builder gave the target every index
+        self._counts.clear()
         self._applied = {}
         self._process = None
         (self.folder / PROGRESS).unlink(missing_ok=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 import qdrant_edge as qe
 
 from loupe.search.index.base import (
+    BOOL_FIELDS,
     CONCEPTS,
     KEYWORD_FIELDS,
     NUMERIC_FIELDS,
@@ -26,10 +27,8 @@ from loupe.search.index.base import (
     VISUAL,
 )
 from loupe.search.index.stamp import Stamp
-from loupe.search.index.tuning import HNSW_EF_CONSTRUCT, HNSW_M, QUANTILE
+from loupe.search.index.tuning import FULL_SCAN_KB, HNSW_EF_CONSTRUCT, HNSW_M, QUANTILE
 
-# Segments under this size (KB) are searched exactly even when indexed: exact is as fast there.
-FULL_SCAN_KB = 1000
 # A tail is never indexed (nothing optimizes it); exact search over it stays cheap.
 NEVER = 2**62
 
@@ -87,13 +86,19 @@ def tail_config(stamp: Stamp) -> qe.EdgeConfig:
     )
 
 
+def _indexes() -> dict[str, qe.PayloadSchemaType]:
+    return {
+        **dict.fromkeys(KEYWORD_FIELDS, qe.PayloadSchemaType.Keyword),
+        **dict.fromkeys(NUMERIC_FIELDS, qe.PayloadSchemaType.Float),
+        **dict.fromkeys(BOOL_FIELDS, qe.PayloadSchemaType.Bool),
+    }
+
+
 def create_shard(path: Path, config: qe.EdgeConfig) -> qe.EdgeShard:
     """A new shard at ``path`` with Loupe's payload indexes, flushed."""
     shard = qe.EdgeShard.create(str(path), config)
-    for key in KEYWORD_FIELDS:
-        shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword))
-    for key in NUMERIC_FIELDS:
-        shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Float))
+    for key, schema in _indexes().items():
+        shard.update(qe.UpdateOperation.create_field_index(key, schema))
     tenant_index(shard)
     shard.flush()
     return shard
@@ -106,11 +111,29 @@ def tenant_index(shard: qe.EdgeShard) -> None:
     shard.update(qe.UpdateOperation.create_field_index(TENANT_FIELD, params))
 
 
-def load_shard(path: Path) -> qe.EdgeShard:
-    """An existing shard, given the tenant index if it was made before tenants existed."""
+def missing_indexes(shard: qe.EdgeShard) -> list[str]:
+    """The payload indexes ``shard`` lacks (it was made before they existed)."""
+    have = shard.info().payload_schema or {}
+    return [key for key in (*_indexes(), TENANT_FIELD) if key not in have]
+
+
+def add_indexes(shard: qe.EdgeShard) -> None:
+    """Give ``shard`` the payload indexes it lacks, each built over the points it holds. Only
+    for a shard its caller writes: a tail in the serving process, a base in its builder."""
+    wanted = _indexes()
+    for key in missing_indexes(shard):
+        if key == TENANT_FIELD:
+            tenant_index(shard)
+        else:
+            shard.update(qe.UpdateOperation.create_field_index(key, wanted[key]))
+
+
+def load_shard(path: Path, *, writable: bool = True) -> qe.EdgeShard:
+    """An existing shard; a ``writable`` one (a tail) is given the payload indexes it lacks. A
+    base is never written by the serving process: one that lacks some is rebuilt (``due``)."""
     shard = qe.EdgeShard.load(str(path))
-    if TENANT_FIELD not in (shard.info().payload_schema or {}):
-        tenant_index(shard)
+    if writable:
+        add_indexes(shard)
     return shard
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import qdrant_edge as qe
@@ -67,11 +67,11 @@ def to_edge_filter(flt: Filter | None) -> qe.Filter | None:
         return None
     must: list[qe.ConditionType] = []
     for key, value in flt.equals.items():
-        must.append(qe.FieldCondition(key=key, match=qe.MatchValue(value)))
+        must.append(qe.FieldCondition(key=key, match=_edge_value(value)))
     for key, values in flt.any_of.items():
         must.append(qe.FieldCondition(key=key, match=_edge_any(values)))
     for key, values in flt.all_of.items():
-        must.extend(qe.FieldCondition(key=key, match=qe.MatchValue(v)) for v in values)
+        must.extend(qe.FieldCondition(key=key, match=_edge_value(v)) for v in values)
     for key, rng in flt.ranges.items():
         must.append(qe.FieldCondition(key=key, range=qe.RangeFloat(gte=rng.gte, lte=rng.lte)))
     if flt.tags_any:
@@ -81,6 +81,15 @@ def to_edge_filter(flt: Filter | None) -> qe.Filter | None:
     if edge_ids:
         must_not.append(qe.HasIdCondition(edge_ids))
     return qe.Filter(must=must or None, must_not=must_not or None)
+
+
+def _edge_value(value: str | int | bool) -> qe.MatchValue:
+    """``MatchValue(value)``; a bool goes in as ``numpy.bool_``: qdrant-edge-py 0.9.0 reads a
+    Python bool as the integer 0 or 1 (it tries int first), which matches no boolean payload,
+    so ``equals={"enrich.night": True}`` found nothing in the embedded store."""
+    if isinstance(value, bool):
+        return qe.MatchValue(cast(bool, np.bool_(value)))
+    return qe.MatchValue(value)
 
 
 def _split(values: list[str | int]) -> tuple[list[str], list[int]]:

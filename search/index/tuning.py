@@ -39,6 +39,20 @@ QUANTILE = 0.99
 OVERSAMPLING = 2.0
 
 
+# Full-scan threshold (KB of vectors; Qdrant's unit: 1 KB ~ one 256-d float32 vector). Qdrant's
+# planner scans a filter's points instead of walking the graph when the filter matches fewer
+# points than this, and searches a whole segment smaller than this by scan. 20,000 KB is
+# ~13,300 points of 384-d (the semantic vectors), ~8,000 of the 1,280-d float16 visual ones.
+# Why so high: a tenant is a filter of one tenant's points. At 1,000 KB (666 points) a tenant
+# of 10k points in a 100k collection took the filtered graph walk, the walk of the whole graph
+# checking each neighbour against the tenant index: 1.06-1.37x an unfiltered search (process
+# CPU 1.08x). A scan of the tenant's own points (int8, rescored) costs 0.25-0.3x of it. Probe
+# on the 100k bench set (CPU ms, loaded machine; unfiltered ~7.5): filters of 10k / 20k / 30k /
+# 50k points took 2.4 / 4.2 / 6.3 / 9.0 by scan, 8.4 / 10.6 / 11.8 / 13.4 by walk
+# (BENCHMARKS.md, "Search confined to one tenant").
+FULL_SCAN_KB = 20_000
+
+
 def search_ef(limit: int, offset: int, *, floor: int = HNSW_EF) -> int:
     """The ``hnsw_ef`` of a search for ranks ``[offset, offset + limit)``."""
     return max(floor, limit + offset)

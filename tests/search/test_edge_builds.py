@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loupe.search.index import SEMANTIC, IndexUnavailable, Point
+from loupe.search.index import SEMANTIC, Filter, IndexUnavailable, Point
 from loupe.search.index.edge_build import HOLD_AT_ENV, KILL_AT_ENV
 from loupe.search.index.edge_collection import SWAP_KILL_AT_ENV
 from loupe.search.index.edge_layers import read_progress
@@ -144,21 +144,26 @@ def test_deletes_and_edits_during_a_build_survive_the_swap(
     index.create_collection("c", model_id="m", dim=DIM, visual_dim=VISUAL_DIM)
     index.upsert("c", POINTS[:200])
     monkeypatch.setenv(HOLD_AT_ENV, "optimize")
-    builder = threading.Thread(target=index.optimize, args=("c",))
+    # daemon: a failing assertion below must not leave the run waiting for a held build
+    builder = threading.Thread(target=index.optimize, args=("c",), daemon=True)
     builder.start()
     deadline = time.monotonic() + 120
     while index.index_state("c").build_phase != "optimize" and time.monotonic() < deadline:
         time.sleep(0.02)
     assert index.index_state("c").building
+    assert index.count("c") == 200  # counted (and kept) before the writes below
+    assert index.count("c", Filter(equals={"modality": "image"})) == 100
     index.delete("c", DELETED)
     index.upsert("c", [edited(p) for p in POINTS if p.id in EDITED] + POINTS[200:])
     assert index.count("c") == 290  # already true while the build runs
+    assert index.count("c", Filter(equals={"modality": "image"})) == 145
     assert index.search("c", POINTS[0].vectors[SEMANTIC], limit=1)[0].id != POINTS[0].id
     folder = next((tmp_path / "collections").iterdir())
     target = index._open["c"].layers.build.target  # type: ignore[union-attr]
     (folder / f".{target}.go").touch()
     builder.join(timeout=120)
     assert not index.index_state("c").building
+    assert index.count("c") == 290
     index.close()
     monkeypatch.delenv(HOLD_AT_ENV)
     assert_every_point_once(tmp_path)
@@ -175,7 +180,8 @@ def test_searches_are_answered_while_a_build_runs(tmp_path: Path) -> None:
         index.upsert(
             "c", [Point(pid(i), {SEMANTIC: vectors[i]}, {}) for i in range(start, start + 1000)]
         )
-    builder = threading.Thread(target=index.optimize, args=("c",))
+    # daemon: a failing assertion below must not leave the run waiting for a held build
+    builder = threading.Thread(target=index.optimize, args=("c",), daemon=True)
     builder.start()
     answered, slowest = 0, 0.0
     while builder.is_alive():

@@ -59,6 +59,7 @@ def make_points(n: int, seed: int = 0) -> list[Point]:
             "width": i * 10,
             "created_at": 1_700_000_000.0 + i,
             "metadata": {"camera": "nikon" if i % 4 == 0 else "canon"},
+            "enrich": {"night": i % 5 == 0},
             "i": i,
         }
         points.append(Point(id=pid(i), vectors=vectors, payload=payload))
@@ -145,6 +146,8 @@ def test_search_returns_only_the_named_vectors(store: str, tmp_path: Path) -> No
         (Filter(equals={"modality": "image"}), lambda i: i % 2 == 0),
         (Filter(equals={"metadata.camera": "nikon"}), lambda i: i % 4 == 0),
         (Filter(equals={"i": 5}), lambda i: i == 5),
+        (Filter(equals={"enrich.night": True}), lambda i: i % 5 == 0),
+        (Filter(equals={"enrich.night": False}), lambda i: i % 5 != 0),
         (Filter(any_of={"modality": ["text", "audio"]}), lambda i: i % 2 == 1),
         (Filter(any_of={"i": [1, 2, 3]}), lambda i: i in (1, 2, 3)),
         (Filter(ranges={"width": Range(gte=100, lte=200)}), lambda i: 10 <= i <= 20),

@@ -13,7 +13,7 @@ import pytest
 from qdrant_client.http import models as qm
 
 from loupe.search.index import IndexUnavailable
-from loupe.search.index.base import KEYWORD_FIELDS, NUMERIC_FIELDS, TENANT_FIELD
+from loupe.search.index.base import BOOL_FIELDS, KEYWORD_FIELDS, NUMERIC_FIELDS, TENANT_FIELD
 from loupe.search.index.client_store import ClientIndex
 
 
@@ -84,6 +84,7 @@ def test_create_collection_sends_shards_replicas_stamp_and_payload_indexes(
     assert indexed == {
         **dict.fromkeys(KEYWORD_FIELDS, "keyword"),
         **dict.fromkeys(NUMERIC_FIELDS, "float"),
+        **dict.fromkeys(BOOL_FIELDS, "bool"),
         # The tenant partition (Qdrant's multitenancy: a keyword index marked is_tenant).
         TENANT_FIELD: {"type": "keyword", "is_tenant": True},
     }
