@@ -95,6 +95,7 @@ def answer(
             evidence,
             duplicate_threshold=folding.duplicate_threshold,
             text_duplicate_threshold=folding.text_duplicate_threshold,
+            folded=groups,
         )
     more = len(groups) > plan.offset + plan.limit
     judged = None

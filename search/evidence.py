@@ -208,9 +208,11 @@ def gather(
     *,
     duplicate_threshold: float,
     text_duplicate_threshold: float,
+    folded: Sequence[Group] | None = None,
 ) -> tuple[list[Hit], list[Group], dict[str, list[Seen]]]:
     """The dense candidates fused with one filtered search per piece of evidence: (candidates
-    by fused score, their groups, what each held)."""
+    by fused score, their groups, what each held). ``folded``: the groups of ``dense``, kept
+    when no candidate holds any evidence and the order stands (no second folding)."""
     extra: list[Hit] = []
     for piece in evidence:
         extra += index.search(
@@ -223,6 +225,8 @@ def gather(
             with_vectors=vector_names(request),
         )
     hits, held = fuse(dense, extra, evidence)
+    if folded is not None and not held and [h.id for h in hits] == [h.id for h in dense]:
+        return list(dense), list(folded), held
     if request.collapse:
         groups = fold(hits, threshold=duplicate_threshold, text_threshold=text_duplicate_threshold)
     else:

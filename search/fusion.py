@@ -92,15 +92,20 @@ def fused_search(
     score_threshold: float | None = None,
 ) -> list[Hit]:
     """The best ``limit`` of both routes' candidates by fused score (see the module docstring);
-    hits carry ``semantic`` and ``concepts`` plus what ``with_vectors`` asks."""
-    names: bool | tuple[str, ...] = with_vectors
-    if names is not True:
-        names = tuple(sorted({*(names or ()), SEMANTIC, CONCEPTS}))
+    hits carry ``semantic`` and ``concepts`` plus what ``with_vectors`` asks.
+
+    The concept route's candidates are fetched with only what the fused score reads; the rest
+    of ``with_vectors`` (the 1,280-d ``visual`` that folding reads) is fetched afterwards for
+    those of them that made the cut: most do not, and each such vector cost as much to fetch
+    and convert as the search itself (profiled at 100k)."""
+    wanted: tuple[str, ...] | None = None  # None: every vector
+    if with_vectors is not True:
+        wanted = tuple(sorted({*(with_vectors or ()), SEMANTIC, CONCEPTS}))
     dense = index.search(
-        collection, vector, using=SEMANTIC, flt=flt, limit=limit, with_vectors=names
+        collection, vector, using=SEMANTIC, flt=flt, limit=limit, with_vectors=wanted or True
     )
     sparse = index.search_sparse(
-        collection, SparseVector.of(concepts.weights), flt=flt, limit=limit, with_vectors=names
+        collection, SparseVector.of(concepts.weights), flt=flt, limit=limit, with_vectors=SCORED
     )
     query = np.asarray(vector, dtype=np.float32)
     merged: dict[str, Hit] = {}
@@ -111,7 +116,40 @@ def fused_search(
         score += weight * concept_score(concepts.weights, hit)
         if score_threshold is None or score >= score_threshold:
             merged[hit.id] = Hit(hit.id, score, hit.payload, hit.vectors, hit.sparse)
-    return sorted(merged.values(), key=lambda h: (-h.score, h.id))[:limit]
+    kept = sorted(merged.values(), key=lambda h: (-h.score, h.id))[:limit]
+    return _completed(index, collection, kept, {h.id for h in dense}, wanted)
+
+
+SCORED = (CONCEPTS, SEMANTIC)  # what the fused score reads
+
+
+def _completed(
+    index: VectorIndex,
+    collection: str,
+    hits: list[Hit],
+    full: set[str],
+    names: tuple[str, ...] | None,
+) -> list[Hit]:
+    """``hits`` with every vector ``names`` asks (None: all): those not in ``full`` (found by
+    the concept route alone, carrying ``SCORED``) get the rest from the index."""
+    if names is not None and set(names) <= set(SCORED):
+        return hits
+    wanted = [h.id for h in hits if h.id not in full]
+    if not wanted:
+        return hits
+    stored = {h.id: h for h in index.retrieve(collection, wanted, with_vectors=True)}
+    out = []
+    for hit in hits:
+        found = stored.get(hit.id)
+        if hit.id in full or found is None:
+            out.append(hit)
+            continue
+        vectors, sparse = found.vectors or {}, found.sparse or {}
+        if names is not None:
+            vectors = {k: v for k, v in vectors.items() if k in names}
+            sparse = {k: v for k, v in sparse.items() if k in names}
+        out.append(Hit(hit.id, hit.score, hit.payload, vectors, sparse))
+    return out
 
 
 def why(route: ConceptRoute, concepts: ConceptQuery, hit: Hit, *, top: int = WHY_TOP) -> list[Why]:

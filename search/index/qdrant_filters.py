@@ -8,6 +8,7 @@ Both engines share Qdrant's filter semantics; only the Python classes differ. Ev
 
 from __future__ import annotations
 
+import struct
 import uuid
 from collections.abc import Iterable
 from typing import Any, cast
@@ -130,10 +131,21 @@ def to_hit(pid: object, score: float, payload: Any, vector: Any, with_vectors: b
                     tuple(int(i) for i in value.indices), tuple(float(v) for v in value.values)
                 )
             else:
-                vectors[name] = np.asarray(value, dtype=np.float32)
+                vectors[name] = floats(value)
     return Hit(
         id=str(pid), score=float(score), payload=dict(payload or {}), vectors=vectors, sparse=sparse
     )
+
+
+def floats(values: Any) -> NDArray[np.float32]:
+    """A float32 array of a vector as the engines return it. A list of Python floats goes
+    through ``struct`` as C doubles, then float32: the same values as ``np.asarray(values,
+    dtype=np.float32)`` in half the time (~20 vs ~40 us for 1,280 floats; a text query converts
+    a ``visual`` and a ``semantic`` vector for each of its 64 candidates)."""
+    if isinstance(values, list):
+        packed = struct.pack(f"{len(values)}d", *values)
+        return np.frombuffer(packed, dtype=np.float64).astype(np.float32)
+    return np.asarray(values, dtype=np.float32)
 
 
 def sparse_items(point: Point) -> dict[str, tuple[list[int], list[float]]]:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
-from loupe.search.evidence import OBJECT_WEIGHT, TEXT_WEIGHT, WRITING_WEIGHT, fuse, plan
-from loupe.search.index.base import Hit
+from loupe.search.dedupe import Group
+from loupe.search.evidence import OBJECT_WEIGHT, TEXT_WEIGHT, WRITING_WEIGHT, fuse, gather, plan
+from loupe.search.index.base import SEMANTIC, Hit, Point
+from loupe.search.index.memory_store import NumpyIndex
+from loupe.search.paging import PageRequest, fetch_page
+from loupe.search.query import Seen
 from loupe.search.text_grams import index_grams
 
 
@@ -63,3 +68,31 @@ def test_a_query_asking_for_writing_lifts_any_image_with_text() -> None:
     assert [h.id for h in fused] == ["b", "a"]
     assert fused[0].score == pytest.approx(0.88 + WRITING_WEIGHT)
     assert held["b"][0].detail == "OPEN 24 HOURS"
+
+
+def test_gather_keeps_the_dense_groups_when_nothing_holds_evidence() -> None:
+    """No second folding when no candidate holds any evidence; when one does, it is lifted."""
+    index = NumpyIndex()
+    index.create_collection("c", model_id="m", dim=2, visual_dim=None)
+    rows = ([1, 0], [0.8, 0.6], [0.95, 0.3122])  # 2: cosine 0.95, +0.08 for reading "exit"
+    vectors = [np.asarray(v, dtype=np.float32) for v in rows]
+    payloads = [{"enrich": {"text_grams": index_grams(t)}} for t in ("", "", "exit")]
+    ids = [f"00000000-0000-0000-0000-00000000000{i}" for i in range(3)]
+    points = zip(ids, vectors, payloads, strict=True)
+    index.upsert("c", [Point(i, {SEMANTIC: v}, p) for i, v, p in points])
+    request = PageRequest(
+        vector=vectors[0], using=SEMANTIC, flt=None, limit=3, offset=0,
+        score_threshold=None, collapse=True, with_vectors=False,
+    )  # fmt: skip
+    dense, groups = fetch_page(index, "c", request, duplicate_threshold=0.99, max_candidates=10)
+
+    def run(query: str) -> tuple[list[Hit], list[Group], dict[str, list[Seen]]]:
+        return gather(
+            index, "c", request, dense, plan(query),
+            duplicate_threshold=0.99, text_duplicate_threshold=0.99, folded=groups,
+        )  # fmt: skip
+
+    hits, same, held = run("a cat")
+    assert held == {} and same == groups and same[0] is groups[0] and hits == dense
+    _, lifted, held = run("the EXIT")
+    assert list(held) == [ids[2]] and lifted[0].leader.id == ids[2]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from loupe.search.concepts import ConceptQuery
 from loupe.search.fusion import concept_evidence, fused_search, steer
-from loupe.search.index.base import CONCEPTS, SEMANTIC, Point, SparseVector
+from loupe.search.index.base import CONCEPTS, SEMANTIC, VISUAL, Point, SparseVector, VectorIndex
+from loupe.search.index.edge_store import EdgeIndex
 from loupe.search.index.memory_store import NumpyIndex
 
 
@@ -94,3 +96,38 @@ def test_concept_evidence_is_the_concept_score_scaled_by_the_root_of_coverage(
 def test_steering_keeps_the_coverage() -> None:
     positive = ConceptQuery(weights={7: 1.0}, coverage=0.5)
     assert steer(positive, [ConceptQuery(weights={8: 1.0})], weight=1.0).coverage == 0.5
+
+
+@pytest.mark.parametrize("store", ["memory", "edge"])
+def test_every_hit_carries_the_vectors_asked_also_those_only_the_concept_route_found(
+    store: str, tmp_path: Path
+) -> None:
+    """The concept route fetches only what the fused score reads; a hit it alone found gets
+    the rest (here ``visual``, which folding reads) before it is returned."""
+    made: VectorIndex = NumpyIndex() if store == "memory" else EdgeIndex(tmp_path)
+    try:
+        made.create_collection("c", model_id="m", dim=3, visual_dim=2)
+        dense = [unit(1, 0, 0), unit(1, 0.5, 0), unit(0, 0, 1)]
+        visual = [unit(1, 0), unit(0, 1), unit(1, 1)]
+        concepts = [{}, {}, {7: 0.9}]  # point 2: far by the dense route, named by the concepts
+        made.upsert(
+            "c",
+            [
+                Point(pid(i), {SEMANTIC: d, VISUAL: v}, {"i": i}, {CONCEPTS: SparseVector.of(c)})
+                for i, (d, v, c) in enumerate(zip(dense, visual, concepts, strict=True))
+            ],
+        )
+        for asked in ((SEMANTIC, VISUAL), True):
+            hits = fused_search(
+                made, "c", unit(1, 0, 0), ConceptQuery(weights={7: 1.0}),
+                weight=1.0, flt=None, limit=2, with_vectors=asked,
+            )  # fmt: skip
+            assert [h.payload["i"] for h in hits] == [0, 2]  # 2: 0.0 + 0.9 beats 1: 0.89
+            for hit in hits:
+                assert hit.vectors is not None and set(hit.vectors) == {SEMANTIC, VISUAL}
+                i = hit.payload["i"]
+                assert np.allclose(hit.vectors[VISUAL], visual[i], atol=1e-3)
+                assert hit.sparse is not None
+                assert (CONCEPTS in hit.sparse) is bool(concepts[i])
+    finally:
+        made.close()
