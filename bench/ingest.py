@@ -229,7 +229,7 @@ def _measure_size(
         "loadavg_at_run_start": [],
     }
     batch, threads = base.encode_batch_size, params.runner_threads
-    raw_encoder_rate(pool, paths[:batch], batch, threads)  # warm-up
+    raw_encoder_rate(pool, paths[: batch * threads], batch, threads)  # warm-up: each thread
     for run in range(params.runs):
         report.details[label]["loadavg_at_run_start"].append(round(os.getloadavg()[0], 2))
         raw.append(raw_encoder_rate(pool, paths, batch, threads))
