@@ -17,7 +17,7 @@ POINTS = make_points(80, seed=9)
 
 
 def _hosts(index: EdgeIndex) -> dict[str, int]:
-    opened = index._open["c"]
+    opened = index._get("c")[1]
     return {name: host.pid() or 0 for name, host in opened.hosts.items()}
 
 
@@ -69,4 +69,10 @@ def test_a_swap_starts_the_new_base_host_and_ends_the_old_one(tmp_path: Path) ->
     assert not (next((tmp_path / "collections").iterdir()) / old_name).exists()
     for point in POINTS[::10]:
         assert index.search("c", point.vectors[SEMANTIC], limit=1)[0].id == point.id
+    index.close()
+
+    index = EdgeIndex(tmp_path, auto_optimize=False)  # reopened: the base is hosted again
+    ((name, pid),) = _hosts(index).items()
+    assert name == new_name and pid not in (os.getpid(), new_pid) and _alive(pid)
+    assert index.count("c") == len(POINTS)
     index.close()
