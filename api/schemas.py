@@ -166,8 +166,9 @@ class HitModel(BaseModel):
     )
     match: Literal["strong", "weak", "none"] | None = Field(
         None,
-        description="Calibrated match to a text query (docs/relevance.md); null for image and "
-        "similar queries. Matching hits come first.",
+        description="Calibrated match to the query (docs/relevance.md): text, photo and similar "
+        "queries each on their own calibration; null for queries mixing text and a photo. "
+        "Matching hits come first.",
     )
 
 

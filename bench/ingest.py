@@ -7,11 +7,18 @@ as the in-process runner (read + decode + prepare + forward, batch = encode_batc
 ratio shows what the pipeline costs, not what parallelism adds. Each end-to-end run writes
 into a fresh data folder; its clock starts before the folder is planned and stops when the job is
 finished *and* the live collection counts every image.
+
+``enricher_sets`` (``--enrichers``, repeatable) measures several ``LOUPE_ENRICHERS`` in the same
+run, one after another within each run, so their ratio holds even on a shared machine: each
+set's e2e figure is compared with the first set's (put ``none`` first). Every e2e figure also
+gets the CPU time the process spent per image (all its threads), and each run records the load
+average when it started.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,6 +50,11 @@ class IngestParams:
     redis_url: str | None = None
     runner_threads: int = 3
     timeout_s: float = 600.0
+    enricher_sets: tuple[tuple[str, ...], ...] | None = None  # None: the settings' own
+
+
+def set_name(enrichers: tuple[str, ...] | list[str]) -> str:
+    return ",".join(enrichers) or "none"
 
 
 def make_pool(settings: Settings) -> EncoderPool:
@@ -111,16 +123,20 @@ def end_to_end_rate(
     expected: int,
     dispatcher_for: DispatcherFactory,
     timeout_s: float,
-) -> float:
-    """Images/s from planning ``folder`` as a bulk job until every image is searchable."""
+) -> tuple[float, float]:
+    """Images/s from planning ``folder`` as a bulk job until every image is searchable, and
+    the CPU milliseconds this process spent per image meanwhile (enricher models loaded
+    before the clock starts)."""
     stores = Stores.open(settings, role="cli", encoders=pool)
     try:
+        stores.pipeline.enrichers.load()
         with dispatcher_for(stores, settings) as dispatcher:
             ingest = IngestService(stores, dispatcher=dispatcher, settings=settings)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             job = ingest.bulk(str(folder), tags=[], metadata={})
             _wait_searchable(stores, settings, job.id, expected, timeout_s)
-            return expected / (time.perf_counter() - start)
+            cpu_ms = 1000 * (time.process_time() - cpu) / expected
+            return expected / (time.perf_counter() - start), cpu_ms
     finally:
         stores.close()
 
@@ -166,7 +182,7 @@ def run_ingest(base: Settings, params: IngestParams, *, pool: EncoderPool | None
             "sizes": list(params.sizes),
             "celery": use_celery,
             "worker_threads": base.worker_threads,
-            "enrichers": ",".join(base.enrichers) or "none",
+            "enrichers": [set_name(s) for s in _sets(base, params)],
         },
     )
     pool = pool or make_pool(base)
@@ -177,11 +193,16 @@ def run_ingest(base: Settings, params: IngestParams, *, pool: EncoderPool | None
         f"raw encoder: read + decode + prepare + forward on {params.runner_threads} threads "
         "(the runner's), batch = encode_batch_size; e2e: plan the folder as a bulk job until "
         "the job is done and `count` = images; the enrichers "
-        f"({','.join(base.enrichers) or 'none'}) run in e2e only"
+        f"({' / '.join(set_name(s) for s in _sets(base, params))}) run in e2e only; "
+        "cpu = process CPU time (all threads) per image during e2e"
     )
     if params.celery is None and not use_celery:
         report.notes.append("Celery skipped: no Redis answered (pass --celery --redis-url URL)")
     return report
+
+
+def _sets(base: Settings, params: IngestParams) -> tuple[tuple[str, ...], ...]:
+    return params.enricher_sets or (tuple(base.enrichers),)
 
 
 def _measure_size(
@@ -193,8 +214,10 @@ def _measure_size(
     label: str,
     use_celery: bool,
 ) -> None:
+    sets = _sets(base, params)
     raw: list[float] = []
-    e2e: list[float] = []
+    e2e: dict[str, list[float]] = {set_name(s): [] for s in sets}
+    cpu: dict[str, list[float]] = {set_name(s): [] for s in sets}
     celery: list[float] = []
     root = tmp / "roots"
     folder = root / "photos"
@@ -203,27 +226,40 @@ def _measure_size(
     report.details[label] = {
         "generate_s": round(time.perf_counter() - started, 2),
         "bytes_per_image": sum(p.stat().st_size for p in paths) // len(paths),
+        "loadavg_at_run_start": [],
     }
     batch, threads = base.encode_batch_size, params.runner_threads
-    raw_encoder_rate(pool, paths[:batch], batch, threads)  # warm-up
+    raw_encoder_rate(pool, paths[: batch * threads], batch, threads)  # warm-up: each thread
     for run in range(params.runs):
+        report.details[label]["loadavg_at_run_start"].append(round(os.getloadavg()[0], 2))
         raw.append(raw_encoder_rate(pool, paths, batch, threads))
-        settings = _run_settings(base, tmp / f"run{run}", root, None)
-        e2e.append(
-            end_to_end_rate(
+        turn = run % len(sets)  # each set goes first in some run: no set pays for going first
+        for number, enrichers in enumerate(sets[turn:] + sets[:turn]):
+            name = set_name(enrichers)
+            settings = _run_settings(base, tmp / f"run{run}-{number}", root, None)
+            settings = settings.model_copy(update={"enrichers": list(enrichers)})
+            rate, cpu_ms = end_to_end_rate(
                 settings, pool, folder, len(paths), in_process(threads), params.timeout_s
             )
-        )
+            e2e[name].append(rate)
+            cpu[name].append(cpu_ms)
+            log.info("%s run %d %s: %.1f img/s, %.0f ms CPU/img", label, run, name, rate, cpu_ms)
         if use_celery and params.redis_url:
             settings = _run_settings(base, tmp / f"celery{run}", root, params.redis_url)
             celery.append(
                 end_to_end_rate(
                     settings, pool, folder, len(paths), celery_dispatcher, params.timeout_s
-                )
+                )[0]
             )
-        log.info("%s run %d: raw %.1f, e2e %.1f img/s", label, run, raw[-1], e2e[-1])
+        log.info("%s run %d: raw %.1f img/s", label, run, raw[-1])
     report.add(f"{label}.raw", f"{label} raw encoder ({threads} threads)", "img/s", raw)
-    report.add(f"{label}.e2e", f"{label} e2e in-process", "img/s", e2e, baseline=f"{label}.raw")
+    first = f"{label}.e2e"
+    for number, enrichers in enumerate(sets):
+        name = set_name(enrichers)
+        key = first if number == 0 else f"{label}.e2e.{name}"
+        baseline = f"{label}.raw" if number == 0 else first
+        report.add(key, f"{label} e2e in-process, {name}", "img/s", e2e[name], baseline=baseline)
+        report.add(f"{key}.cpu", f"{label} e2e CPU per image, {name}", "ms", cpu[name])
     if celery:
         report.add(
             f"{label}.celery",

@@ -3,8 +3,9 @@ and reading an item's stored vectors (the query vector of "more like this" and i
 
 ``answer`` is the last step of every ``SearchService`` query with a vector: ``fetch_page``
 (candidates from rank 0, folded, paged: ``search.paging``), then for text queries the
-enrichers' evidence (``search.evidence``) and the calibrated judgement (``search.matching``:
-matches first, ``total_matches``, ``no_good_match``).
+enrichers' evidence (``search.evidence``), and the calibrated judgement of text, photo and
+"more like this" queries (``search.matching``: matches first, ``total_matches``,
+``no_good_match``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from loupe.search.concepts import ConceptRoute
 from loupe.search.encoders.base import Encoder
 from loupe.search.errors import NotFound
 from loupe.search.evidence import Evidence, gather, promote
-from loupe.search.fusion import bonus, why
+from loupe.search.fusion import concept_evidence, why
 from loupe.search.index.base import SEMANTIC, TENANT_FIELD, VectorIndex
 from loupe.search.matching import judge
 from loupe.search.paging import PageRequest, fetch_page, result_hit
@@ -68,12 +69,13 @@ def answer(
     *,
     calibrator: Calibrator,
     folding: Folding,
-    calibrated: bool,
+    space: str | None,
     started: float,
     evidence: Sequence[Evidence] = (),
     route: ConceptRoute | None = None,
 ) -> SearchResult:
-    """The page ``plan`` asks for from ``live``; ``calibrated``: judge matches (text queries);
+    """The page ``plan`` asks for from ``live``; ``space``: judge matches against the
+    calibration of that space (``search.calibration``; None: not judged);
     ``started``: the call's ``time.perf_counter()`` at entry, for ``took_ms``."""
     hits, groups = fetch_page(
         index,
@@ -96,14 +98,16 @@ def answer(
         )
     more = len(groups) > plan.offset + plan.limit
     judged = None
-    if calibrated:
+    if space is not None:
+        using, vector = plan.judged
         judged = judge(
-            calibrator.reference(live.collection, live.encoder),
+            calibrator.reference(live.collection, live.encoder, space),
             top_k=calibrator.top_k,
-            query=plan.vector,
+            using=using,
+            query=vector,
             hits=hits,
             groups=groups,
-            bonus=bonus(plan.concepts, plan.concept_weight, hits),
+            concept=concept_evidence(plan.concepts, hits),
         )
         judged = promote(judged, groups, held) if held else judged
         groups = judged.groups

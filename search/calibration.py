@@ -1,15 +1,18 @@
 """Calibrated relevance: when is a query's best match not a good match?
 
-The statistic is ``search.relevance`` (debiased cosine plus the concept-route share); the cut
-comes from null queries (``search.reference``). This module caches and applies each
-collection's ``Reference``:
+The statistic is ``search.relevance`` (debiased cosine, and the concept evidence beside it);
+the cut comes from null queries (``search.reference``). This module caches and applies each
+collection's ``Reference``, one per *space*: ``TEXT`` for text queries (null texts), and for
+picture queries the space they search, ``semantic`` for a photo query and ``visual`` for "more
+like this" (null pictures, ``search.null_images``):
 
-* A query has **no good match** when its relevance is at or below the cut, or it has no hits:
-  exactly when none of its candidates is a match. The hits are still returned with
-  ``no_good_match: true`` (the UI dims them). Queries with an image part, and ``similar``, are
-  flagged only when they have no hits (the null queries are texts, so their cut says nothing
-  about image-to-image scores).
-* The reference (both axes and the cut) is cached per ``(collection, model_id, bucket)`` with
+* A query has **no good match** when none of its candidates is a match (``Reference.match``:
+  dense relevance at or below the cut and concept evidence under its line), or it has no hits.
+  The hits are still returned with ``no_good_match: true`` (the UI dims them). Queries that mix
+  a text and a picture are flagged only when they have no hits (neither null set speaks for a
+  blend of the two).
+* The reference (both axes and the cut) is cached per ``(collection, model_id, space, bucket)``
+  with
   bucket ``floor(log2(points + 1))``: it is recomputed when the collection doubles or halves.
   The point count is re-read every ``recount_every`` requests (default 64). An empty
   collection has an infinite cut. Only the first reference of a collection (and any under
@@ -21,7 +24,8 @@ collection's ``Reference``:
 Cost: building a reference embeds 50 texts, runs 50 top-64 searches and scrolls 2048 vectors
 (once per bucket); judging a query is one (64 x dim) product on candidates already fetched.
 
-Measured with the bundled encoder (multilingual-e5-small space, ConSE image vectors):
+Dense relevances measured with the bundled encoder (multilingual-e5-small space, ConSE image
+vectors; the cuts below are at the earlier margin 0.25, now 1.5: docs/relevance.md):
 
 * sample gallery (10 photos): null q50 0.095, q95 0.159, cut 0.175. Good queries: "a cat" 0.55,
   "一辆摩托车" 0.49, "a cup of coffee" 0.40, "一只可爱的猫咪" 0.39, "an animal" 0.29, "火箭"
@@ -43,18 +47,25 @@ import math
 import threading
 from collections.abc import Sequence
 
+from PIL import Image
+
 from loupe.search.encoders.base import Encoder, TextRole
 from loupe.search.fusion import route_of
-from loupe.search.index.base import VectorIndex
+from loupe.search.index.base import SEMANTIC, VISUAL, VectorIndex
+from loupe.search.null_images import null_images
 from loupe.search.null_queries import NULL_QUERIES
 from loupe.search.reference import SAMPLE_POINTS, build_reference, item_axis
 from loupe.search.relevance import EMPTY, Match, Reference, Vector, relevance
 
-__all__ = ["SMALL_BUCKET", "TOP_K", "Calibrator", "Match", "Reference", "count_bucket"]
+__all__ = ["SMALL_BUCKET", "TEXT", "TOP_K", "Calibrator", "Match", "Reference", "count_bucket"]
 
 log = logging.getLogger(__name__)
 TOP_K = 64
+MARGIN = 1.5  # cut = q95 + MARGIN x (q95 - q50) of the null values; chosen on the tuning half
+PICTURE_MARGIN = 0.25  # the same for picture queries, chosen on GCompris's own photos (README)
 SMALL_BUCKET = 6  # collections under 2**6 points are recounted on every request
+TEXT = "text"  # the space of text queries; picture queries use "semantic" or "visual"
+Key = tuple[str, str, str, int]  # (collection, model_id, space, size bucket)
 
 
 def count_bucket(points: int) -> int:
@@ -69,26 +80,28 @@ class Calibrator:
         self,
         index: VectorIndex,
         *,
-        margin: float = 0.25,
+        margin: float = MARGIN,
+        picture_margin: float = PICTURE_MARGIN,
         recount_every: int = 64,
         null_queries: tuple[str, ...] = NULL_QUERIES,
+        null_pictures: Sequence[Image.Image] | None = None,
         top_k: int = TOP_K,
         sample_points: int = SAMPLE_POINTS,
-        concept_weight: float = 0.0,
     ) -> None:
         self._index = index
-        self._concept_weight = concept_weight
         self._margin = margin
+        self._picture_margin = picture_margin
         self._recount_every = max(1, recount_every)
         self._null_queries = null_queries
+        self._null_pictures = null_pictures  # None: search.null_images
         self._top_k = top_k
         self._sample_points = sample_points
         self._lock = threading.Lock()
-        self._refs: dict[tuple[str, str, int], Reference] = {}
-        self._nulls: dict[str, Vector] = {}  # model_id -> embedded null queries
+        self._refs: dict[Key, Reference] = {}
+        self._nulls: dict[tuple[str, str], Vector] = {}  # (model_id, space) -> null vectors
         self._buckets: dict[str, tuple[int, int]] = {}  # collection -> (bucket, uses left)
-        self._latest: dict[tuple[str, str], Reference] = {}  # (collection, model) -> newest
-        self._computing: set[tuple[str, str, int]] = set()
+        self._latest: dict[tuple[str, str, str], Reference] = {}  # key less bucket -> newest
+        self._computing: set[Key] = set()
         self._threads: list[threading.Thread] = []
 
     @property
@@ -108,15 +121,16 @@ class Calibrator:
             self._buckets[collection] = (bucket, self._recount_every - 1)
         return bucket
 
-    def reference(self, collection: str, encoder: Encoder) -> Reference:
-        """The collection's current reference. The first one is computed on first use; after
-        that, a new size bucket is computed in a background thread while the previous
-        reference serves. The null queries are embedded once per model."""
-        key = (collection, encoder.model_id, self._bucket(collection))
+    def reference(self, collection: str, encoder: Encoder, space: str = TEXT) -> Reference:
+        """The collection's current reference for queries in ``space`` (``TEXT``, or the
+        ``semantic``/``visual`` space of picture queries). The first one is computed on first
+        use; after that, a new size bucket is computed in a background thread while the
+        previous reference serves. The nulls are embedded once per model."""
+        key = (collection, encoder.model_id, space, self._bucket(collection))
         with self._lock:
             cached = self._refs.get(key)
-            previous = self._latest.get(key[:2])
-            if previous is EMPTY or key[2] <= SMALL_BUCKET:
+            previous = self._latest.get(key[:3])
+            if previous is EMPTY or key[3] <= SMALL_BUCKET:
                 previous = None  # nothing worth serving, or cheap enough to compute now
             start = cached is None and previous is not None and key not in self._computing
             if start:
@@ -132,7 +146,7 @@ class Calibrator:
                     self._threads = [t for t in self._threads if t.is_alive()] + [thread]
                 thread.start()
             return previous
-        value = self.compute(collection, encoder)
+        value = self.compute(collection, encoder, space)
         self._store(key, value)
         return value
 
@@ -143,14 +157,14 @@ class Calibrator:
         for thread in threads:
             thread.join(timeout)
 
-    def _store(self, key: tuple[str, str, int], value: Reference) -> None:
+    def _store(self, key: Key, value: Reference) -> None:
         with self._lock:
             self._refs[key] = value
-            self._latest[key[:2]] = value
+            self._latest[key[:3]] = value
 
-    def _refresh(self, key: tuple[str, str, int], encoder: Encoder) -> None:
+    def _refresh(self, key: Key, encoder: Encoder) -> None:
         try:
-            self._store(key, self.compute(key[0], encoder))
+            self._store(key, self.compute(key[0], encoder, key[2]))
         except Exception:  # the previous reference keeps serving; retried on a later request
             log.exception("recalibrating %s failed", key[0])
         finally:
@@ -158,21 +172,33 @@ class Calibrator:
                 self._computing.discard(key)
 
     def warm(self, encoder: Encoder) -> None:
-        """Embed the null queries of ``encoder`` now (at start-up), not in a user's request,
-        and load its concept route's Chinese segmenter (~0.6 s) when it has one."""
-        self._null_vectors(encoder)
+        """Embed the null queries and pictures of ``encoder`` now (at start-up), not in a
+        user's request, and load its concept route's Chinese segmenter (~0.6 s) when it has
+        one."""
+        self._null_vectors(encoder, TEXT)
+        self._null_vectors(encoder, SEMANTIC)
         route = route_of(encoder)
         if route is not None:
             route.lexicon.load_segmenter()
 
-    def _null_vectors(self, encoder: Encoder) -> Vector:
+    def _null_vectors(self, encoder: Encoder, space: str) -> Vector:
         with self._lock:
-            known = self._nulls.get(encoder.model_id)
-        if known is None:
-            known = encoder.encode_texts(list(self._null_queries), role=TextRole.QUERY)
-            with self._lock:
-                self._nulls[encoder.model_id] = known
-        return known
+            known = self._nulls.get((encoder.model_id, space))
+        if known is not None:
+            return known
+        if space == TEXT:
+            found = {TEXT: encoder.encode_texts(list(self._null_queries), role=TextRole.QUERY)}
+        else:
+            pictures = encoder.encode_images(list(self._null_pictures or null_images()))
+            found = {SEMANTIC: pictures.semantic}
+            if pictures.visual is not None:
+                found[VISUAL] = pictures.visual
+        with self._lock:
+            for name, vectors in found.items():
+                self._nulls[(encoder.model_id, name)] = vectors
+        if space not in found:
+            raise ValueError(f"{encoder.model_id} has no {space} vectors")
+        return found[space]
 
     def cut(self, collection: str, encoder: Encoder) -> float:
         """The collection's current no-good-match cut (on the ``relevance`` scale)."""
@@ -184,31 +210,29 @@ class Calibrator:
         encoder: Encoder,
         query: Vector,
         candidates: Sequence[Vector],
-        bonus: Sequence[float] = (),
     ) -> bool:
         """True when the best ``top_k`` ``candidates`` (semantic vectors, best first) of the
-        query vector ``query`` are no good match: relevance at or below the cut. ``bonus``:
-        the candidates' concept-route shares (fused queries, ``search.fusion``)."""
+        query vector ``query`` hold no dense evidence: relevance at or below the cut."""
         reference = self.reference(collection, encoder)
-        top = list(candidates[: self._top_k])
-        return relevance(query, top, reference, bonus[: self._top_k]) <= reference.cut
+        return relevance(query, list(candidates[: self._top_k]), reference) <= reference.cut
 
     def item_axis(self, collection: str) -> Vector | None:
         """Unit mean of up to ``sample_points`` semantic vectors (``search.reference``)."""
         return item_axis(self._index, collection, sample_points=self._sample_points)
 
-    def compute(self, collection: str, encoder: Encoder) -> Reference:
+    def compute(self, collection: str, encoder: Encoder, space: str = TEXT) -> Reference:
         """Build the reference now (uncached)."""
+        if self._index.count(collection) == 0:
+            return EMPTY
         return build_reference(
             self._index,
             collection,
-            null_queries=self._null_queries,
-            null_vectors=self._null_vectors(encoder),
-            route=route_of(encoder) if self._concept_weight > 0 else None,
-            concept_weight=self._concept_weight,
+            null_vectors=self._null_vectors(encoder, space),
             top_k=self._top_k,
-            margin=self._margin,
+            margin=self._margin if space == TEXT else self._picture_margin,
             sample_points=self._sample_points,
+            using=SEMANTIC if space == TEXT else space,
+            pictures=space != TEXT,
         )
 
     def forget(self, collection: str | None = None) -> None:

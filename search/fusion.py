@@ -14,6 +14,7 @@ alone, unchanged. ``why`` names the concepts a hit matched, by their share of it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -47,7 +48,7 @@ def steer(
     for negative in negatives:
         for concept, value in negative.weights.items():
             out[concept] = out.get(concept, 0.0) - weight * value / len(negatives)
-    return ConceptQuery(weights=out, words=positive.words)
+    return ConceptQuery(weights=out, words=positive.words, coverage=positive.coverage)
 
 
 def query_concepts(
@@ -60,12 +61,15 @@ def query_concepts(
     return steer(route.query(text), [route.query(t) for t in negative_texts], weight=1.0)
 
 
-def bonus(concepts: ConceptQuery | None, weight: float, hits: Sequence[Hit]) -> dict[str, float]:
-    """Each hit's concept-route share of its fused score (empty without concepts): what
-    calibration adds to its relevance (``search.matching.judge``)."""
+def concept_evidence(concepts: ConceptQuery | None, hits: Sequence[Hit]) -> dict[str, float]:
+    """Each hit's concept evidence (empty without concepts): its concept score (about the
+    probability that it shows what the query's concept words name) times the square root of the
+    query's ``coverage``, so words that name concepts in passing ("password reset *email*") count
+    less than a query that is all concepts (``search.matching.judge``)."""
     if not concepts:
         return {}
-    return {h.id: weight * concept_score(concepts.weights, h) for h in hits}
+    share = math.sqrt(max(0.0, concepts.coverage))
+    return {h.id: share * concept_score(concepts.weights, h) for h in hits}
 
 
 def concept_score(query: Mapping[int, float], hit: Hit) -> float:

@@ -1,7 +1,8 @@
 """Matches first: judge a calibrated query's candidates and rank its matching groups ahead.
 
 A text query's best ``Calibrator.top_k`` candidates (by raw or fused score: the *window*) are
-judged one by one (``Reference.match`` of ``relevances``): ``strong``, ``weak`` or ``none``. Groups
+judged one by one (``Reference.match`` of their ``relevances`` and concept evidence):
+``strong``, ``weak`` or ``none``. Groups
 (after duplicate folding) take their leader's match; candidates beyond the window are
 ``none``. The groups are then stably partitioned: matching groups first, then the rest, each
 in raw-score order. The window is the first ``top_k`` candidates whatever page is asked
@@ -37,20 +38,20 @@ def judge(
     reference: Reference,
     *,
     top_k: int,
+    using: str = SEMANTIC,
     query: NDArray[np.float32],
     hits: Sequence[Hit],
     groups: Sequence[Group],
-    bonus: Mapping[str, float] | None = None,
+    concept: Mapping[str, float] | None = None,
 ) -> Judged:
-    """Judge the best ``top_k`` of ``hits`` (best first, carrying ``semantic`` vectors) against
-    ``reference`` and order ``groups`` (matching groups first). ``bonus``: hit id → its
-    concept-route share of the fused score (``search.fusion``), added to its relevance."""
-    window = [
-        (h.id, h.vectors[SEMANTIC]) for h in hits[:top_k] if h.vectors and SEMANTIC in h.vectors
-    ]
-    extra = [bonus.get(hit_id, 0.0) for hit_id, _ in window] if bonus else []
-    values = relevances(query, [v for _, v in window], reference, extra)
-    verdicts = [reference.match(v) for v in values]
+    """Judge the best ``top_k`` of ``hits`` (best first, carrying their ``using`` vectors:
+    the space ``query`` was searched in) against ``reference`` and order ``groups`` (matching
+    groups first). ``concept``: hit id → its
+    concept evidence (``search.fusion.concept_evidence``)."""
+    window = [(h.id, h.vectors[using]) for h in hits[:top_k] if h.vectors and using in h.vectors]
+    values = relevances(query, [v for _, v in window], reference)
+    evidence = [(concept or {}).get(hit_id, 0.0) for hit_id, _ in window]
+    verdicts = [reference.match(v, c) for v, c in zip(values, evidence, strict=True)]
     by_id = {hit_id: m for (hit_id, _), m in zip(window, verdicts, strict=True)}
     matches = {g.leader.id: by_id.get(g.leader.id, Match.NONE) for g in groups}
     first = [g for g in groups if matches[g.leader.id] is not Match.NONE]

@@ -42,6 +42,14 @@ class PageRequest:
     calibration_k: int = 0  # fetch at least this many candidates, with vectors, to calibrate
     concepts: ConceptQuery | None = None  # fuse the concept route in (search.fusion)
     concept_weight: float = 0.0
+    # (vector name, query vector) calibration judges in, when not (using, vector): a photo
+    # query searches ``semantic`` (texts too) but is judged by its ``visual`` likeness
+    judge_by: tuple[str, NDArray[np.float32]] | None = None
+
+    @property
+    def judged(self) -> tuple[str, NDArray[np.float32]]:
+        """The (vector name, query vector) candidates are judged by."""
+        return self.judge_by or (self.using, self.vector)
 
 
 def fetch_page(
@@ -104,14 +112,15 @@ def _candidates(
 def vector_names(request: PageRequest) -> bool | tuple[str, ...]:
     """The vectors a page's candidates must carry: all when the caller wants them; else what
     folding compares (``visual`` of images, ``semantic`` of texts; a ``visual`` search finds
-    only images) and calibration reads (``semantic``). Each 1,280-d vector fetched costs."""
+    only images) and calibration reads (the searched vector). Each 1,280-d vector fetched
+    costs."""
     if request.with_vectors:
         return True
     names: set[str] = set()
     if request.collapse:
         names |= {VISUAL} if request.using == VISUAL else {SEMANTIC, VISUAL}
     if request.calibration_k > 0:
-        names.add(SEMANTIC)
+        names.add(request.judged[0])
     return tuple(sorted(names)) or False
 
 

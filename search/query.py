@@ -89,10 +89,10 @@ class ResultHit:
     """One (folded) hit. ``duplicates`` holds the ids of near-identical items folded under it
     (best first, among the candidates fetched for the page); ``vectors`` only when asked;
     ``match`` is its calibrated match (``search.calibration.Match`` value: strong, weak, none),
-    None when the query is not calibrated (image and similar queries); ``seen`` is what the
-    enrichers saw in it that the query asked for (``search.evidence.Seen``: text read, objects,
-    colours, light); ``why``: the query concepts it matched (``search.fusion``), empty for the
-    dense route."""
+    None when the query is not calibrated (queries that mix a text and a picture); ``seen`` is
+    what the enrichers saw in it that the query asked for (``search.evidence.Seen``: text read,
+    objects, colours, light); ``why``: the query concepts it matched (``search.fusion``), empty
+    for the dense route."""
 
     id: str
     score: float

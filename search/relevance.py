@@ -16,10 +16,19 @@ The statistic (``relevance``) of a query vector ``q`` with candidate vectors ``x
 2. Debias by projecting out the axis and re-normalising: ``q' = unit(q - (q.u_q) u_q)``,
    ``x_i' = unit(x_i - (x_i.u_x) u_x)``. Projection (rather than subtracting the mean) is scale
    free, so combined and negative-steered query vectors are debiased correctly too.
-3. ``relevance = max_i q'.x_i'`` over the ``TOP_K`` = 64 best candidates by raw score (the
-   candidates the query fetched anyway, after its filter). Each candidate's own ``q'.x_i'`` is
-   its *match*: ``strong`` above ``Reference.strong``, ``weak`` above the cut, else ``none``
-   (``Match``, ``Reference.match``); candidates beyond the window are ``none``.
+3. ``relevance = max_i q'.x_i'`` over the ``TOP_K`` = 64 best candidates (the candidates the
+   query fetched anyway, after its filter).
+
+A candidate's *match* (``Match``, ``Reference.match``) weighs two kinds of evidence, each on its
+own scale: its dense relevance ``q'.x_i'`` against the collection's null-query cut, and (text
+queries with concepts) its concept evidence, about the probability that the photo shows what
+the query's concept words name (``search.fusion.concept_evidence``), against fixed
+probabilities. ``strong``: dense above ``Reference.strong`` or concept evidence at least
+``CONCEPT_STRONG``; ``weak``: dense above the cut or concept evidence at least
+``CONCEPT_MATCH``; else ``none``. Candidates beyond the window are ``none``. The two are not
+added: a dense cosine and a probability are on different scales (adding the fused ranking's
+``weight x concept`` to the debiased cosine drowned the classifier's "cow, 0.46" under a cut
+the dense scale set).
 """
 
 from __future__ import annotations
@@ -33,6 +42,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 Vector = NDArray[np.float32]
+CONCEPT_MATCH = 0.125  # concept evidence for a (weak) match; chosen on the tuning half (README)
+CONCEPT_STRONG = 0.5  # the classifier finds it more likely than not
 
 
 class Match(StrEnum):
@@ -46,19 +57,25 @@ class Match(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Reference:
     """A collection's calibration: the two debiasing axes (unit vectors, or None when unused),
-    the cut, the strong-match line, and the null queries' relevance values."""
+    the dense cut and strong-match line, the null queries' relevance values, and the concept
+    evidence lines."""
 
     query_axis: Vector | None
     item_axis: Vector | None
     cut: float
     null_values: tuple[float, ...] = ()
     strong: float = math.inf
+    concept_cut: float = CONCEPT_MATCH
+    concept_strong: float = CONCEPT_STRONG
 
-    def match(self, value: float) -> Match:
-        """``strong`` above ``strong``, ``weak`` above ``cut``, else ``none``."""
-        if value > self.strong:
+    def match(self, value: float, concept: float = 0.0) -> Match:
+        """``strong`` when dense ``value`` is above ``strong`` or ``concept`` evidence reaches
+        ``concept_strong``; ``weak`` above ``cut`` or from ``concept_cut``; else ``none``."""
+        if value > self.strong or concept >= self.concept_strong:
             return Match.STRONG
-        return Match.WEAK if value > self.cut else Match.NONE
+        if value > self.cut or concept >= self.concept_cut:
+            return Match.WEAK
+        return Match.NONE
 
 
 EMPTY = Reference(None, None, math.inf)
@@ -82,29 +99,17 @@ def debias(vectors: NDArray[np.floating], axis: Vector | None) -> Vector:
 
 
 def relevances(
-    query: Vector,
-    candidates: Sequence[Vector] | Vector,
-    reference: Reference,
-    bonus: Sequence[float] = (),
+    query: Vector, candidates: Sequence[Vector] | Vector, reference: Reference
 ) -> list[float]:
-    """``debias(q, query_axis) . debias(x_i, item_axis) + bonus_i`` for each candidate;
-    ``bonus_i`` is candidate i's concept-route share of its fused score (``search.fusion``)."""
+    """``debias(q, query_axis) . debias(x_i, item_axis)`` for each candidate."""
     matrix = np.asarray(candidates, dtype=np.float32)
     if matrix.size == 0:
         return []
     q = debias(query.reshape(-1), reference.query_axis)
     x = debias(matrix.reshape(-1, q.shape[0]), reference.item_axis)
-    scores = x @ q
-    if len(bonus):
-        scores = scores + np.asarray(bonus[: scores.shape[0]], dtype=np.float32)
-    return [float(v) for v in scores]
+    return [float(v) for v in x @ q]
 
 
-def relevance(
-    query: Vector,
-    candidates: Sequence[Vector] | Vector,
-    reference: Reference,
-    bonus: Sequence[float] = (),
-) -> float:
+def relevance(query: Vector, candidates: Sequence[Vector] | Vector, reference: Reference) -> float:
     """``max_i`` of ``relevances`` (-inf without candidates)."""
-    return max(relevances(query, candidates, reference, bonus), default=-math.inf)
+    return max(relevances(query, candidates, reference), default=-math.inf)

@@ -24,15 +24,18 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 from loupe.search.admission import Admission
 from loupe.search.answer import Folding, Live, answer, item_vectors
+from loupe.search.browse import Dated
 from loupe.search.browse import browse as browse_items
 from loupe.search.cache import QueryCache, embed_texts
-from loupe.search.calibration import Calibrator
+from loupe.search.calibration import MARGIN, TEXT, Calibrator
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD, Group
 from loupe.search.encoders.base import Encoder
 from loupe.search.encoders.text_batcher import TextBatcher
@@ -51,12 +54,11 @@ from loupe.search.query import (
     SearchResult,
     check_page,
     check_text,
-    combine,
     excluding,
     for_tenant,
-    part_weights,
     validate,
 )
+from loupe.search.query_vector import query_vector
 
 Vector = NDArray[np.float32]
 
@@ -78,11 +80,12 @@ class SearchService:
         duplicate_threshold: float = DEFAULT_THRESHOLD,
         text_duplicate_threshold: float = DEFAULT_TEXT_THRESHOLD,
         negative_weight: float = 0.5,
-        calibration_margin: float = 0.25,
+        calibration_margin: float = MARGIN,
         retry_after: float = 1.0,
         max_candidates: int = 1_000,
         concept_weight: float = DEFAULT_WEIGHT,
         evidence: bool = True,
+        null_pictures: Sequence[Image.Image] | None = None,
     ) -> None:
         self._admission = Admission(max_in_flight, retry_after=retry_after)
         self._index = index
@@ -94,9 +97,8 @@ class SearchService:
         self._concept_weight = concept_weight
         self._use_evidence = evidence  # fuse what the enrichers saw into text searches
         self._lock = threading.Lock()
-        self._calibrator = Calibrator(
-            index, margin=calibration_margin, concept_weight=concept_weight
-        )
+        self._dated = Dated()  # which collections browse can order by date in the index
+        self._calibrator = Calibrator(index, margin=calibration_margin, null_pictures=null_pictures)
         self._live = self._resolve(encoder, None)
         self._batcher = TextBatcher(max_batch=max_batch, wait_ms=batch_wait_ms)
 
@@ -164,22 +166,30 @@ class SearchService:
         query = validate(query, max_text_chars=self._max_text_chars)
         with self._admission.slot():
             live = self._live
-            vector, excluded = self._query_vector(live, query)
-            calibrated = query.image_id is None and query.image is None
+            made = query_vector(
+                self._index,
+                live,
+                query,
+                cache=self._cache,
+                batcher=self._batcher,
+                negative_weight=self._negative_weight,
+            )
+            calibrated = made.space == TEXT
             route = route_of(live.encoder) if self._concept_weight > 0 and calibrated else None
             concepts = query_concepts(route, query.text, query.negative_texts)
             plan = PageRequest(
-                vector=vector,
+                vector=made.vector,
                 using=SEMANTIC,
-                flt=excluding(for_tenant(query.filter, query.tenant), excluded),
+                flt=excluding(for_tenant(query.filter, query.tenant), made.excluded),
                 limit=query.limit,
                 offset=query.offset,
                 score_threshold=query.score_threshold,
                 collapse=query.collapse_duplicates,
                 with_vectors=query.with_vectors,
-                calibration_k=self._calibrator.top_k if calibrated else 0,
+                calibration_k=self._calibrator.top_k if made.space else 0,
                 concepts=concepts or None,
                 concept_weight=self._concept_weight,
+                judge_by=made.judge_by,
             )
             text_only = self._use_evidence and calibrated and query.text is not None
             evidence = plan_evidence(query.text) if text_only and query.text else []
@@ -189,7 +199,7 @@ class SearchService:
                 plan,
                 calibrator=self._calibrator,
                 folding=self._folding,
-                calibrated=calibrated,
+                space=made.space,
                 started=started,
                 evidence=evidence,
                 route=route,
@@ -225,6 +235,7 @@ class SearchService:
                 score_threshold=score_threshold,
                 collapse=collapse_duplicates,
                 with_vectors=with_vectors,
+                calibration_k=self._calibrator.top_k,
             )
             return answer(
                 self._index,
@@ -232,7 +243,7 @@ class SearchService:
                 plan,
                 calibrator=self._calibrator,
                 folding=self._folding,
-                calibrated=False,
+                space=using,
                 started=started,
             )
 
@@ -255,6 +266,7 @@ class SearchService:
             found = browse_items(
                 self._index,
                 live.collection,
+                dated=self._dated,
                 flt=flt,
                 sort=sort,
                 descending=descending,
@@ -270,27 +282,6 @@ class SearchService:
             no_good_match=False,
             total=total,
         )
-
-    def _query_vector(self, live: Live, query: SearchQuery) -> tuple[Vector, list[str]]:
-        def stored(item_id: str) -> Vector:
-            return item_vectors(self._index, live, item_id, tenant=query.tenant)[SEMANTIC]
-
-        text_w, image_w = part_weights(query)
-        texts = ([query.text] if query.text is not None else []) + list(query.negative_texts)
-        embedded = embed_texts(self._cache, self._batcher, live.encoder, texts)
-        parts: list[tuple[float, Vector]] = []
-        if query.text is not None:
-            parts.append((text_w, embedded.pop(0)))
-        if query.image_id is not None:
-            parts.append((image_w, stored(query.image_id)))
-        elif query.image is not None:
-            encoded = live.encoder.encode_images([query.image.convert("RGB")])
-            parts.append((image_w, encoded.semantic[0]))
-        negatives = list(embedded)
-        negatives += [stored(i) for i in query.negative_ids]
-        vector = combine(parts, negatives, negative_weight=self._negative_weight)
-        excluded = [*([query.image_id] if query.image_id else []), *query.negative_ids]
-        return vector, excluded
 
     def close(self) -> None:
         """Stop the batcher; later calls raise Unavailable. Idempotent."""

@@ -19,6 +19,7 @@ from loupe.api.commands.bench_options import (
     SIZES,
     bench_settings,
     clients_option,
+    parse_enricher_set,
     parse_photo_sizes,
     parse_sizes,
     publish,
@@ -54,6 +55,13 @@ def command() -> None:
     show_default=True,
     help="Comma-separated: 0.3mp (mixed shapes) and/or WIDTHxHEIGHT.",
 )
+@click.option(
+    "--enrichers",
+    "enricher_sets",
+    multiple=True,
+    help="An enricher set to measure (comma-separated, or 'none'); repeat to compare sets in "
+    "one run, each against the first (default: LOUPE_ENRICHERS).",
+)
 @OUT
 def ingest_command(
     images: int,
@@ -61,6 +69,7 @@ def ingest_command(
     celery: bool | None,
     given_redis_url: str | None,
     photo_sizes: str,
+    enricher_sets: tuple[str, ...],
     out: Path | None,
 ) -> None:
     """Raw encoder vs end-to-end ingestion (in-process runner, optionally Celery), per photo
@@ -74,6 +83,7 @@ def ingest_command(
         celery=celery,
         redis_url=redis_url(given_redis_url),
         sizes=parse_photo_sizes(photo_sizes),
+        enricher_sets=tuple(parse_enricher_set(raw) for raw in enricher_sets) or None,
     )
     publish(run_ingest(bench_settings(), params), out)
 

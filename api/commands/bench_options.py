@@ -78,3 +78,14 @@ def publish(report: Report, out: Path | None) -> None:
     """Print the report's table and write its JSON (``out``, else the default path)."""
     report.print()
     click.echo(f"wrote {report.write(out)}")
+
+
+def parse_enricher_set(raw: str) -> tuple[str, ...]:
+    """``--enrichers``: a comma-separated enricher set, or ``none``."""
+    from loupe.ingest.settings import KNOWN_ENRICHERS
+
+    names = tuple(p.strip() for p in raw.split(",") if p.strip() and p.strip() != "none")
+    unknown = sorted(set(names) - KNOWN_ENRICHERS)
+    if unknown:
+        raise click.BadParameter(f"unknown enrichers {unknown}; known: {sorted(KNOWN_ENRICHERS)}")
+    return names

@@ -1,40 +1,32 @@
 """``loupe bench relevance``: how often ``no_good_match`` and the per-hit ``match`` are right.
 
-Two collections are built in memory (the real ``SearchService`` and ``Calibrator`` over the
-exact ``NumpyIndex``) from photos that ship with the installed packages:
+The collections and queries are ``bench.evaluation.relevance_cases``; each runs through the real
+``SearchService`` (and its ``Calibrator``) over an exact ``NumpyIndex``, top 10, folding off.
 
-* ``samples``: the 19 scikit-image / scikit-learn photos (``bench.evaluation.samples``);
-* ``samples+mnist``: the same plus ``per_class`` Fashion-MNIST and Animal-MNIST images of each
-  of their 10 classes (219 photos at the default 10).
-
-Every query of ``relevance_queries.right_answers`` is searched. A query whose top hit has one
-of its right labels is *answered*; the **false-alarm rate** is the share of answered queries
-flagged ``no_good_match``. The **catch rate** is the share of the held-out ``NONSENSE``
-queries flagged. **Match precision** is the share of hits labelled ``strong`` or ``weak`` (in
-the top 10 of answered and unanswered real queries) whose label is right; **strong precision**
-the same for ``strong`` alone.
+A real query whose top hit is one of its right photos is *answered*; the **false-alarm rate** is
+the share of answered queries flagged ``no_good_match``. The **catch rate** is the share of the
+nonsense queries flagged. Both are reported for the tuning and the held-out half of the queries
+(``relevance_queries.held_out``), by language, per collection and pooled. **Match precision** is
+the share of hits labelled ``strong`` or ``weak`` (in the top 10 of real queries) that are right;
+**strong precision** the same for ``strong`` alone. Picture queries ("more like this", photo
+queries) are measured too (``relevance_pictures``).
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import asdict, dataclass
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
 
-from loupe.bench.evaluation.datasets import (
-    EvalDataset,
-    load_animal_mnist,
-    load_fashion_mnist,
-    load_samples,
-)
-from loupe.bench.evaluation.relevance_queries import NONSENSE, right_answers
+from loupe.bench.evaluation.relevance_cases import Case, collections
+from loupe.bench.evaluation.relevance_pictures import PictureTally, judge_pictures
+from loupe.bench.evaluation.relevance_queries import held_out, language
 from loupe.bench.report import Report
 from loupe.search.encoders.base import Encoder
-from loupe.search.index.base import SEMANTIC, VISUAL, Point
-from loupe.search.index.memory_store import NumpyIndex
 from loupe.search.query import SearchQuery
 from loupe.search.service import SearchService
 
 LIMIT = 10
+SPLITS = ("tune", "held")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,113 +44,132 @@ class Tally:
     matched_right: int = 0
     strong: int = 0
     strong_right: int = 0
+    missed: list[str] = field(default_factory=list)  # false alarms and uncaught nonsense
 
-    def rate(self, part: int, whole: int) -> float:
-        return 100.0 * part / whole if whole else 0.0
-
-
-def _points(sets: dict[str, EvalDataset], encoder: Encoder) -> list[Point]:
-    points = []
-    for name, dataset in sets.items():
-        vectors = encoder.encode_images(dataset.images)
-        for row, label in enumerate(dataset.labels):
-            named = {SEMANTIC: vectors.semantic[row]}
-            if vectors.visual is not None:
-                named[VISUAL] = vectors.visual[row]
-            pid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}/{row}"))
-            points.append(Point(pid, named, {"modality": "image", "label": f"{name}:{label}"}))
-    return points
+    def add(self, other: Tally) -> None:
+        for name in ("answered", "false_alarms", "nonsense", "caught", "matched"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.matched_right += other.matched_right
+        self.strong += other.strong
+        self.strong_right += other.strong_right
+        self.missed += other.missed
 
 
-def _service(points: list[Point], encoder: Encoder) -> SearchService:
-    index = NumpyIndex()
-    index.create_collection(
-        "eval", model_id=encoder.model_id, dim=encoder.dim, visual_dim=encoder.visual_dim
-    )
-    index.upsert("eval", points)
-    index.set_alias("loupe", "eval")
-    return SearchService(
-        index, encoder, alias="loupe", cache_size=0, max_in_flight=4, batch_wait_ms=0.5
-    )
+def rate(part: int, whole: int) -> float:
+    return 100.0 * part / whole if whole else float("nan")
 
 
-def evaluate_collection(
-    service: SearchService, answers: dict[str, set[str]]
-) -> tuple[Tally, dict[str, list[str]]]:
+def judge_case(service: SearchService, case: Case) -> Tally:
+    """One query's contribution to the tally."""
+    result = service.search(SearchQuery(text=case.text, limit=LIMIT, collapse_duplicates=False))
     tally = Tally()
-    misses: dict[str, list[str]] = {"false_alarms": [], "missed_nonsense": []}
-    for query, right in answers.items():
-        result = service.search(SearchQuery(text=query, limit=LIMIT))
-        labels = [str(hit.payload["label"]) for hit in result.hits]
-        for hit, label in zip(result.hits, labels, strict=True):
-            if hit.match in ("strong", "weak"):
-                tally.matched += 1
-                tally.matched_right += label in right
-            if hit.match == "strong":
-                tally.strong += 1
-                tally.strong_right += label in right
-        if labels and labels[0] in right:
-            tally.answered += 1
-            if result.no_good_match:
-                tally.false_alarms += 1
-                misses["false_alarms"].append(query)
-    for query in NONSENSE:
-        result = service.search(SearchQuery(text=query, limit=LIMIT))
-        tally.nonsense += 1
-        if result.no_good_match:
-            tally.caught += 1
-        else:
-            misses["missed_nonsense"].append(query)
-    return tally, misses
+    if case.family != "real":
+        tally.nonsense = 1
+        tally.caught = int(result.no_good_match)
+        tally.missed = [] if result.no_good_match else [f"{case.family}: {case.text}"]
+        return tally
+    for hit in result.hits:
+        if hit.match in ("strong", "weak"):
+            tally.matched += 1
+            tally.matched_right += hit.id in case.right
+        if hit.match == "strong":
+            tally.strong += 1
+            tally.strong_right += hit.id in case.right
+    if result.hits and result.hits[0].id in case.right:
+        tally.answered = 1
+        tally.false_alarms = int(result.no_good_match)
+        tally.missed = [f"false alarm: {case.text}"] if result.no_good_match else []
+    return tally
+
+
+def _report_rates(report: Report, key: str, label: str, tally: Tally) -> None:
+    report.add(
+        f"{key}.false_alarm",
+        f"{label}: no_good_match on answered ({tally.answered})",
+        "%",
+        [rate(tally.false_alarms, tally.answered)],
+    )
+    report.add(
+        f"{key}.catch",
+        f"{label}: no_good_match on nonsense ({tally.nonsense})",
+        "%",
+        [rate(tally.caught, tally.nonsense)],
+    )
+
+
+def _report_pictures(report: Report, name: str, tally: PictureTally) -> None:
+    t = tally
+    for kind, label in (("similar", "more like this"), ("photo", "photo query")):
+        answered = getattr(t, f"{kind}_answered")
+        report.add(
+            f"{name}.{kind}.false_alarm",
+            f"{name}: {label} flagged when answered ({answered})",
+            "%",
+            [rate(getattr(t, f"{kind}_false_alarms"), answered)],
+        )
+    report.add(
+        f"{name}.photo.catch",
+        f"{name}: foreign photo flagged ({t.foreign})",
+        "%",
+        [rate(t.foreign_caught, t.foreign)],
+    )
 
 
 def run_relevance(encoder: Encoder, params: RelevanceParams) -> Report:
-    """Build both collections, run every query, and report the rates (see the module)."""
+    """Build each collection, run every query, and report the rates (see the module)."""
     encoder.load()
     report = Report("relevance", asdict(params))
-    samples = {"samples": load_samples()}
-    mnist = {
-        "fashion": load_fashion_mnist(per_class=params.per_class),
-        "animal": load_animal_mnist(per_class=params.per_class),
-    }
-    base = _points(samples, encoder)
-    for name, points in (("samples", base), ("samples+mnist", base + _points(mnist, encoder))):
-        service = _service(points, encoder)
+    pooled: dict[tuple[str, str], Tally] = defaultdict(Tally)
+    for collection in collections(encoder, per_class=params.per_class):
+        service = SearchService(
+            collection.index,
+            encoder,
+            alias="loupe",
+            cache_size=0,
+            max_in_flight=4,
+            batch_wait_ms=0.5,
+        )
+        parts: dict[tuple[str, str], Tally] = defaultdict(Tally)
         try:
-            tally, misses = evaluate_collection(
-                service, right_answers(with_mnist=name != "samples")
-            )
+            for case in collection.cases:
+                split = SPLITS[held_out(case.text)]
+                parts[(split, language(case.text))].add(judge_case(service, case))
+            pictures = judge_pictures(service, collection)
             cut = service.calibrator.cut("eval", encoder)
         finally:
             service.close()
-        t = tally
-        report.add(
-            f"{name}.false_alarm",
-            f"{name}: no_good_match on answered queries",
-            "%",
-            [t.rate(t.false_alarms, t.answered)],
-        )
-        report.add(
-            f"{name}.catch",
-            f"{name}: no_good_match on nonsense",
-            "%",
-            [t.rate(t.caught, t.nonsense)],
-        )
+        name = collection.name
+        whole = Tally()
+        for split in SPLITS:
+            both = Tally()
+            for lang in ("en", "zh"):
+                both.add(parts[(split, lang)])
+                pooled[(split, lang)].add(parts[(split, lang)])
+            _report_rates(report, f"{name}.{split}", f"{name}, {split}", both)
+            whole.add(both)
         report.add(
             f"{name}.match_precision",
             f"{name}: matches that are right",
             "%",
-            [t.rate(t.matched_right, t.matched)],
+            [rate(whole.matched_right, whole.matched)],
         )
         report.add(
             f"{name}.strong_precision",
             f"{name}: strong matches that are right",
             "%",
-            [t.rate(t.strong_right, t.strong)],
+            [rate(whole.strong_right, whole.strong)],
         )
-        report.details[name] = {"photos": len(points), "cut": cut, **asdict(t), **misses}
+        _report_pictures(report, name, pictures)
+        report.details[name] = {
+            "photos": collection.photos,
+            "cut": cut,
+            "pictures": asdict(pictures),
+            **{f"{s}.{lang}": asdict(t) for (s, lang), t in sorted(parts.items())},
+        }
         report.notes.append(
-            f"{name}: {len(points)} photos, cut {cut:.3f}; {t.answered} answered queries, "
-            f"{t.nonsense} nonsense; {t.matched} hits called matches ({t.strong} strong)"
+            f"{name}: {collection.photos} photos, cut {cut:.3f}; "
+            f"{whole.answered} answered queries, {whole.nonsense} nonsense"
         )
+    for (split, lang), tally in sorted(pooled.items()):
+        _report_rates(report, f"all.{split}.{lang}", f"all collections, {split}, {lang}", tally)
     return report

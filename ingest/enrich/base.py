@@ -15,24 +15,48 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-FRAME_PX = 640  # longest side the enrichers look at
+FRAME_PX = 1024  # longest side the enrichers look at (JPEGs arrive draft-decoded, most smaller)
 MIN_PX = 16  # smaller images get no enrichment at all
+
+
+def shrink(pixels: NDArray[np.uint8], longest: int) -> NDArray[np.uint8]:
+    """``pixels`` scaled down to at most ``longest`` on the longest side (unchanged if smaller):
+    an area average by a whole factor (OpenCV's fast path), then bilinear for the rest. Two
+    to three times cheaper than one area resize by a fractional factor."""
+    import cv2
+
+    height, width = pixels.shape[:2]
+    if max(height, width) <= longest:
+        return pixels
+    whole = max(height, width) // longest
+    if whole >= 2:
+        size = (max(1, width // whole), max(1, height // whole))
+        pixels = np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), np.uint8)
+        height, width = pixels.shape[:2]
+    scale = longest / max(height, width)
+    if scale < 1:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        pixels = np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_LINEAR), np.uint8)
+    return pixels
 
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """An upright RGB image no larger than ``FRAME_PX`` on its longest side."""
+    """An upright RGB image no larger than ``FRAME_PX`` on its longest side, decoded once and
+    shared: each enricher takes the size it needs (``small``), made once per image."""
 
     rgb: NDArray[np.uint8]
     _cache: dict[str, NDArray[Any]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, image: Image.Image, *, longest: int = FRAME_PX) -> Frame:
-        scale = longest / max(image.size)
-        if scale < 1:
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        if max(image.size) > longest:
+            scale = longest / max(image.size)
             size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-            image = image.resize(size, Image.Resampling.BOX)
-        return cls(np.asarray(image.convert("RGB"), dtype=np.uint8))
+            image = image.resize(size, Image.Resampling.BOX, reducing_gap=2.0)
+        return cls(np.asarray(image, dtype=np.uint8))
 
     @property
     def width(self) -> int:
@@ -46,16 +70,26 @@ class Frame:
     def bgr(self) -> NDArray[np.uint8]:
         """The same pixels in OpenCV's channel order (contiguous)."""
         if "bgr" not in self._cache:
-            self._cache["bgr"] = np.ascontiguousarray(self.rgb[:, :, ::-1])
+            import cv2
+
+            self._cache["bgr"] = np.asarray(cv2.cvtColor(self.rgb, cv2.COLOR_RGB2BGR), np.uint8)
         return self._cache["bgr"]
 
     @property
     def gray(self) -> NDArray[np.uint8]:
         """Luma (ITU-R 601), uint8."""
         if "gray" not in self._cache:
-            weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-            self._cache["gray"] = (self.rgb.astype(np.float32) @ weights).astype(np.uint8)
+            import cv2
+
+            self._cache["gray"] = np.asarray(cv2.cvtColor(self.rgb, cv2.COLOR_RGB2GRAY), np.uint8)
         return self._cache["gray"]
+
+    def small(self, longest: int, *, gray: bool = False) -> NDArray[np.uint8]:
+        """RGB (or luma) no larger than ``longest`` on its longest side (``shrink``)."""
+        key = f"{'gray' if gray else 'rgb'}{longest}"
+        if key not in self._cache:
+            self._cache[key] = shrink(self.gray if gray else self.rgb, longest)
+        return self._cache[key]
 
 
 class Enricher(Protocol):

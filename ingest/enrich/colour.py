@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
 from loupe.ingest.enrich.base import Frame
 from loupe.search.attributes import COLOUR_ZH
@@ -52,12 +51,6 @@ def _names(
     return names
 
 
-def _small(frame: Frame) -> NDArray[np.uint8]:
-    image = Image.fromarray(frame.rgb)
-    image.thumbnail((SAMPLE_PX, SAMPLE_PX), Image.Resampling.BILINEAR)
-    return np.asarray(image, dtype=np.uint8)
-
-
 class ColourEnricher:
     name = "colour"
 
@@ -68,7 +61,7 @@ class ColourEnricher:
         return None
 
     def __call__(self, frame: Frame) -> dict[str, Any]:
-        small = _small(frame)
+        small = frame.small(SAMPLE_PX)
         hue, sat, val, chroma = _hsv(small)
         names, counts = np.unique(_names(hue, sat, val), return_counts=True)
         order = np.argsort(-counts, kind="stable")

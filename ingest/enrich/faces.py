@@ -10,9 +10,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from loupe.ingest.enrich.base import Frame, box
 
 CASCADE = "haarcascade_frontalface_alt2.xml"
@@ -45,14 +42,7 @@ class FaceEnricher:
         self._cascade()
 
     def __call__(self, frame: Frame) -> dict[str, Any]:
-        import cv2
-
-        scale = min(1.0, FACE_PX / max(frame.width, frame.height))
-        rgb: NDArray[np.uint8] = frame.rgb
-        if scale < 1:
-            size = (round(frame.width * scale), round(frame.height * scale))
-            rgb = np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), np.uint8)
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        gray = frame.small(FACE_PX, gray=True)
         height, width = gray.shape[:2]
         side = max(20, int(min(width, height) * MIN_FACE_FRACTION))
         found = self._cascade().detectMultiScale(

@@ -62,7 +62,7 @@ class ObjectEnricher:
         import cv2
 
         net = self._net()
-        net.setInput(cv2.dnn.blobFromImage(frame.bgr, size=(INPUT_PX, INPUT_PX), swapRB=True))
+        net.setInput(cv2.dnn.blobFromImage(frame.rgb, size=(INPUT_PX, INPUT_PX)))
         detections = net.forward().reshape(-1, 7)
         labels: list[str] = []
         boxes: list[dict[str, Any]] = []

@@ -163,6 +163,21 @@ class Lexicon:
                 self._tokenizer = tokenizer
             return self._tokenizer
 
+    def content_words(self, text: str) -> list[str]:
+        """The words of ``text`` that could carry its meaning: English word runs and Chinese
+        segments that are not function words (a segment made only of function characters, such
+        as 一只, counts as one)."""
+        english = [w for w in _WORD.findall(text.lower().replace("_", " ")) if w not in EN_STOP]
+        if not _CJK.search(text):
+            return english
+        chinese = [
+            s
+            for run in _CJK.findall(text)
+            for s in self._segment(run)
+            if not all(c in ZH_STOP for c in s)
+        ]
+        return english + chinese
+
     def terms(self, text: str) -> list[Term]:
         """Concept-naming words of ``text``: English runs, then Chinese runs."""
         return self.english_terms(text) + (self.chinese_terms(text) if _CJK.search(text) else [])

@@ -16,7 +16,9 @@ times; a Chinese word's later English glosses count ``gloss_decay^position`` tim
 weight for a class is the best over those paths, each sense scaled so that its best class
 weighs 1 (a frequent sense counts fully whichever path found it). The query's weights are the mean
 over its words, so a query's score against an image (Σ weight · class probability) stays in
-[0, 1]: about the probability that the image shows what the words name.
+[0, 1]: about the probability that the image shows what the words name. ``coverage`` is the
+share of the query's content words (``Lexicon.content_words``) that name concepts: the weights
+speak for that share of the query only ("password reset email": one word in four).
 """
 
 from __future__ import annotations
@@ -48,11 +50,12 @@ class RouteParams:
 
 @dataclass(frozen=True, slots=True)
 class ConceptQuery:
-    """Concept weights of a query (global concept id → weight in (0, 1]) and, per word, the
-    concepts it named (for ``why``)."""
+    """Concept weights of a query (global concept id → weight in (0, 1]), per word the
+    concepts it named (for ``why``), and the share of its content words that named any."""
 
     weights: Mapping[int, float] = field(default_factory=dict)
     words: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    coverage: float = 1.0
 
     def __bool__(self) -> bool:
         return bool(self.weights)
@@ -117,7 +120,10 @@ class ConceptRoute:
             for cls, weight in weights.items():
                 total[IMAGENET.id(cls)] = total.get(IMAGENET.id(cls), 0.0) + weight
         share = 1.0 / len(per_word)
+        covered = sum(len(word.split()) for word, _ in per_word)
+        content = len(self.lexicon.content_words(text))
         return ConceptQuery(
             weights={c: w * share for c, w in total.items()},
             words={word: tuple(IMAGENET.id(c) for c in weights) for word, weights in per_word},
+            coverage=min(1.0, covered / content) if content else 1.0,
         )

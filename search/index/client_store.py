@@ -4,7 +4,8 @@ The model stamp lives in the collection metadata (``metadata["loupe"]``), aliase
 aliases, and collections are created with ``shard_number``/``replication_factor`` from the
 settings. Local mode (``:memory:``) does exact numpy search, ignores sharding and payload
 indexes (so none are requested there) and is serialised by a lock. The collection layout is in
-``client_schema``, the mapping of the client's errors in ``client_errors``.
+``client_schema``, collections and aliases in ``client_catalog``, the mapping of the client's
+errors in ``client_errors``.
 """
 
 from __future__ import annotations
@@ -31,14 +32,15 @@ from loupe.search.index.base import (
     Point,
     SparseVector,
 )
-from loupe.search.index.client_errors import mapped_errors
-from loupe.search.index.client_schema import (
-    client_vectors,
-    create_collection,
-    index_state,
-    read_stamp,
-    search_params,
+from loupe.search.index.client_catalog import (
+    alias_map,
+    describe,
+    ensure_collection,
+    point_alias,
+    remove_alias,
 )
+from loupe.search.index.client_errors import mapped_errors
+from loupe.search.index.client_schema import client_vectors, index_state, search_params
 from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
@@ -83,10 +85,7 @@ class ClientIndex:
     ) -> None:
         wanted = Stamp(model_id=model_id, dim=dim, visual_dim=visual_dim, created_at=time.time())
         with self._guard(name):
-            if self._client.collection_exists(name):
-                check_stamp(name, read_stamp(self._client, name), wanted, visual=True)
-                return
-            create_collection(
+            ensure_collection(
                 self._client,
                 name,
                 wanted,
@@ -107,19 +106,7 @@ class ClientIndex:
 
     def collection_info(self, name: str) -> CollectionInfo:
         with self._guard(name):
-            aliases = self._aliases()
-            target = aliases.get(name, name)
-            stamp = read_stamp(self._client, target)
-            points = self._client.count(target, exact=True).count
-        return CollectionInfo(
-            name=target,
-            model_id=stamp.model_id,
-            dim=stamp.dim,
-            visual_dim=stamp.visual_dim,
-            points=points,
-            created_at=stamp.created_at,
-            aliases=sorted(a for a, c in aliases.items() if c == target),
-        )
+            return describe(self._client, name)
 
     def list_collections(self) -> list[CollectionInfo]:
         with self._guard():
@@ -135,35 +122,17 @@ class ClientIndex:
             if not self._client.delete_collection(name):
                 raise CollectionNotFound(f"no collection named {name!r}")
 
-    def _aliases(self) -> dict[str, str]:
-        return {a.alias_name: a.collection_name for a in self._client.get_aliases().aliases}
-
     def set_alias(self, alias: str, collection: str) -> None:
         with self._guard(collection):
-            if not self._client.collection_exists(collection):
-                raise CollectionNotFound(f"no collection named {collection!r}")
-            operations: list[qm.AliasOperations] = []
-            if alias in self._aliases():
-                operations.append(
-                    qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=alias))
-                )
-            operations.append(
-                qm.CreateAliasOperation(
-                    create_alias=qm.CreateAlias(collection_name=collection, alias_name=alias)
-                )
-            )
-            self._client.update_collection_aliases(operations)
+            point_alias(self._client, alias, collection)
 
     def resolve_alias(self, alias: str) -> str | None:
         with self._guard():
-            return self._aliases().get(alias)
+            return alias_map(self._client).get(alias)
 
     def delete_alias(self, alias: str) -> None:
         with self._guard():
-            if alias in self._aliases():
-                self._client.update_collection_aliases(
-                    [qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=alias))]
-                )
+            remove_alias(self._client, alias)
 
     # -- points ----------------------------------------------------------------------------
 
@@ -233,6 +202,7 @@ class ClientIndex:
         descending: bool,
         flt: Filter | None = None,
         limit: int = 256,
+        with_payload: bool = True,
     ) -> list[Hit]:
         direction = qm.Direction.DESC if descending else qm.Direction.ASC
         with self._guard(collection):
@@ -241,10 +211,10 @@ class ClientIndex:
                 scroll_filter=to_client_filter(flt),
                 limit=limit,
                 order_by=qm.OrderBy(key=key, direction=direction),
-                with_payload=True,
+                with_payload=with_payload,
                 with_vectors=False,
             )
-        return [to_hit(r.id, 1.0, r.payload, r.vector, False) for r in records]
+        return [to_hit(r.id, float(r.order_value or 0), r.payload, None, False) for r in records]
 
     def search(
         self,
@@ -311,7 +281,7 @@ class ClientIndex:
         status (its optimizer running). Local mode reports every point pending (it has no
         index: every search is exact)."""
         with self._guard(collection):
-            target = self._aliases().get(collection, collection)
+            target = alias_map(self._client).get(collection, collection)
             info = self._client.get_collection(target)
         return index_state(info)
 

@@ -150,13 +150,14 @@ class EdgeCollection:
         return records[:limit], following
 
     def scroll_ordered(
-        self, *, key: str, descending: bool, flt: Filter | None, limit: int
+        self, *, key: str, descending: bool, flt: Filter | None, limit: int, with_payload: bool
     ) -> list[Found]:
         """The first ``limit`` by the payload number ``key`` across the layers (each layer's
         payload index on ``key`` orders its part; the parts are merged here)."""
         records: list[Found] = []
         for name, layer in self._layers():
-            records += layer.scroll_ordered(self._filter(name, flt), key, descending, limit)
+            part = self._filter(name, flt)
+            records += layer.scroll_ordered(part, key, descending, limit, with_payload)
         records.sort(key=lambda r: r.score, reverse=descending)
         return records[:limit]
 

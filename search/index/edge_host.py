@@ -132,9 +132,10 @@ class BaseHost:
         return found
 
     def scroll_ordered(
-        self, flt: Filter | None, key: str, descending: bool, limit: int
+        self, flt: Filter | None, key: str, descending: bool, limit: int, with_payload: bool
     ) -> list[Found]:
-        found: list[Found] = self._call("scroll_ordered", flt, key, descending, limit)
+        args = (flt, key, descending, limit, with_payload)
+        found: list[Found] = self._call("scroll_ordered", *args)
         return found
 
     def pid(self) -> int | None:

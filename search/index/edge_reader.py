@@ -71,13 +71,13 @@ class ShardReader:
         return [_found(r, 0.0) for r in self.shard.scroll(request)[0]]
 
     def scroll_ordered(
-        self, flt: Filter | None, key: str, descending: bool, limit: int
+        self, flt: Filter | None, key: str, descending: bool, limit: int, with_payload: bool
     ) -> list[Found]:
         """The first ``limit`` by the payload number ``key``; each one's score is its value."""
         request = qe.ScrollRequest(
             limit=limit,
             filter=to_edge_filter(flt),
-            with_payload=True,
+            with_payload=with_payload,
             with_vector=False,
             order_by=qe.OrderBy(key, qe.Direction.Desc if descending else qe.Direction.Asc),
         )

@@ -285,10 +285,13 @@ def test_nonsense_has_no_matching_hit(api: TestClient, query: str) -> None:
     assert {h["match"] for h in result["hits"]} == {"none"}
 
 
-def test_queries_by_image_are_not_judged(api: TestClient, ids: dict[str, str]) -> None:
-    result = search(api, image_id=ids["coffee"], limit=5)
-    assert result["total_matches"] is None
-    assert {h["match"] for h in result["hits"]} == {None}
+def test_queries_by_photo_are_judged_by_likeness(api: TestClient, ids: dict[str, str]) -> None:
+    result = search(api, image_id=ids["cat"], limit=5, collapse_duplicates=False)
+    assert result["hits"][0]["id"] in {ids["cat_q50"], ids["cat_crop"]}
+    assert result["hits"][0]["match"] == "strong"
+    assert not result["no_good_match"] and result["total_matches"] >= 2
+    blend = search(api, text="a cat", image_id=ids["coffee"], limit=5)
+    assert blend["total_matches"] is None  # a blend of text and photo is not judged
 
 
 def test_calibration_on_the_bare_sample_gallery(

@@ -11,10 +11,10 @@ import skimage.data
 from PIL import Image, ImageDraw, ImageFont
 
 from loupe.bench.evaluation.gcompris import RCC_DIR, photos
-from loupe.ingest.enrich.base import Frame
+from loupe.ingest.enrich.base import Frame, shrink
 from loupe.ingest.enrich.colour import ColourEnricher
 from loupe.ingest.enrich.faces import FaceEnricher
-from loupe.ingest.enrich.ocr import OcrEnricher, accepted
+from loupe.ingest.enrich.ocr import OcrEnricher, accepted, may_hold_a_line
 from loupe.ingest.enrich.runner import Enrichers, build_enrichers
 from loupe.search.errors import InvalidInput
 
@@ -122,11 +122,53 @@ def test_short_and_lone_glyph_lines_need_more() -> None:
     assert kept(_line("...", 0.99), _line("0.0.0", 0.85), _line("RE16", 0.7)) == []
 
 
+def test_near_square_boxes_over_much_of_the_image_are_not_read() -> None:
+    def quad(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+
+    assert not may_hold_a_line(quad(0, 0, 800, 600), 800, 600)  # the whole photo
+    assert not may_hold_a_line(quad(100, 100, 560, 480), 800, 600)  # a glyph's shape, 36 %
+    assert may_hold_a_line(quad(100, 100, 300, 250), 800, 600)  # small: a glyph may stand there
+    assert may_hold_a_line(quad(0, 100, 800, 400), 800, 600)  # a wide line, half the photo
+    assert may_hold_a_line(quad(100, 0, 300, 600), 800, 600)  # a tall (sideways) line
+
+
+def test_ocr_detects_in_full_only_where_a_glance_sees_text(ocr: OcrEnricher) -> None:
+    detector = ocr.load().text_det
+    full, calls = detector.detector, []
+
+    class Counted:  # the rapidocr detector, counting its full-size passes
+        mean, std, session = full.mean, full.std, full.session
+
+        def __call__(self, image: np.ndarray) -> object:
+            calls.append(image.shape)
+            return full(image)
+
+    detector.detector = Counted()
+    try:
+        assert ocr(Frame.of(photo("chelsea"))) == ocr.empty() and calls == []
+        assert ocr(Frame.of(sign_photo()))["text_count"] == 2 and len(calls) == 1
+    finally:
+        detector.detector = full
+
+
 def test_ocr_keeps_only_confident_lines(ocr: OcrEnricher) -> None:
     """skimage's scanned page: a clear heading, and smudged lines read as gibberish below 0.8."""
     fields = ocr(Frame.of(photo("page").convert("RGB")))
     assert "Region-based segmentation" in [line["text"] for line in fields["text_lines"]]
     assert all(line["score"] >= 0.8 for line in fields["text_lines"])
+
+
+def test_frames_share_one_decode_at_the_sizes_asked() -> None:
+    image = photo("chelsea")  # 451 x 300
+    frame = Frame.of(image)
+    assert (frame.width, frame.height) == image.size  # small enough: not resampled
+    assert Frame.of(image.resize((2000, 1330))).width == 1024
+    assert frame.small(64).shape == (42, 64, 3) and frame.small(64, gray=True).shape == (42, 64)
+    assert frame.small(64) is frame.small(64)  # made once
+    assert frame.small(1000) is frame.rgb
+    flat = np.full((600, 800, 3), 77, np.uint8)
+    assert shrink(flat, 256).shape == (192, 256, 3) and int(shrink(flat, 256).max()) == 77
 
 
 def test_faces_are_counted() -> None:

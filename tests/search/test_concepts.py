@@ -94,6 +94,18 @@ def test_weights_are_a_mean_over_words(route: ConceptRoute, class_ids: dict[str,
     assert both.score(image) == pytest.approx(0.5 * 0.8 + 0.5 * 0.1)
 
 
+def test_coverage_is_the_share_of_content_words_that_name_concepts(
+    route: ConceptRoute, lexicon: Lexicon
+) -> None:
+    assert lexicon.content_words("a dog on the beach") == ["dog", "beach"]
+    assert lexicon.content_words("一只猫") == ["猫"]  # 一只 is all function characters
+    assert route.query("a dog on the beach").coverage == 1.0
+    assert route.query("一只猫").coverage == 1.0
+    assert route.query("a dog running").coverage == pytest.approx(0.5)
+    prose = route.query("password reset email not received")
+    assert 0 < prose.coverage <= 0.25
+
+
 def test_namespaces_keep_ids_apart() -> None:
     assert concept_id(IMAGENET, 7) == 7
     assert describe(999) == (IMAGENET, 999)

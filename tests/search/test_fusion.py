@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from loupe.search.concepts import ConceptQuery
-from loupe.search.fusion import bonus, fused_search, steer
+from loupe.search.fusion import concept_evidence, fused_search, steer
 from loupe.search.index.base import CONCEPTS, SEMANTIC, Point, SparseVector
 from loupe.search.index.memory_store import NumpyIndex
 
@@ -80,8 +80,17 @@ def test_negatives_cancel_shared_concepts() -> None:
     assert steer(positive, [], weight=1.0) is positive
 
 
-def test_bonus_is_each_hits_concept_share(index: NumpyIndex) -> None:
+def test_concept_evidence_is_the_concept_score_scaled_by_the_root_of_coverage(
+    index: NumpyIndex,
+) -> None:
     hits = index.search("c", unit(1, 0, 0), limit=5, with_vectors=True)
-    shares = bonus(ConceptQuery(weights={7: 1.0}), 0.5, hits)
-    assert shares[pid(1)] == pytest.approx(0.45) and shares[pid(0)] == 0.0
-    assert bonus(None, 0.5, hits) == {}
+    whole = concept_evidence(ConceptQuery(weights={7: 1.0}), hits)
+    assert whole[pid(1)] == pytest.approx(0.9) and whole[pid(0)] == 0.0
+    quarter = concept_evidence(ConceptQuery(weights={7: 1.0}, coverage=0.25), hits)
+    assert quarter[pid(1)] == pytest.approx(0.45)
+    assert concept_evidence(None, hits) == {}
+
+
+def test_steering_keeps_the_coverage() -> None:
+    positive = ConceptQuery(weights={7: 1.0}, coverage=0.5)
+    assert steer(positive, [ConceptQuery(weights={8: 1.0})], weight=1.0).coverage == 0.5

@@ -5,7 +5,7 @@ import numpy as np
 from loupe.search.dedupe import Group
 from loupe.search.index.base import SEMANTIC, Hit
 from loupe.search.matching import judge
-from loupe.search.relevance import Match, Reference
+from loupe.search.relevance import CONCEPT_MATCH, CONCEPT_STRONG, Match, Reference
 
 QUERY = np.array([1.0, 0.0, 0.0], dtype=np.float32)
 REFERENCE = Reference(None, None, cut=0.5, strong=0.8)
@@ -40,3 +40,21 @@ def test_a_group_takes_its_leaders_match_and_no_match_is_not_capped() -> None:
     assert judged.total == 0
     assert [g.leader.id for g in judged.groups] == ["a", "b"]
     assert not judged.capped
+
+
+def test_concept_evidence_makes_a_match_on_its_own_scale() -> None:
+    # "cow" on a cow photo: the classifier says ox 0.46 while the dense relevance sits under
+    # the cut; a probability is not added to a cosine, it is judged against its own lines
+    hits = [hit("cow", 0.17), hit("cup", 0.28), hit("ox-ish", 0.1), hit("sure", 0.05)]
+    concept = {"cow": 0.46, "cup": 0.0, "ox-ish": CONCEPT_MATCH / 2, "sure": CONCEPT_STRONG}
+    judged = judge(
+        REFERENCE, top_k=16, query=QUERY, hits=hits, groups=[Group(h) for h in hits],
+        concept=concept,
+    )  # fmt: skip
+    assert judged.matches == {
+        "cow": Match.WEAK,
+        "cup": Match.NONE,
+        "ox-ish": Match.NONE,
+        "sure": Match.STRONG,
+    }
+    assert [g.leader.id for g in judged.groups][:2] == ["cow", "sure"]
