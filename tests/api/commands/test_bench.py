@@ -134,6 +134,7 @@ def test_load_with_a_bulk_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # a real server, four bulk jobs of 1600x1200 JPEGs and a build
 def test_serve_measures_idle_ingest_and_a_build(tmp_path: Path) -> None:
     args = ["serve", "--size", "1000", "--bulk-images", "32", "--idle-queries", "10"]
     report = run([*args, "--clients", "2"], tmp_path / "serve.json")
