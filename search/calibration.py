@@ -24,7 +24,8 @@ like this" (null pictures, ``search.null_images``):
 Cost: building a reference embeds 50 texts, runs 50 top-64 searches and scrolls 2048 vectors
 (once per bucket); judging a query is one (64 x dim) product on candidates already fetched.
 
-Measured with the bundled encoder (multilingual-e5-small space, ConSE image vectors):
+Dense relevances measured with the bundled encoder (multilingual-e5-small space, ConSE image
+vectors; the cuts below are at the earlier margin 0.25, now 1.5: docs/relevance.md):
 
 * sample gallery (10 photos): null q50 0.095, q95 0.159, cut 0.175. Good queries: "a cat" 0.55,
   "一辆摩托车" 0.49, "a cup of coffee" 0.40, "一只可爱的猫咪" 0.39, "an animal" 0.29, "火箭"

@@ -32,6 +32,7 @@ from PIL import Image
 
 from loupe.search.admission import Admission
 from loupe.search.answer import Folding, Live, answer, item_vectors
+from loupe.search.browse import Dated
 from loupe.search.browse import browse as browse_items
 from loupe.search.cache import QueryCache, embed_texts
 from loupe.search.calibration import MARGIN, TEXT, Calibrator
@@ -96,6 +97,7 @@ class SearchService:
         self._concept_weight = concept_weight
         self._use_evidence = evidence  # fuse what the enrichers saw into text searches
         self._lock = threading.Lock()
+        self._dated = Dated()  # which collections browse can order by date in the index
         self._calibrator = Calibrator(index, margin=calibration_margin, null_pictures=null_pictures)
         self._live = self._resolve(encoder, None)
         self._batcher = TextBatcher(max_batch=max_batch, wait_ms=batch_wait_ms)
@@ -264,6 +266,7 @@ class SearchService:
             found = browse_items(
                 self._index,
                 live.collection,
+                dated=self._dated,
                 flt=flt,
                 sort=sort,
                 descending=descending,

@@ -235,6 +235,20 @@ def relevance_command(per_class: int, out: Path | None) -> None:
     publish(run_relevance(encoder, RelevanceParams(per_class=per_class)), out)
 
 
+@command.command("browse")
+@SIZES
+@RUNS
+@click.option("--offset", type=click.IntRange(min=0), default=2_400, show_default=True)
+@OUT
+def browse_command(sizes: str, runs: int, offset: int, out: Path | None) -> None:
+    """A page of the library by date: ordered by the index vs read and sorted in memory."""
+    from loupe.bench.browse import BrowseParams, run_browse
+
+    bench_settings()
+    params = BrowseParams(sizes=parse_sizes(sizes), runs=runs, offset=offset)
+    publish(run_browse(params), out)
+
+
 @command.command("all")
 @IMAGES
 @RUNS

@@ -106,8 +106,12 @@ async function moreLikeThis() {
     const cards = result.hits.map((h) => resultCard(h, (x) => openDetail(x, { list: () => result.hits })));
     $("similar").replaceChildren(...cards);
     $("similar-section").hidden = false;
-    $("similar-heading").textContent = cards.length ? "More like this" : "Nothing similar yet";
-    announce(`${cards.length} similar item${cards.length === 1 ? "" : "s"}`);
+    const alike = result.total_matches ?? cards.length;
+    $("similar-heading").textContent = !cards.length
+      ? "Nothing similar yet"
+      : alike ? "More like this" : "Nothing much like this (closest shown)";
+    $("similar").classList.toggle("others", Boolean(cards.length) && !alike);
+    announce(`${alike} similar item${alike === 1 ? "" : "s"}`);
   } catch (error) {
     $("detail-similar").disabled = false;
     announce(`"More like this" failed: ${error.message}`, { error: true });

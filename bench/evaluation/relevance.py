@@ -8,7 +8,8 @@ the share of answered queries flagged ``no_good_match``. The **catch rate** is t
 nonsense queries flagged. Both are reported for the tuning and the held-out half of the queries
 (``relevance_queries.held_out``), by language, per collection and pooled. **Match precision** is
 the share of hits labelled ``strong`` or ``weak`` (in the top 10 of real queries) that are right;
-**strong precision** the same for ``strong`` alone.
+**strong precision** the same for ``strong`` alone. Picture queries ("more like this", photo
+queries) are measured too (``relevance_pictures``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from loupe.bench.evaluation.relevance_cases import Case, collections
+from loupe.bench.evaluation.relevance_pictures import PictureTally, judge_pictures
 from loupe.bench.evaluation.relevance_queries import held_out, language
 from loupe.bench.report import Report
 from loupe.search.encoders.base import Encoder
@@ -95,6 +97,24 @@ def _report_rates(report: Report, key: str, label: str, tally: Tally) -> None:
     )
 
 
+def _report_pictures(report: Report, name: str, tally: PictureTally) -> None:
+    t = tally
+    for kind, label in (("similar", "more like this"), ("photo", "photo query")):
+        answered = getattr(t, f"{kind}_answered")
+        report.add(
+            f"{name}.{kind}.false_alarm",
+            f"{name}: {label} flagged when answered ({answered})",
+            "%",
+            [rate(getattr(t, f"{kind}_false_alarms"), answered)],
+        )
+    report.add(
+        f"{name}.photo.catch",
+        f"{name}: foreign photo flagged ({t.foreign})",
+        "%",
+        [rate(t.foreign_caught, t.foreign)],
+    )
+
+
 def run_relevance(encoder: Encoder, params: RelevanceParams) -> Report:
     """Build each collection, run every query, and report the rates (see the module)."""
     encoder.load()
@@ -114,6 +134,7 @@ def run_relevance(encoder: Encoder, params: RelevanceParams) -> Report:
             for case in collection.cases:
                 split = SPLITS[held_out(case.text)]
                 parts[(split, language(case.text))].add(judge_case(service, case))
+            pictures = judge_pictures(service, collection)
             cut = service.calibrator.cut("eval", encoder)
         finally:
             service.close()
@@ -138,9 +159,11 @@ def run_relevance(encoder: Encoder, params: RelevanceParams) -> Report:
             "%",
             [rate(whole.strong_right, whole.strong)],
         )
+        _report_pictures(report, name, pictures)
         report.details[name] = {
             "photos": collection.photos,
             "cut": cut,
+            "pictures": asdict(pictures),
             **{f"{s}.{lang}": asdict(t) for (s, lang), t in sorted(parts.items())},
         }
         report.notes.append(

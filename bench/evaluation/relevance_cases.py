@@ -8,7 +8,10 @@
 
 Each is an exact in-memory ``NumpyIndex`` (collection ``eval`` behind the alias ``loupe``) with
 its ``Case`` list: every real query (``right`` = the ids of the photos that answer it) and every
-nonsense query (``right`` empty; ``relevance_queries.nonsense``).
+nonsense query (``right`` empty; ``relevance_queries.nonsense``). For picture queries it also
+carries each photo's label (``labels``: a photo query is answered when its top hit shares it)
+and *foreign* photos that show nothing the collection holds (GCompris's non-animal photos for
+the scikit/MNIST collections, Fashion-MNIST for GCompris): the pictures' nonsense.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from PIL import Image
 
 from loupe.bench.evaluation import concepts
 from loupe.bench.evaluation.datasets import (
@@ -44,6 +49,8 @@ class Collection:
     index: NumpyIndex
     cases: list[Case]
     photos: int
+    labels: dict[str, str]  # point id -> label, for the photos with one
+    foreign: list[Image.Image]
 
 
 def _points(sets: dict[str, EvalDataset], encoder: Encoder) -> list[Point]:
@@ -87,25 +94,41 @@ def _labelled(points: list[Point], *, with_mnist: bool) -> list[Case]:
     return _with_nonsense(real)
 
 
+def _gcompris() -> list[concepts.Photo]:
+    try:
+        return concepts.load_photos()
+    except DatasetUnavailable:
+        return []
+
+
 def collections(encoder: Encoder, *, per_class: int) -> Iterator[Collection]:
     """``samples``, ``samples+mnist`` and (when installed) ``gcompris``, one at a time."""
+    photos = _gcompris()
+    unlike = [p.image for p in photos if "animal" not in p.categories]
     base = _points({"samples": load_samples()}, encoder)
-    yield Collection("samples", _index(base, encoder), _labelled(base, with_mnist=False), 19)
-    mnist = {
-        "fashion": load_fashion_mnist(per_class=per_class),
-        "animal": load_animal_mnist(per_class=per_class),
-    }
-    both = base + _points(mnist, encoder)
+    labels = {p.id: str(p.payload["label"]) for p in base}
     yield Collection(
-        "samples+mnist", _index(both, encoder), _labelled(both, with_mnist=True), len(both)
+        "samples", _index(base, encoder), _labelled(base, with_mnist=False), 19, labels, unlike
     )
-    try:
-        photos = concepts.load_photos()
-    except DatasetUnavailable:
+    fashion = load_fashion_mnist(per_class=per_class)
+    mnist = {"fashion": fashion, "animal": load_animal_mnist(per_class=per_class)}
+    both = base + _points(mnist, encoder)
+    labels = {p.id: str(p.payload["label"]) for p in both}
+    yield Collection(
+        "samples+mnist",
+        _index(both, encoder),
+        _labelled(both, with_mnist=True),
+        len(both),
+        labels,
+        unlike,
+    )
+    if not photos:
         return
     index = concepts.fill(encoder, photos)
     real: dict[str, frozenset[str]] = {}
     for query in concepts.queries(photos):
         right = frozenset(concepts.point_id(i) for i in query.relevant)
         real[query.text] = real.get(query.text, frozenset()) | right
-    yield Collection("gcompris", index, _with_nonsense(real), len(photos))
+    labels = {concepts.point_id(i): p.subject for i, p in enumerate(photos) if p.subject}
+    cases = _with_nonsense(real)
+    yield Collection("gcompris", index, cases, len(photos), labels, list(fashion.images))

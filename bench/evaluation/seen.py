@@ -28,7 +28,7 @@ from loupe.bench.evaluation.samples import load_sample, sample_labels
 from loupe.ingest.embedding import read_text_vectors, with_read_text
 from loupe.ingest.enrich.runner import Enrichers
 from loupe.search.encoders.base import Encoder
-from loupe.search.index.base import SEMANTIC, VISUAL, Point
+from loupe.search.index.base import CONCEPTS, SEMANTIC, VISUAL, Point, SparseVector
 from loupe.search.index.memory_store import NumpyIndex
 from loupe.search.query import SearchQuery
 from loupe.search.service import SearchService
@@ -146,16 +146,17 @@ class SeenReport:
         ]
 
 
-def _points(
+def points(
     images: dict[str, Image.Image], encoder: Encoder, enrichers: Enrichers | None
 ) -> list[Point]:
-    """Points as ingest makes them: with ``enrichers``, their fields in the payload and the
-    text read mixed into the semantic vector (``ingest.embedding.with_read_text``)."""
+    """Points as ingest makes them: the encoder's vectors and concepts (sparse ``concepts``,
+    so the concept route is measured too); with ``enrichers``, their fields in the payload and
+    the text read mixed into the semantic vector (``ingest.embedding.with_read_text``)."""
     labels = list(images)
     vectors = encoder.encode_images([images[label] for label in labels])
     seen = {label: enrichers.run(images[label]) for label in labels} if enrichers else {}
     read = read_text_vectors(encoder, {k: str(v.get("text") or "") for k, v in seen.items()})
-    points = []
+    made = []
     for row, label in enumerate(labels):
         named = {SEMANTIC: with_read_text(vectors.semantic[row], read.get(label))}
         if vectors.visual is not None:
@@ -163,8 +164,11 @@ def _points(
         payload: dict[str, object] = {"modality": "image", "label": label}
         if enrichers:
             payload["enrich"] = seen[label]
-        points.append(Point(str(uuid.uuid5(uuid.NAMESPACE_URL, label)), named, payload))
-    return points
+        sparse = {}
+        if vectors.concepts is not None:
+            sparse[CONCEPTS] = SparseVector.of(vectors.concepts[row])
+        made.append(Point(str(uuid.uuid5(uuid.NAMESPACE_URL, label)), named, payload, sparse))
+    return made
 
 
 def _service(points: list[Point], encoder: Encoder, *, evidence: bool) -> SearchService:
@@ -201,8 +205,8 @@ def run_seen(encoder: Encoder, enrichers: Enrichers) -> SeenReport:
     images = collection()
     report = SeenReport(encoder.model_id, enrichers.names)
     services = {
-        "before": _service(_points(images, encoder, None), encoder, evidence=False),
-        "after": _service(_points(images, encoder, enrichers), encoder, evidence=True),
+        "before": _service(points(images, encoder, None), encoder, evidence=False),
+        "after": _service(points(images, encoder, enrichers), encoder, evidence=True),
     }
     for kind, queries in QUERIES.items():
         before, _ = _hit_at_k(services["before"], queries)

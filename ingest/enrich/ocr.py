@@ -4,9 +4,10 @@ in one model. EXIF rotation is already undone at decode; sideways lines (taller 
 turned by the crop step and upside-down ones by the classifier; when lines are detected but none
 reads well in an upright box, the image is read once more turned by 180°.
 
-The detector sees the frame at ≤ 400 px and recognition runs only on the boxes it finds, so an
-image without text costs one small forward pass. Lines below ``min_score`` are dropped: on a
-photo of a cat the model reads a "0" at 0.73.
+The detector glances at the frame at 256 px and, only if it sees text there, looks at ≤ 400 px;
+recognition runs only on the boxes it finds (``_Detector``), so an image without text costs one
+small forward pass. Lines below ``min_score`` are dropped: on a photo of a cat the model reads
+a "0" at 0.73.
 
 Very short reads need more (``accepted``). On 757 photos and drawings (GCompris's data and the
 sample gallery) the model read 47 lines of one glyph at ≥ 0.8. 33 were an object's shape, most
@@ -106,7 +107,7 @@ class OcrEnricher:
                         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                     }
                 )
-                engine.text_det = _LinesOnly(engine._load_det_model())
+                engine.text_det = _Detector(engine._load_det_model())
                 engine._load_cls_model()
                 engine._load_rec_model()
                 self._engine = engine
@@ -153,16 +154,38 @@ class OcrEnricher:
 MIN_LINE_ASPECT = 1.5  # a box squarer than this holds a glyph or two, not a line
 
 
-class _LinesOnly:
-    """The text detector, less the boxes whose reading ``accepted`` would refuse whatever it
-    said: near-square (a glyph or two) and over ``SHORT_MAX_AREA`` of the image. The detector
-    draws such a box round the whole of many textured photos (13 of the 43 boxes on 96
-    benchmark photos, each a recognition pass of its own)."""
+GLANCE_PX = 256  # the detector's first look, at this size ...
+GLANCE_PROB = 0.9  # ... must see a pixel this likely to be text, or the image has none
+
+
+class _Detector:
+    """The text detector, glancing first and keeping only boxes worth reading.
+
+    The glance: the detector's probability map at ``GLANCE_PX`` (a third of the work at
+    ``DETECT_PX``). Below ``GLANCE_PROB`` everywhere, the image holds no text and the full
+    detection is skipped: 80 % of the benchmark's photos and 69 % of 747 GCompris pictures,
+    while every sign of the seen set and of 32 signs whose letters stand 1/20 to 1/50 of the
+    photo's width peaked at ≥ 0.98 and no GCompris line read before was lost.
+
+    The boxes: those ``accepted`` would refuse whatever they said are dropped before
+    recognition: near-square (a glyph or two) and over ``SHORT_MAX_AREA`` of the image. The
+    detector draws such a box round the whole of many textured photos (13 of the 43 boxes on
+    96 benchmark photos, each a recognition pass of its own)."""
 
     def __init__(self, detector: Any) -> None:
+        from rapidocr.ch_ppocr_det.utils import DetPreProcess, TextDetOutput
+
         self.detector = detector
+        self._glance = DetPreProcess(GLANCE_PX, "max", detector.mean, detector.std)
+        self._nothing = TextDetOutput
+
+    def glance(self, image: NDArray[np.uint8]) -> float:
+        """The highest text probability of the detector's map of ``image`` at ``GLANCE_PX``."""
+        return float(np.max(self.detector.session(self._glance(image))))
 
     def __call__(self, image: NDArray[np.uint8]) -> Any:
+        if self.glance(image) < GLANCE_PROB:
+            return self._nothing()
         found = self.detector(image)
         if found.boxes is None or len(found.boxes) == 0:
             return found

@@ -215,10 +215,12 @@ class VectorIndex(Protocol):
         descending: bool,
         flt: Filter | None = None,
         limit: int = 256,
+        with_payload: bool = True,
     ) -> list[Hit]:
         """The first ``limit`` points ``flt`` keeps by the number at payload ``key`` (one of
-        ``NUMERIC_FIELDS``), highest first when ``descending``; ties in any order; points with
-        no number there are left out. Served by the store's payload index on ``key``."""
+        ``NUMERIC_FIELDS``), highest first when ``descending``; each hit's ``score`` is that
+        number; ties in any order; points with no number there are left out; payloads empty
+        unless ``with_payload``. Served by the store's payload index on ``key``."""
 
     def search(
         self,

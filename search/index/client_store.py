@@ -202,6 +202,7 @@ class ClientIndex:
         descending: bool,
         flt: Filter | None = None,
         limit: int = 256,
+        with_payload: bool = True,
     ) -> list[Hit]:
         direction = qm.Direction.DESC if descending else qm.Direction.ASC
         with self._guard(collection):
@@ -210,10 +211,10 @@ class ClientIndex:
                 scroll_filter=to_client_filter(flt),
                 limit=limit,
                 order_by=qm.OrderBy(key=key, direction=direction),
-                with_payload=True,
+                with_payload=with_payload,
                 with_vectors=False,
             )
-        return [to_hit(r.id, 1.0, r.payload, r.vector, False) for r in records]
+        return [to_hit(r.id, float(r.order_value or 0), r.payload, None, False) for r in records]
 
     def search(
         self,

@@ -145,7 +145,7 @@ class EdgeCollection:
         return records[:limit], following
 
     def scroll_ordered(
-        self, *, key: str, descending: bool, flt: Filter | None, limit: int
+        self, *, key: str, descending: bool, flt: Filter | None, limit: int, with_payload: bool
     ) -> list[Any]:
         """The first ``limit`` by the payload number ``key`` across the layers (each layer's
         payload index on ``key`` orders its part; the parts are merged here)."""
@@ -155,7 +155,7 @@ class EdgeCollection:
             request = qe.ScrollRequest(
                 limit=limit,
                 filter=self._filter(name, flt),
-                with_payload=True,
+                with_payload=with_payload,
                 with_vector=False,
                 order_by=order,
             )

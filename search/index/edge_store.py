@@ -165,12 +165,13 @@ class EdgeIndex:
         descending: bool,
         flt: Filter | None = None,
         limit: int = 256,
+        with_payload: bool = True,
     ) -> list[Hit]:
         with self._lock:
             records = self._get(collection)[1].scroll_ordered(
-                key=key, descending=descending, flt=flt, limit=limit
+                key=key, descending=descending, flt=flt, limit=limit, with_payload=with_payload
             )
-        return [to_hit(r.id, 1.0, r.payload, r.vector, False) for r in records]
+        return [to_hit(r.id, float(r.order_value), r.payload, None, False) for r in records]
 
     def search(
         self,

@@ -21,6 +21,7 @@ import copy
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -204,6 +205,7 @@ class NumpyIndex:
         descending: bool,
         flt: Filter | None = None,
         limit: int = 256,
+        with_payload: bool = True,
     ) -> list[Hit]:
         with self._lock:
             col = self._get(collection)
@@ -215,7 +217,8 @@ class NumpyIndex:
                 and matches(point.id, point.payload, flt)
             ]
             dated.sort(key=lambda pair: pair[0], reverse=descending)
-            return [hit_of(point, 1.0, False) for _, point in dated[:limit]]
+            hits = [hit_of(point, value, False) for value, point in dated[:limit]]
+        return hits if with_payload else [replace(h, payload={}) for h in hits]
 
     def search(
         self,

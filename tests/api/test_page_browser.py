@@ -161,7 +161,7 @@ def test_dropping_a_recompressed_photo_finds_the_original(
     assert watch.refusals == []
 
 
-def test_detail_view_more_like_this_and_escape(page: Page, watch: Watch) -> None:
+def test_detail_view_more_like_this_and_escape(page: Page, base_url: str, watch: Watch) -> None:
     search_for(page, "a cup of coffee", "coffee.jpg")
     tile = page.locator("#results li >> nth=0 >> .tile")
     tile.focus()
@@ -179,6 +179,12 @@ def test_detail_view_more_like_this_and_escape(page: Page, watch: Watch) -> None
     page.click("#detail-similar")
     page.wait_for_selector("#similar li")
     assert page.get_attribute("#similar li:first-child", "data-filename") != "coffee.jpg"
+    # "More like this" is judged like a search: the heading says whether anything is alike
+    item = page.get_attribute("#results li >> nth=0", "data-id")
+    alike = httpx.get(f"{base_url}/v1/items/{item}/similar?limit=12", headers=AUTH).json()
+    assert alike["total_matches"] is not None
+    expected = "More like this" if alike["total_matches"] else "Nothing much like this"
+    assert page.inner_text("#similar-heading").startswith(expected)
     page.wait_for_function("[...document.querySelectorAll('#detail img')].every(i => i.complete)")
     shot(page, "05-detail")
     page.keyboard.press("Escape")

@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from loupe.api.cli import main
-from loupe.bench.evaluation.seen import QUERIES, collection, run_seen
+from loupe.bench.evaluation.seen import QUERIES, collection, points, run_seen
 from loupe.ingest.enrich.runner import build_enrichers
 from loupe.search.encoders.pool import EncoderPool
+from loupe.search.index.base import CONCEPTS
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +23,12 @@ def test_the_collection_holds_every_answer() -> None:
     for queries in QUERIES.values():
         for right in queries.values():
             assert right <= labels
+
+
+def test_points_carry_the_concepts_as_ingest_stores_them(encoders: EncoderPool) -> None:
+    images = {label: image for label, image in collection().items() if label == "chelsea"}
+    (point,) = points(images, encoders.default, None)
+    assert point.sparse[CONCEPTS]  # the concept route is measured as well as the dense one
 
 
 def test_evidence_lifts_text_and_compositional_queries(encoders: EncoderPool) -> None:

@@ -133,6 +133,25 @@ def test_near_square_boxes_over_much_of_the_image_are_not_read() -> None:
     assert may_hold_a_line(quad(100, 0, 300, 600), 800, 600)  # a tall (sideways) line
 
 
+def test_ocr_detects_in_full_only_where_a_glance_sees_text(ocr: OcrEnricher) -> None:
+    detector = ocr.load().text_det
+    full, calls = detector.detector, []
+
+    class Counted:  # the rapidocr detector, counting its full-size passes
+        mean, std, session = full.mean, full.std, full.session
+
+        def __call__(self, image: np.ndarray) -> object:
+            calls.append(image.shape)
+            return full(image)
+
+    detector.detector = Counted()
+    try:
+        assert ocr(Frame.of(photo("chelsea"))) == ocr.empty() and calls == []
+        assert ocr(Frame.of(sign_photo()))["text_count"] == 2 and len(calls) == 1
+    finally:
+        detector.detector = full
+
+
 def test_ocr_keeps_only_confident_lines(ocr: OcrEnricher) -> None:
     """skimage's scanned page: a clear heading, and smudged lines read as gibberish below 0.8."""
     fields = ocr(Frame.of(photo("page").convert("RGB")))

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loupe.search.browse import BrowsePage, browse
+from loupe.search.browse import BrowsePage, Dated, browse
 from loupe.search.index.base import SEMANTIC, Filter, Point, VectorIndex
 from loupe.search.index.client_store import ClientIndex
 from loupe.search.index.edge_store import EdgeIndex
@@ -102,3 +102,15 @@ def test_points_without_a_date_fall_back_to_the_capped_scan(index: VectorIndex) 
 def test_an_unknown_sort_key_is_refused(index: VectorIndex) -> None:
     with pytest.raises(ValueError, match="sort must be one of"):
         browse(index, "c", flt=None, sort="width")
+
+
+def test_the_dated_check_is_remembered_until_the_collection_changes(
+    index: VectorIndex,
+) -> None:
+    index.upsert("c", [point(f"p{i}", float(i)) for i in range(5)])
+    dated = Dated()
+    assert names(browse(index, "c", flt=None, limit=2, dated=dated)) == ["p4", "p3"]
+    assert dated.everywhere(index, "c", "taken_at")
+    index.upsert("c", [point("late", None)])  # no taken_at: created_at 25 sorts it first
+    assert names(browse(index, "c", flt=None, limit=2, dated=dated)) == ["late", "p4"]
+    assert not dated.everywhere(index, "c", "taken_at")
