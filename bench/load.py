@@ -53,19 +53,40 @@ class Tally:
 
 
 def rss_mb(pid: int) -> float | None:
-    """Resident memory of ``pid`` in MiB (psutil when installed, else /proc)."""
-    try:
-        import psutil
+    """Memory of the server ``pid`` and every process it started (index base hosts, ingestion
+    children, builders), in MiB: the sum of their proportional set sizes (PSS: a page shared by
+    n processes counts 1/n in each, so shared libraries are not counted n times). None if
+    ``pid`` is gone."""
+    total, found = 0.0, False
+    for member in _tree(pid):
+        kib = _pss_kib(member)
+        if kib is not None:
+            total, found = total + kib, True
+    return total / 1024 if found else None
 
-        return float(psutil.Process(pid).memory_info().rss) / 2**20
-    except ImportError:
-        pass
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from /proc's children lists)."""
+    members, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        members.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                queue += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return members
+
+
+def _pss_kib(pid: int) -> float | None:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return float(line.split()[1]) / 1024
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
     except OSError:
         return None
+    for line in lines:
+        if line.startswith("Pss:"):
+            return float(line.split()[1])
     return None
 
 
@@ -222,8 +243,8 @@ def _measure(
     report.add("text", "latency, text queries", "ms", tally.latencies["text"], baseline="all")
     report.add("similar", "latency, image-by-id", "ms", tally.latencies["similar"], baseline="all")
     if rss_start is not None and rss_end is not None:
-        report.add("rss_start", "server RSS at start", "MiB", [rss_start])
-        report.add("rss_end", "server RSS at end", "MiB", [rss_end], baseline="rss_start")
+        report.add("rss_start", "server memory at start (PSS, tree)", "MiB", [rss_start])
+        report.add("rss_end", "server memory at end (PSS)", "MiB", [rss_end], baseline="rss_start")
     if tally.rss_trace:
         report.details[f"rss_mib_every_{RSS_EVERY_S:g}s"] = tally.rss_trace
     report.details["statuses"] = dict(tally.statuses)

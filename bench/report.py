@@ -18,13 +18,15 @@ from rich.table import Table
 
 
 def disk_bytes(folder: Path) -> int:
-    """Bytes of the files under ``folder`` (their sizes), read while an index may be building:
-    files and folders that vanish mid-walk (a build merging or dropping segments) are skipped."""
+    """Bytes of disk the files under ``folder`` take (allocated blocks, as ``du`` counts them:
+    qdrant-edge preallocates its WAL and mmap files as sparse files of 32 MiB and more, whose
+    sizes are far above what they occupy), read while an index may be building: files and
+    folders that vanish mid-walk (a build merging or dropping segments) are skipped."""
     total = 0
     for parent, _, names in os.walk(folder):  # os.walk ignores folders gone before listing
         for name in names:
             try:
-                total += os.stat(os.path.join(parent, name)).st_size
+                total += os.stat(os.path.join(parent, name)).st_blocks * 512
             except FileNotFoundError:
                 continue
     return total

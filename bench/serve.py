@@ -3,16 +3,23 @@
 ``loupe serve`` runs in a child process over a collection of ``size`` points (jittered real
 embeddings, built as ``bench search`` builds them). The benchmark then measures, in one run:
 
-1. idle: text search latency, one client, nothing else running;
+1. idle: text search latency with one client, then with ``clients`` clients (concurrent
+   clients queue behind each other on 2 cores: each phase below is compared with the idle
+   figure for the same number of clients, so the ratio is the cost of the work, not of the
+   concurrency);
 2. a bulk job of ``bulk_images`` 1600x1200 JPEGs (made here from real photos) with no client:
-   the ingest rate without searches;
-3. a second bulk job of as many other photos while ``clients`` clients search: the ingest rate
-   with searches and the search latency during ingestion;
-4. the index build those two jobs start (the server's build threshold is set to their sum):
-   search latency while a child process builds the new base, and the build's duration.
+   the ingest rate without searches (after a small warm-up job, so the ingestion processes'
+   model loading is not counted);
+3. a bulk job of as many other photos while one client searches: latency during ingestion;
+4. a third such job while ``clients`` clients search: the ingest rate with searches and the
+   latency during ingestion;
+5. the index build those jobs start (the server's build threshold is set to their sum):
+   search latency (``clients`` clients) while a child process builds the new base, and the
+   build's duration.
 
 ``/healthz`` is probed every 100 ms throughout. Every text query is distinct (no cache hits)
-and only successful answers are counted. Memory (server RSS) and disk per point at the end.
+and only successful answers are counted. Memory (PSS of the server and its processes) and
+disk per point at the end.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +40,10 @@ from loupe.bench.corpus import query_texts
 from loupe.bench.images import write_photos
 from loupe.bench.load import prepare_data, rss_mb
 from loupe.bench.report import Report, disk_bytes
+from loupe.bench.serve_clients import AUTH, TOKEN, Prober, Texts, search_count, search_until
 from loupe.bench.server import child_server
 from loupe.search.encoders.pool import EncoderPool
 
-TOKEN = "bench-serve-admin-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 FINAL = ("succeeded", "partial", "failed", "cancelled")
 
 
@@ -47,70 +53,6 @@ class ServeParams:
     bulk_images: int = 300
     clients: int = 5
     idle_queries: int = 200
-
-
-@dataclass(slots=True)
-class Texts:
-    """Distinct query texts, handed out once each."""
-
-    items: list[str]
-    next: int = 0
-
-    def take(self) -> str:
-        self.next += 1
-        return self.items[(self.next - 1) % len(self.items)] + (
-            f" {self.next}" if self.next > len(self.items) else ""
-        )
-
-
-@dataclass(slots=True)
-class Prober:
-    """``/healthz`` every 100 ms in a thread; latencies by phase."""
-
-    url: str
-    phase: str = "idle"
-    latencies: dict[str, list[float]] = field(default_factory=dict)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def run(self) -> None:
-        with httpx.Client(base_url=self.url, timeout=60, headers=AUTH) as client:
-            while not self.stop.wait(0.1):
-                started = time.perf_counter()
-                try:
-                    ok = client.get("/healthz").status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
-                    elapsed = (time.perf_counter() - started) * 1000
-                    self.latencies.setdefault(self.phase, []).append(elapsed)
-
-
-async def _search_until(
-    url: str, texts: Texts, clients: int, done: Callable[[httpx.AsyncClient], Any]
-) -> list[float]:
-    """``clients`` closed-loop clients sending text queries until ``await done(client)``."""
-    latencies: list[float] = []
-    finished = asyncio.Event()
-
-    async def one(client: httpx.AsyncClient) -> None:
-        while not finished.is_set():
-            started = time.perf_counter()
-            try:
-                response = await client.post("/v1/search", json={"text": texts.take()})
-            except httpx.HTTPError:
-                continue
-            if response.status_code == 200:
-                latencies.append((time.perf_counter() - started) * 1000)
-
-    async def watch(client: httpx.AsyncClient) -> None:
-        while not await done(client):
-            await asyncio.sleep(0.5)
-        finished.set()
-
-    limits = httpx.Limits(max_connections=clients + 1)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers=AUTH) as client:
-        await asyncio.gather(watch(client), *(one(client) for _ in range(clients)))
-    return latencies
 
 
 def _job_done(job_id: str) -> Callable[[httpx.AsyncClient], Any]:
@@ -166,12 +108,13 @@ def run_serve(base: Settings, params: ServeParams, *, pool: EncoderPool) -> Repo
     texts = Texts(query_texts(3000, seed=11))
     with tempfile.TemporaryDirectory(prefix="loupe-bench-serve-") as tmp:
         data, roots = Path(tmp) / "data", Path(tmp) / "roots"
-        for name, seed in (("alone", 21), ("searched", 22)):
+        for name, seed in (("alone", 21), ("one", 23), ("searched", 22)):
             write_photos(roots / name, params.bulk_images, seed=seed, size=(1600, 1200))
+        write_photos(roots / "warm", 8, seed=24, size=(1600, 1200))
         prepare_data(base, pool, data, params.size)
         env = {
             "LOUPE_ADMIN_TOKEN": TOKEN,
-            "LOUPE_INDEX_BUILD_AFTER": str(2 * params.bulk_images),
+            "LOUPE_INDEX_BUILD_AFTER": str(3 * params.bulk_images + 8),
         }
         with child_server(data, roots, env=env) as (url, pid):
             _measure(report, url, pid, params, texts, roots, data / "index")
@@ -198,6 +141,8 @@ def _measure(
             if client.post("/v1/search", json={"text": texts.take()}).status_code == 200:
                 idle.append((time.perf_counter() - started) * 1000)
         report.add("idle", "search, idle (1 client)", "ms", idle)
+        idle_n = asyncio.run(search_count(url, texts, params.clients, params.idle_queries))
+        report.add("idle_n", f"search, idle ({params.clients} clients)", "ms", idle_n)
         rss_idle = rss_mb(pid)
         prober.phase = "ingest"
         _ingest(report, client, url, params, texts, roots)
@@ -214,16 +159,21 @@ def _measure(
 def _ingest(
     report: Report, client: httpx.Client, url: str, params: ServeParams, texts: Texts, roots: Path
 ) -> None:
+    warm = _run_job(client, roots / "warm")
+    asyncio.run(search_until(url, texts, 0, _job_done(warm)))
     started = time.perf_counter()
     job = _run_job(client, roots / "alone")
-    asyncio.run(_search_until(url, texts, 0, _job_done(job)))
+    asyncio.run(search_until(url, texts, 0, _job_done(job)))
     report.add("rate_alone", "ingest rate, no searches", "img/s", [_rate(client, job, started)])
+    job = _run_job(client, roots / "one")
+    during_one = asyncio.run(search_until(url, texts, 1, _job_done(job)))
+    report.add("ingest_1", "search during ingest (1 client)", "ms", during_one, baseline="idle")
     started = time.perf_counter()
     job = _run_job(client, roots / "searched")
-    during = asyncio.run(_search_until(url, texts, params.clients, _job_done(job)))
+    during = asyncio.run(search_until(url, texts, params.clients, _job_done(job)))
     rate = _rate(client, job, started)
     label = f"search during ingest ({params.clients} clients)"
-    report.add("ingest", label, "ms", during, baseline="idle")
+    report.add("ingest", label, "ms", during, baseline="idle_n")
     label = f"ingest rate, {params.clients} clients searching"
     report.add("rate_searched", label, "img/s", [rate], baseline="rate_alone")
 
@@ -233,9 +183,9 @@ def _build(report: Report, url: str, params: ServeParams, texts: Texts, index_di
     if asyncio.run(_wait_build(url)) is None:
         report.notes.append("no index build started after the two jobs")
         return
-    searches = _search_until(url, texts, params.clients, _build_done(disk, index_dir))
+    searches = search_until(url, texts, params.clients, _build_done(disk, index_dir))
     label = f"search during an index build ({params.clients} clients)"
-    report.add("build", label, "ms", asyncio.run(searches), baseline="idle")
+    report.add("build", label, "ms", asyncio.run(searches), baseline="idle_n")
     report.details["disk_peak_mib"] = round(max(disk), 1) if disk else None
 
 
@@ -250,8 +200,8 @@ def _footprint(
     rss = rss_mb(pid)
     steady = _disk_mb(index_dir)
     if rss is not None and rss_idle is not None:
-        report.add("rss_idle", "server RSS, idle", "MiB", [rss_idle])
-        report.add("rss_end", "server RSS, after ingest + build", "MiB", [rss], baseline="rss_idle")
+        report.add("rss_idle", "server memory, idle (PSS, tree)", "MiB", [rss_idle])
+        report.add("rss_end", "server memory after ingest+build", "MiB", [rss], baseline="rss_idle")
         report.details["rss_kb_per_point"] = round(rss * 1024 / points, 2)
     report.add("disk", "index on disk, after", "MiB", [steady])
     peak = report.details.get("disk_peak_mib")

@@ -84,6 +84,10 @@ def _init(config: ChildConfig) -> None:
     )
 
 
+def _ready() -> bool:
+    return _Child.embedder is not None
+
+
 def _embed(units: Sequence[Unit], model_ids: Sequence[str]) -> Embedded:
     if _Child.embedder is None:
         raise RuntimeError("child embedder not initialised")
@@ -114,6 +118,12 @@ class ChildEmbedder:
                     initargs=(self._config,),
                 )
             return self._pool
+
+    def warm(self) -> None:
+        """Start every child now (each loads its models in its initializer), without waiting."""
+        pool = self._executor()
+        for _ in range(self._processes):
+            pool.submit(_ready)
 
     def embed(self, units: Sequence[Unit], model_ids: Sequence[str]) -> Embedded:
         pool = self._executor()

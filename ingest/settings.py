@@ -26,6 +26,11 @@ class IngestSettings(SearchSettings):
         description="Child processes that decode and embed for the embedded server's bulk "
         "jobs and uploads (unset = one per core).",
     )
+    ingest_prewarm: bool = Field(
+        True,
+        description="Start those child processes and load their models when the server starts "
+        "(at their low priority), so the first upload does not wait for them.",
+    )
     ingest_nice: int = Field(
         10,
         ge=0,

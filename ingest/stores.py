@@ -190,6 +190,8 @@ class Stores:
                     processes=settings.ingest_processes or os.cpu_count() or 1,
                     nice=settings.ingest_nice,
                 )
+                if settings.ingest_prewarm:
+                    embedder.warm()
             pipeline = Pipeline(
                 blobs=blobs,
                 index=index,

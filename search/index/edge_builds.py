@@ -1,9 +1,10 @@
 """The build driver of an ``EdgeIndex``: it advances the base builds of the open collections.
 
 A background thread (when ``auto``) polls every open collection each ``POLL_S``: a running
-builder child is checked, a finished one's base is loaded outside the index's lock and swapped
-in under it, a failed one is aborted (its inputs stay as bases), and a collection whose tail is
-due starts a new build. ``wait`` drives one collection's build to its end for ``optimize``.
+builder child is checked; a finished one's base is loaded by a new host process (``edge_host``)
+outside the index's lock and swapped in under it, and the old bases' hosts are then closed; a
+failed one is aborted (its inputs stay as bases); and a collection whose tail is due starts a
+new build. ``wait`` drives one collection's build to its end for ``optimize``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import shutil
 import threading
 import time
 
-import qdrant_edge as qe
-
 from loupe.search.index.base import IndexUnavailable
 from loupe.search.index.edge_collection import EdgeCollection
+from loupe.search.index.edge_host import BaseHost
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,12 @@ class BuildDriver:
                     log.error("building %s of %s failed (exit %s)", build.target, name, code)
                     opened.abort()
                     return "failed"
-            target = qe.EdgeShard.load(str(opened.folder / build.target))  # outside the lock
+            # Loaded by its own host process, outside the lock: the old bases keep answering.
+            target = BaseHost(opened.folder / build.target)
             with self._lock:
-                removed = opened.swap(target)
+                removed, retired = opened.swap(target)
+            for host in retired:
+                host.close()
             for folder in removed:
                 shutil.rmtree(opened.folder / folder, ignore_errors=True)
             log.info("%s: swapped in %s", name, build.target)

@@ -15,12 +15,12 @@ import time
 from dataclasses import replace
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
 
 import qdrant_edge as qe
 
 from loupe.search.index.base import Filter, IndexState
 from loupe.search.index.edge_build import start_build
+from loupe.search.index.edge_host import BaseHost
 from loupe.search.index.edge_layers import (
     LEGACY_SHARD,
     PROGRESS,
@@ -32,12 +32,15 @@ from loupe.search.index.edge_layers import (
     remove_strays,
     write_layers,
 )
+from loupe.search.index.edge_reader import Found, ShardReader
+from loupe.search.index.edge_requests import RequestFactory
 from loupe.search.index.edge_shards import create_shard, load_shard, point_count, tail_config
-from loupe.search.index.qdrant_filters import to_edge_filter
 from loupe.search.index.stamp import Stamp
 
 log = logging.getLogger(__name__)
+Reader = ShardReader | BaseHost
 RETRY_BUILD_S = 60.0
+TAIL_PREFIX = "tail-"
 # A build is due once this many base points are deleted or overwritten (each is left out of
 # every search of its base by id until a build applies it).
 TOMBSTONES_BUILD = 2000
@@ -48,6 +51,12 @@ SWAP_KILL_AT_ENV = "LOUPE_TEST_SWAP_KILL_AT"
 def _kill_point(step: str) -> None:
     if os.environ.get(SWAP_KILL_AT_ENV) == step:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _local(layer: str) -> bool:
+    """Whether a layer is opened in the serving process (a tail, small, written here) rather
+    than in a host process of its own (a built base: ``edge_host``)."""
+    return layer.startswith(TAIL_PREFIX)
 
 
 def _delete(shard: qe.EdgeShard, ids: list[str]) -> None:
@@ -63,7 +72,9 @@ class EdgeCollection:
         self.nice = nice
         self.tombstones = Tombstones.load(folder)
         self.layers = self._recover()
-        self.shards = {n: load_shard(folder / n) for n in self.layers.names()}
+        # Tails (and frozen tails) are open here and written here; built bases are hosted.
+        self.shards = {n: load_shard(folder / n) for n in self.layers.names() if _local(n)}
+        self.hosts = {n: BaseHost(folder / n) for n in self.layers.names() if not _local(n)}
         self._process: BaseProcess | None = None
         self._applied: dict[str, set[str]] = {}  # the running build's tombstones, by input
         self._not_before = 0.0
@@ -94,85 +105,71 @@ class EdgeCollection:
 
     # -- reads -----------------------------------------------------------------------------
 
-    def _filter(self, name: str, flt: Filter | None) -> qe.Filter | None:
+    def _filter(self, name: str, flt: Filter | None) -> Filter | None:
         dead = self.tombstones.of(name)
         if dead:
             base = flt or Filter()
             flt = replace(base, ids_not=[*base.ids_not, *sorted(dead)])
-        return to_edge_filter(flt)
+        return flt
 
-    def query(self, make: Any, *, flt: Filter | None, limit: int) -> list[Any]:
+    def _layers(self) -> list[tuple[str, Reader]]:
+        return [
+            (n, ShardReader(self.shards[n]) if n in self.shards else self.hosts[n])
+            for n in self.layers.names()
+        ]
+
+    def query(self, make: RequestFactory, *, flt: Filter | None, limit: int) -> list[Found]:
         """``make(filter, exact)`` builds each layer's request; the best ``limit`` overall."""
-        found: list[Any] = []
-        for name, shard in self.shards.items():
-            exact = name == self.layers.tail
-            found += shard.query(make(self._filter(name, flt), exact))
+        found: list[Found] = []
+        for name, layer in self._layers():
+            found += layer.query(make, self._filter(name, flt), name == self.layers.tail)
         found.sort(key=lambda p: -p.score)
         return found[:limit]
 
-    def retrieve(self, ids: list[str], *, with_vectors: bool) -> list[Any]:
-        records: dict[str, Any] = {}
-        for name, shard in self.shards.items():
+    def retrieve(self, ids: list[str], *, with_vectors: bool) -> list[Found]:
+        records: dict[str, Found] = {}
+        for name, layer in self._layers():
             dead = self.tombstones.of(name)
-            wanted: list[qe.PointId] = list(ids)
-            for record in shard.retrieve(wanted, with_payload=True, with_vector=with_vectors):
-                if str(record.id) not in dead:
-                    records.setdefault(str(record.id), record)
+            for record in layer.retrieve(ids, with_vectors):
+                if record.id not in dead:
+                    records.setdefault(record.id, record)
         return list(records.values())
 
     def count(self, flt: Filter | None) -> int:
-        total = 0
-        for name, shard in self.shards.items():
-            total += shard.count(qe.CountRequest(exact=True, filter=self._filter(name, flt)))
-        return total
+        return sum(layer.count(self._filter(name, flt)) for name, layer in self._layers())
 
     def scroll(
         self, *, flt: Filter | None, limit: int, offset: str | None, with_vectors: bool
-    ) -> tuple[list[Any], str | None]:
+    ) -> tuple[list[Found], str | None]:
         """A page in id order across the layers (uuid order is their text order)."""
-        records: list[Any] = []
-        for name, shard in self.shards.items():
-            request = qe.ScrollRequest(
-                offset=offset,
-                limit=limit + 1,
-                filter=self._filter(name, flt),
-                with_payload=True,
-                with_vector=with_vectors,
-            )
-            records += shard.scroll(request)[0]
-        records.sort(key=lambda r: str(r.id))
-        following = str(records[limit].id) if len(records) > limit else None
+        records: list[Found] = []
+        for name, layer in self._layers():
+            records += layer.scroll(self._filter(name, flt), limit + 1, offset, with_vectors)
+        records.sort(key=lambda r: r.id)
+        following = records[limit].id if len(records) > limit else None
         return records[:limit], following
 
     def scroll_ordered(
         self, *, key: str, descending: bool, flt: Filter | None, limit: int, with_payload: bool
-    ) -> list[Any]:
+    ) -> list[Found]:
         """The first ``limit`` by the payload number ``key`` across the layers (each layer's
         payload index on ``key`` orders its part; the parts are merged here)."""
-        order = qe.OrderBy(key, qe.Direction.Desc if descending else qe.Direction.Asc)
-        records: list[Any] = []
-        for name, shard in self.shards.items():
-            request = qe.ScrollRequest(
-                limit=limit,
-                filter=self._filter(name, flt),
-                with_payload=with_payload,
-                with_vector=False,
-                order_by=order,
-            )
-            records += shard.scroll(request)[0]
-        records.sort(key=lambda r: float(r.order_value), reverse=descending)
+        records: list[Found] = []
+        for name, layer in self._layers():
+            part = self._filter(name, flt)
+            records += layer.scroll_ordered(part, key, descending, limit, with_payload)
+        records.sort(key=lambda r: r.score, reverse=descending)
         return records[:limit]
 
     # -- writes ----------------------------------------------------------------------------
 
     def _remove_from_bases(self, ids: list[str]) -> None:
         """Delete ``ids`` from the bases: tombstones (a base is never written here)."""
-        wanted: list[qe.PointId] = list(ids)
-        for name in self.layers.bases:
-            records = self.shards[name].retrieve(wanted, with_payload=False, with_vector=False)
-            found = [str(r.id) for r in records]
-            if found:
-                self.tombstones.add(name, found)
+        for name, layer in self._layers():
+            if name in self.layers.bases:
+                found = [r.id for r in layer.retrieve(ids, False)]
+                if found:
+                    self.tombstones.add(name, found)
 
     def upsert(self, points: list[qe.Point], ids: list[str]) -> None:
         self._remove_from_bases(ids)
@@ -186,8 +183,8 @@ class EdgeCollection:
 
     def pending(self) -> int:
         """Points searched exactly until a build merges them (tails, and unindexed bases)."""
-        layers = self.shards.items()
-        return sum(point_count(shard) for name, shard in layers if not name.startswith("base-"))
+        layers = self._layers()
+        return sum(layer.count(None) for name, layer in layers if not name.startswith("base-"))
 
     def building(self) -> bool:
         return self.layers.build is not None
@@ -232,8 +229,9 @@ class EdgeCollection:
         process.join()
         return process.exitcode
 
-    def swap(self, target: qe.EdgeShard) -> list[str]:
-        """Make the built ``target`` the base (commit); returns the input folders to remove."""
+    def swap(self, target: BaseHost) -> tuple[list[str], list[BaseHost]]:
+        """Make the built ``target`` (hosted, loaded) the base (commit); returns the input
+        folders to remove and the hosts to close, once the caller has let go of the lock."""
         build = self.layers.build
         assert build is not None
         # Deletes made during the build stay tombstones, now of the target: writing them into
@@ -246,14 +244,16 @@ class EdgeCollection:
         write_layers(self.folder, replace(layers, last_build_at=time.time()))
         _kill_point("after_commit")
         self.layers = replace(layers, last_build_at=time.time())
+        retired = [self.hosts.pop(n) for n in build.inputs if n in self.hosts]
         for name in build.inputs:
-            self.shards.pop(name).close()
-        self.shards = {build.target: target, **self.shards}
+            if name in self.shards:
+                self.shards.pop(name).close()
+        self.hosts[build.target] = target
         self.tombstones.keep_only(list(self.layers.bases))
         self._applied = {}
         self._process = None
         (self.folder / PROGRESS).unlink(missing_ok=True)
-        return list(build.inputs)
+        return list(build.inputs), retired
 
     def abort(self) -> None:
         """The builder failed: its inputs stay bases (with their tombstones)."""
@@ -307,3 +307,6 @@ class EdgeCollection:
                 log.error("could not flush %s/%s on close: %s", self.folder.name, name, exc)
             shard.close()
         self.shards.clear()
+        for host in self.hosts.values():
+            host.close()
+        self.hosts.clear()

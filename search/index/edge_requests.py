@@ -1,11 +1,13 @@
 """What ``EdgeIndex`` hands qdrant-edge: points as edge vectors, and the factories that build a
 query request per layer (``EdgeCollection.query`` calls one with each layer's filter and
-whether that layer is searched exactly).
+whether that layer is searched exactly). The factories are plain data: they pickle to the
+process that hosts a base (``edge_host``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import qdrant_edge as qe
@@ -25,6 +27,55 @@ def edge_vectors(point: Point) -> dict[str, qe.NamedVector]:
     return vectors
 
 
+@dataclass(frozen=True, slots=True)
+class DenseRequests:
+    """Nearest ``limit`` by ``vector`` (quantized, rescored, oversampled; exact on an exact layer
+    or when ``exact``). Plain data, so it pickles to a base's host process."""
+
+    vector: list[float]
+    using: str
+    limit: int
+    score_threshold: float | None
+    with_vectors: bool | tuple[str, ...]
+    exact: bool
+    hnsw_ef: int
+
+    def __call__(self, edge_filter: qe.Filter | None, exact_layer: bool) -> qe.QueryRequest:
+        return qe.QueryRequest(
+            limit=self.limit,
+            query=qe.Query.Nearest(self.vector, using=self.using),
+            filter=edge_filter,
+            score_threshold=self.score_threshold,
+            with_vector=vector_request(self.with_vectors),
+            with_payload=True,
+            params=qe.SearchParams(
+                exact=self.exact or exact_layer,
+                hnsw_ef=self.hnsw_ef,
+                quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING),
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SparseRequests:
+    """Top ``limit`` by dot product with the sparse vector (plain data, like ``DenseRequests``)."""
+
+    indices: list[int]
+    values: list[float]
+    using: str
+    limit: int
+    with_vectors: bool | tuple[str, ...]
+
+    def __call__(self, edge_filter: qe.Filter | None, _exact: bool) -> qe.QueryRequest:
+        return qe.QueryRequest(
+            limit=self.limit,
+            query=qe.Query.Nearest(qe.SparseVector(self.indices, self.values), using=self.using),
+            filter=edge_filter,
+            with_vector=vector_request(self.with_vectors),
+            with_payload=True,
+        )
+
+
 def dense_requests(
     vector: NDArray[np.float32],
     *,
@@ -36,44 +87,26 @@ def dense_requests(
     exact: bool,
     hnsw_ef: int,
 ) -> RequestFactory:
-    """Nearest ``limit + offset`` by ``vector`` (quantized, rescored, oversampled; exact on an
-    exact layer or when ``exact``)."""
-    query = qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=using)
-    ef = search_ef(limit, offset, floor=hnsw_ef)
-
-    def make(edge_filter: qe.Filter | None, exact_layer: bool) -> qe.QueryRequest:
-        return qe.QueryRequest(
-            limit=limit + offset,
-            query=query,
-            filter=edge_filter,
-            score_threshold=score_threshold,
-            with_vector=vector_request(with_vectors),
-            with_payload=True,
-            params=qe.SearchParams(
-                exact=exact or exact_layer,
-                hnsw_ef=ef,
-                quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING),
-            ),
-        )
-
-    return make
+    """Nearest ``limit + offset`` by ``vector`` (see ``DenseRequests``)."""
+    return DenseRequests(
+        vector=np.asarray(vector, dtype=np.float32).tolist(),
+        using=using,
+        limit=limit + offset,
+        score_threshold=score_threshold,
+        with_vectors=with_vectors,
+        exact=exact,
+        hnsw_ef=search_ef(limit, offset, floor=hnsw_ef),
+    )
 
 
 def sparse_requests(
     vector: SparseVector, *, using: str, limit: int, with_vectors: bool | tuple[str, ...]
 ) -> RequestFactory:
     """Top ``limit`` by dot product with the sparse ``vector``."""
-    query = qe.Query.Nearest(
-        qe.SparseVector(list(vector.indices), list(vector.values)), using=using
+    return SparseRequests(
+        indices=list(vector.indices),
+        values=list(vector.values),
+        using=using,
+        limit=limit,
+        with_vectors=with_vectors,
     )
-
-    def make(edge_filter: qe.Filter | None, _exact: bool) -> qe.QueryRequest:
-        return qe.QueryRequest(
-            limit=limit,
-            query=query,
-            filter=edge_filter,
-            with_vector=vector_request(with_vectors),
-            with_payload=True,
-        )
-
-    return make

@@ -171,7 +171,7 @@ class EdgeIndex:
             records = self._get(collection)[1].scroll_ordered(
                 key=key, descending=descending, flt=flt, limit=limit, with_payload=with_payload
             )
-        return [to_hit(r.id, float(r.order_value), r.payload, None, False) for r in records]
+        return [to_hit(r.id, r.score, r.payload, None, False) for r in records]  # score: the value
 
     def search(
         self,

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import qdrant_edge as qe
 from numpy.typing import NDArray
-from qdrant_client.http import models as qm
 
 from loupe.search.index.base import Filter, Hit, Point, SparseVector
+
+if TYPE_CHECKING:  # qdrant-client takes seconds to import: only its own adapter loads it
+    from qdrant_client.http import models as qm
 
 TAGS_FIELD = "tags"
 
@@ -40,6 +42,8 @@ def point_ids(values: Iterable[str]) -> list[str]:
 
 
 def to_client_filter(flt: Filter | None) -> qm.Filter | None:
+    from qdrant_client.http import models as qm
+
     """The qdrant-client model of ``flt``; None when there is nothing to filter."""
     if flt is None or flt.is_empty():
         return None
@@ -90,6 +94,8 @@ def _split(values: list[str | int]) -> tuple[list[str], list[int]]:
 
 
 def _client_any(values: list[str | int]) -> qm.Match:
+    from qdrant_client.http import models as qm
+
     strings, ints = _split(values)
     if strings and ints:
         raise ValueError("any_of mixes strings and integers")

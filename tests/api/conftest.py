@@ -32,6 +32,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "admin_token": ADMIN_TOKEN,
         "model": "bundled",
         "device": "cpu",
+        "ingest_prewarm": False,  # most tests never ingest: no idle children per app
     }
     values.update(overrides)
     (data_dir / "roots").mkdir(parents=True, exist_ok=True)
