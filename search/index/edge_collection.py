@@ -1,6 +1,5 @@
 """One embedded collection as layers: optimized bases plus a small exact tail (``edge_layers``
 describes the files, steps and recovery; ``edge_build`` the child that builds bases).
-Counts are kept per layer and filter until that layer is written (``edge_counts``).
 
 Every method is called with the owning ``EdgeIndex``'s lock held, except ``poll``'s slow parts
 (loading a finished base), which run before the lock is taken.
@@ -14,13 +13,12 @@ import shutil
 import signal
 import time
 from dataclasses import replace
-from functools import partial
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import qdrant_edge as qe
 
-from loupe.search.index.base import Filter, IndexState
+from loupe.search.index.base import IndexState
 from loupe.search.index.edge_build import start_build
 from loupe.search.index.edge_counts import LayerCounts
 from loupe.search.index.edge_host import BaseHost
@@ -35,13 +33,11 @@ from loupe.search.index.edge_layers import (
     remove_strays,
     write_layers,
 )
-from loupe.search.index.edge_reader import Found, ShardReader
-from loupe.search.index.edge_requests import RequestFactory
+from loupe.search.index.edge_reads import LayerReads
 from loupe.search.index.edge_shards import create_shard, load_shard, point_count, tail_config
 from loupe.search.index.stamp import Stamp
 
 log = logging.getLogger(__name__)
-Reader = ShardReader | BaseHost
 RETRY_BUILD_S = 60.0
 TAIL_PREFIX = "tail-"
 # A build is due once this many base points are deleted or overwritten (each is left out of
@@ -67,7 +63,7 @@ def _delete(shard: qe.EdgeShard, ids: list[str]) -> None:
         shard.update(qe.UpdateOperation.delete_points(list(ids)))
 
 
-class EdgeCollection:
+class EdgeCollection(LayerReads):
     def __init__(self, folder: Path, stamp: Stamp, *, build_after: int, nice: int) -> None:
         self.folder = folder
         self.stamp = stamp
@@ -108,68 +104,6 @@ class EdgeCollection:
         self.tombstones.keep_only(list(layers.bases))
         (self.folder / PROGRESS).unlink(missing_ok=True)
         return layers
-
-    # -- reads -----------------------------------------------------------------------------
-
-    def _filter(self, name: str, flt: Filter | None) -> Filter | None:
-        dead = self.tombstones.of(name)
-        if dead:
-            base = flt or Filter()
-            flt = replace(base, ids_not=[*base.ids_not, *sorted(dead)])
-        return flt
-
-    def _layers(self) -> list[tuple[str, Reader]]:
-        return [
-            (n, ShardReader(self.shards[n]) if n in self.shards else self.hosts[n])
-            for n in self.layers.names()
-        ]
-
-    def query(self, make: RequestFactory, *, flt: Filter | None, limit: int) -> list[Found]:
-        """``make(filter, exact)`` builds each layer's request; the best ``limit`` overall."""
-        found: list[Found] = []
-        for name, layer in self._layers():
-            found += layer.query(make, self._filter(name, flt), name == self.layers.tail)
-        found.sort(key=lambda p: -p.score)
-        return found[:limit]
-
-    def retrieve(self, ids: list[str], *, with_vectors: bool) -> list[Found]:
-        records: dict[str, Found] = {}
-        for name, layer in self._layers():
-            dead = self.tombstones.of(name)
-            for record in layer.retrieve(ids, with_vectors):
-                if record.id not in dead:
-                    records.setdefault(record.id, record)
-        return list(records.values())
-
-    def count(self, flt: Filter | None) -> int:
-        key = repr(flt)
-        return sum(
-            self._counts.get(name, key, partial(layer.count, self._filter(name, flt)))
-            for name, layer in self._layers()
-        )
-
-    def scroll(
-        self, *, flt: Filter | None, limit: int, offset: str | None, with_vectors: bool
-    ) -> tuple[list[Found], str | None]:
-        """A page in id order across the layers (uuid order is their text order)."""
-        records: list[Found] = []
-        for name, layer in self._layers():
-            records += layer.scroll(self._filter(name, flt), limit + 1, offset, with_vectors)
-        records.sort(key=lambda r: r.id)
-        following = records[limit].id if len(records) > limit else None
-        return records[:limit], following
-
-    def scroll_ordered(
-        self, *, key: str, descending: bool, flt: Filter | None, limit: int, with_payload: bool
-    ) -> list[Found]:
-        """The first ``limit`` by the payload number ``key`` across the layers (each layer's
-        payload index on ``key`` orders its part; the parts are merged here)."""
-        records: list[Found] = []
-        for name, layer in self._layers():
-            part = self._filter(name, flt)
-            records += layer.scroll_ordered(part, key, descending, limit, with_payload)
-        records.sort(key=lambda r: r.score, reverse=descending)
-        return records[:limit]
 
     # -- writes ----------------------------------------------------------------------------
 

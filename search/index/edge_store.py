@@ -2,8 +2,9 @@
 
 qdrant-edge has no collections or aliases: each collection is a folder with a ``meta.json``
 stamp and its layers (``edge_collection``), and aliases live in ``aliases.json`` (see
-``edge_layout``). One process owns the store (a flock on ``<root>/.lock``); a second opener
-gets ``IndexUnavailable``. The WAL is on: an upsert survives a crash without ``flush()``.
+``edge_layout``); ``edge_catalog`` keeps both. One process owns the store (a flock on
+``<root>/.lock``); a second opener gets ``IndexUnavailable``. The WAL is on: an upsert survives
+a crash without ``flush()``.
 
 HNSW policy. The engine builds HNSW only in ``optimize()``, which holds the GIL for its whole
 run (~45 s at 100k points on 2 cores): a process that called it would answer nothing
@@ -29,7 +30,6 @@ from loupe.search.index.base import (
     CONCEPTS,
     SEMANTIC,
     CollectionInfo,
-    CollectionNotFound,
     Filter,
     Hit,
     IndexState,
@@ -37,8 +37,8 @@ from loupe.search.index.base import (
     SparseVector,
 )
 from loupe.search.index.edge_builds import BuildDriver
+from loupe.search.index.edge_catalog import EdgeCatalog
 from loupe.search.index.edge_collection import EdgeCollection
-from loupe.search.index.edge_layout import EdgeLayout, check_name
 from loupe.search.index.edge_requests import dense_requests, edge_vectors, sparse_requests
 from loupe.search.index.qdrant_filters import point_id, point_ids, to_hit
 from loupe.search.index.stamp import Stamp, check_stamp
@@ -61,48 +61,23 @@ class EdgeIndex:
         build_nice: int = 10,
         hnsw_ef: int = HNSW_EF,
     ) -> None:
-        self._layout = EdgeLayout(root)
-        self._closed = False
         self._lock = threading.RLock()
-        self._open: dict[str, EdgeCollection] = {}
-        self._aliases = self._layout.read_aliases()
-        self._build_after = build_after
-        self._build_nice = build_nice
+        self._catalog = EdgeCatalog(root, build_after=build_after, build_nice=build_nice)
         self._hnsw_ef = hnsw_ef
-        self._builds = BuildDriver(self._lock, self._open, auto=auto_optimize)
+        self._builds = BuildDriver(self._lock, self._catalog.open, auto=auto_optimize)
 
     # -- collections -----------------------------------------------------------------------
 
     def _get(self, name: str) -> tuple[str, EdgeCollection]:
         """The open collection of a name or alias (caller holds the lock)."""
-        if self._closed:
-            raise RuntimeError("EdgeIndex is closed")
-        target = self._aliases.get(name, name)
-        if target not in self._open:
-            stamp = self._layout.read_meta(check_name(target))
-            self._open[target] = EdgeCollection(
-                self._layout.folder(target),
-                stamp,
-                build_after=self._build_after,
-                nice=self._build_nice,
-            )
-        return target, self._open[target]
+        return self._catalog.get(name)
 
     def create_collection(
         self, name: str, *, model_id: str, dim: int, visual_dim: int | None
     ) -> None:
         wanted = Stamp(model_id=model_id, dim=dim, visual_dim=visual_dim, created_at=time.time())
         with self._lock:
-            if name in self._aliases:
-                raise ValueError(f"{name!r} is an alias")
-            if (self._layout.folder(name) / "meta.json").exists():
-                check_stamp(name, self._layout.read_meta(name), wanted, visual=True)
-                return
-            self._layout.remove(name)  # an incomplete folder from a crash
-            folder = self._layout.folder(name)
-            folder.mkdir(parents=True)
-            EdgeCollection.create(folder, wanted)
-            self._layout.write_meta(name, wanted)
+            self._catalog.create(name, wanted)
 
     def open_collection(self, name: str, *, model_id: str, dim: int) -> CollectionInfo:
         info = self.collection_info(name)
@@ -112,57 +87,27 @@ class EdgeIndex:
 
     def collection_info(self, name: str) -> CollectionInfo:
         with self._lock:
-            target, opened = self._get(name)
-            stamp = opened.stamp
-            return CollectionInfo(
-                name=target,
-                model_id=stamp.model_id,
-                dim=stamp.dim,
-                visual_dim=stamp.visual_dim,
-                points=opened.count(None),
-                created_at=stamp.created_at,
-                aliases=sorted(a for a, c in self._aliases.items() if c == target),
-            )
+            return self._catalog.info(name)
 
     def list_collections(self) -> list[CollectionInfo]:
         with self._lock:
-            return [self.collection_info(name) for name in self._layout.names()]
+            return [self._catalog.info(name) for name in self._catalog.names()]
 
     def drop_collection(self, name: str) -> None:
         with self._lock:
-            if name in self._aliases or not (self._layout.folder(name) / "meta.json").exists():
-                raise CollectionNotFound(f"no collection named {name!r}")
-            opened = self._open.pop(name, None)
-            if opened is not None:
-                opened.close()
-            remaining = {a: c for a, c in self._aliases.items() if c != name}
-            if remaining != self._aliases:
-                self._layout.write_aliases(remaining)
-                self._aliases = remaining
-            self._layout.remove(name)
+            self._catalog.drop(name)
 
     def set_alias(self, alias: str, collection: str) -> None:
         with self._lock:
-            check_name(alias)
-            if (self._layout.folder(alias) / "meta.json").exists():
-                raise ValueError(f"{alias!r} is a collection, it cannot be an alias")
-            if collection in self._aliases:
-                raise ValueError(f"{collection!r} is an alias; point aliases at collections")
-            self._layout.read_meta(collection)  # CollectionNotFound
-            aliases = {**self._aliases, alias: collection}
-            self._layout.write_aliases(aliases)
-            self._aliases = aliases
+            self._catalog.set_alias(alias, collection)
 
     def resolve_alias(self, alias: str) -> str | None:
         with self._lock:
-            return self._aliases.get(alias)
+            return self._catalog.resolve_alias(alias)
 
     def delete_alias(self, alias: str) -> None:
         with self._lock:
-            if alias in self._aliases:
-                aliases = {k: v for k, v in self._aliases.items() if k != alias}
-                self._layout.write_aliases(aliases)
-                self._aliases = aliases
+            self._catalog.delete_alias(alias)
 
     # -- points ----------------------------------------------------------------------------
 
@@ -295,19 +240,14 @@ class EdgeIndex:
         progress is left out (the copy opens as if it had not started)."""
         with self._lock:
             skip: set[str] = set()
-            for opened in self._open.values():
+            for opened in self._catalog.open.values():
                 opened.flush()
                 if opened.layers.build is not None:
                     skip |= {opened.layers.build.target, f"{opened.layers.build.target}.work"}
-            return self._layout.copy_to(Path(dest), skip=skip)
+            return self._catalog.layout.copy_to(Path(dest), skip=skip)
 
     def close(self) -> None:
         """Stop the builder thread and any build (the next open forgets it), flush and close."""
         self._builds.stop()
         with self._lock:
-            for opened in self._open.values():
-                opened.close()
-            self._open.clear()
-            if not self._closed:
-                self._closed = True
-                self._layout.release()
+            self._catalog.close()

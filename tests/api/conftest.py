@@ -9,17 +9,20 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from loupe.api.app import create_app
 from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
+
+if TYPE_CHECKING:
+    from tests.api.page_kit import Site, Watch
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}  # the admin token is a key: it closes the server
@@ -139,3 +142,40 @@ def browser() -> Iterator[Browser]:
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
     with sync_playwright() as playwright:
         yield launch(playwright)
+
+
+@pytest.fixture(scope="module")
+def site(
+    tmp_path_factory: pytest.TempPathFactory, encoders: EncoderPool, sample_dir: Path
+) -> Iterator[Site]:
+    """A real server on a free port, with the sample gallery uploaded (tagged "sample"), one per
+    page-test module (the modules that delete photos bring their own)."""
+    from tests.api.page_kit import Site, free_port, serve, upload
+
+    settings = make_settings(tmp_path_factory.mktemp("page") / "data")
+    with serve(settings, encoders, free_port()) as url:
+        upload(url, sorted(sample_dir.glob("*.jpg")), tags="sample")
+        yield Site(url, settings.ingest_roots[0])
+
+
+@pytest.fixture
+def watch() -> Watch:
+    from tests.api.page_kit import Watch
+
+    return Watch()
+
+
+@pytest.fixture
+def base_url(site: Site) -> str:
+    return site.url
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str, watch: Watch) -> Iterator[Page]:
+    """The page open on ``site``; no console errors, page errors or failed requests by its end."""
+    from tests.api.page_kit import open_page
+
+    page = open_page(browser, base_url + "/", watch)
+    yield page
+    page.context.close()
+    assert watch.problems == []

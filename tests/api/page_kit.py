@@ -86,6 +86,12 @@ def launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
 
+@dataclass(frozen=True)
+class Site:
+    url: str
+    roots: Path  # the folder bulk jobs may read
+
+
 @dataclass
 class Watch:
     """Console errors, page errors and failed requests seen by one page."""

@@ -159,7 +159,7 @@ def test_deletes_and_edits_during_a_build_survive_the_swap(
     assert index.count("c", Filter(equals={"modality": "image"})) == 145
     assert index.search("c", POINTS[0].vectors[SEMANTIC], limit=1)[0].id != POINTS[0].id
     folder = next((tmp_path / "collections").iterdir())
-    target = index._open["c"].layers.build.target  # type: ignore[union-attr]
+    target = index._get("c")[1].layers.build.target  # type: ignore[union-attr]
     (folder / f".{target}.go").touch()
     builder.join(timeout=120)
     assert not index.index_state("c").building
