@@ -53,7 +53,7 @@ def reusable(folder: Path, wanted: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if not isinstance(marker, dict) or marker.get("inputs") != wanted:
         return None
-    return marker
+    return marker if isinstance(marker.get("collection"), str) else None
 
 
 def prepare(folder: Path, wanted: dict[str, Any]) -> dict[str, Any] | None:
@@ -64,7 +64,10 @@ def prepare(folder: Path, wanted: dict[str, Any]) -> dict[str, Any] | None:
     return marker
 
 
-def mark(folder: Path, wanted: dict[str, Any], *, optimize_s: float | None) -> None:
-    """Record a complete build of ``folder`` (call after ``optimize()`` returned)."""
-    body = {"inputs": wanted, "optimize_s": optimize_s}
+def mark(
+    folder: Path, wanted: dict[str, Any], *, collection: str, optimize_s: float | None
+) -> None:
+    """Record a complete build of ``collection`` in ``folder`` (after ``optimize()``); a
+    reuse serves that collection again (a new run must not make an empty one live)."""
+    body = {"inputs": wanted, "collection": collection, "optimize_s": optimize_s}
     (folder / MARKER).write_text(json.dumps(body, indent=2), "utf-8")

@@ -133,7 +133,12 @@ def measure_size(
         model_id=encoder.model_id,
     )
     marker = kept.prepare(settings.data_dir, inputs) if params.keep is not None else None
-    index, name = live_collection(settings, encoder)
+    if marker is not None:  # the collection built before, live again
+        index = EdgeIndex(settings.index_dir, auto_optimize=False)
+        name = str(marker["collection"])
+        index.set_alias(settings.collection_alias, name)
+    else:
+        index, name = live_collection(settings, encoder)
     built = build(
         None if marker else index,
         name,
@@ -157,7 +162,7 @@ def measure_size(
         optimize_s = time.perf_counter() - started
         details["optimize_s"] = round(optimize_s, 1)
         if params.keep is not None:
-            kept.mark(settings.data_dir, inputs, optimize_s=round(optimize_s, 1))
+            kept.mark(settings.data_dir, inputs, collection=name, optimize_s=round(optimize_s, 1))
     rng = np.random.default_rng(params.seed)
     image_picks = rng.choice(len(built.image_rows), size=params.queries, replace=True)
     image_ids = [built.ids[int(built.image_rows[i])] for i in image_picks]
