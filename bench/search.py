@@ -33,7 +33,8 @@ from loupe.bench.corpus import (
     query_texts,
     tenant_name,
 )
-from loupe.bench.report import Report
+from loupe.bench.load import rss_mb
+from loupe.bench.report import Report, disk_bytes
 from loupe.bench.server import child_server, live_collection
 from loupe.search.encoders import TextRole
 from loupe.search.encoders.pool import EncoderPool
@@ -148,7 +149,7 @@ def measure_size(
         seed=params.seed,
         tenants=params.tenants,
     )
-    details: dict[str, object] = {"reused": marker is not None}
+    details: dict[str, object] = {"reused": marker is not None, "points": size}
     optimize_s = None
     if marker is not None:
         optimize_s = marker.get("optimize_s")
@@ -291,7 +292,7 @@ def _http(
     encoder = pool.default
     log = settings.data_dir.parent / f"server-{p}.log"
     server = child_server(settings.data_dir, settings.data_dir, log_level="INFO", log_path=log)
-    with server as (url, _), httpx.Client(base_url=url, timeout=120) as client:
+    with server as (url, pid), httpx.Client(base_url=url, timeout=120) as client:
         first = timed_ms(_post, client, "an unusual first query to calibrate")
         details["first_text_query_ms"] = round(first, 1)  # includes the calibration cut
         raw: list[float] = []
@@ -325,6 +326,20 @@ def _http(
             similar,
             baseline=f"{p}.index_visual",
         )
+        _footprint(details, pid, settings.index_dir)
+
+
+def _footprint(details: dict[str, object], pid: int, index_dir: Path) -> None:
+    """The serving server's memory (PSS of it and every process it started: base hosts
+    included) after the queries above touched the index, and the index's disk blocks."""
+    points = int(str(details["points"]))
+    memory = rss_mb(pid)
+    disk = disk_bytes(index_dir)
+    details["server_memory_mib"] = None if memory is None else round(memory, 1)
+    details["index_disk_mib"] = round(disk / 2**20, 1)
+    if points and memory is not None:
+        details["server_memory_kb_per_point"] = round(memory * 1024 / points, 3)
+        details["index_disk_kb_per_point"] = round(disk / 1024 / points, 3)
 
 
 def _post(client: httpx.Client, text: str) -> float:

@@ -27,11 +27,13 @@ class Report:
 
     def markdown(self) -> str:
         lines = [
-            "| section | model | dtype | mode | batch | preprocess | pool | img/s |",
+            "| section | model | dtype | mode | batch | preprocess | pool | items/s |",
             "|---|---|---|---|---|---|---|---|",
         ]
         for row in self.rows:
             speed = f"{row['img_per_s']:,.0f}" if "img_per_s" in row else row.get("error", "")
+            if "p50_ms" in row:
+                speed += f" (p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms)"
             cells = [
                 row.get(key, "")
                 for key in ("section", "model", "dtype", "mode", "batch", "preprocess", "pool")

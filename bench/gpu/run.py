@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from loupe.bench.gpu.loupe_clip import bench_loupe_clip
 from loupe.bench.gpu.models import build_vision_model, dtype_of, make_forward, time_forward
 from loupe.bench.gpu.pipeline import decode_only, make_jpegs, run_pipeline, start_pool
 from loupe.bench.gpu.report import Report, environment
@@ -71,16 +72,27 @@ def bench_encoders(args: argparse.Namespace, device: str, report: Report) -> Non
                 torch.cuda.empty_cache()
 
 
-def bench_end_to_end(args: argparse.Namespace, device: str, report: Report) -> None:
-    workers = args.workers or os.cpu_count() or 1
+def synthesise(args: argparse.Namespace) -> list[bytes]:
     began = time.perf_counter()
-    jpegs = make_jpegs(args.e2e_images, args.jpeg_width, args.jpeg_height, workers)
+    count = max(args.e2e_images, 0 if args.skip_loupe else args.loupe_images)
+    jpegs = make_jpegs(count, args.jpeg_width, args.jpeg_height, workers_of(args))
     average_kb = sum(map(len, jpegs)) / len(jpegs) / 1024
     print(
-        f"synthesised {len(jpegs)} JPEGs ({average_kb:.0f} KB avg) in "
-        f"{time.perf_counter() - began:.1f}s",
+        f"synthesised {len(jpegs)} {args.jpeg_width}x{args.jpeg_height} JPEGs "
+        f"({average_kb:.0f} KB avg) in {time.perf_counter() - began:.1f}s",
         file=sys.stderr,
     )
+    return jpegs
+
+
+def workers_of(args: argparse.Namespace) -> int:
+    return int(args.workers or os.cpu_count() or 1)
+
+
+def bench_end_to_end(
+    args: argparse.Namespace, device: str, report: Report, jpegs: list[bytes]
+) -> None:
+    workers = workers_of(args)
     for preprocess in args.preprocess:
         report.add(
             {
@@ -149,6 +161,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--skip-encoder", action="store_true")
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--skip-loupe", action="store_true", help="skip Loupe's clip: encoder")
+    parser.add_argument("--loupe-images", type=int, default=1024)
+    parser.add_argument("--loupe-batches", type=ints, default=[32, 256])
     parser.add_argument("--e2e-images", type=int, default=2000)
     parser.add_argument("--e2e-models", type=csv, default=["ViT-B/32"])
     parser.add_argument("--e2e-dtype", default="fp16")
@@ -156,8 +171,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--preprocess", type=csv, default=["fast", "hf"])
     parser.add_argument("--pools", type=csv, default=["thread", "process"])
     parser.add_argument("--workers", type=int, default=0, help="0 = one per CPU")
-    parser.add_argument("--jpeg-width", type=int, default=640)
-    parser.add_argument("--jpeg-height", type=int, default=480)
+    parser.add_argument("--jpeg-width", type=int, default=1600)
+    parser.add_argument("--jpeg-height", type=int, default=1200)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.smoke:
@@ -165,6 +180,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.image_size, args.runs, args.warmup, args.e2e_images = 64, 3, 1, 48
         args.e2e_batch, args.jpeg_width, args.jpeg_height = 16, 320, 240
         args.workers = args.workers or 2
+        args.loupe_images, args.loupe_batches = 32, [4, 16]
     return args
 
 
@@ -181,8 +197,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device={device} -> {out}", file=sys.stderr)
     if not args.skip_encoder:
         bench_encoders(args, device, report)
+    jpegs = synthesise(args) if not (args.skip_e2e and args.skip_loupe) else []
+    if not args.skip_loupe:
+        try:
+            bench_loupe_clip(
+                jpegs=jpegs[: args.loupe_images],
+                device=device,
+                smoke=args.smoke,
+                batches=args.loupe_batches,
+                workers=workers_of(args),
+                runs=args.runs,
+                add=report.add,
+            )
+        except Exception as exc:  # the other sections still report
+            report.add({"section": "clip-images", "error": f"{type(exc).__name__}: {exc}"[:300]})
     if not args.skip_e2e:
-        bench_end_to_end(args, device, report)
+        bench_end_to_end(args, device, report, jpegs)
     print(report.markdown())
     return 0
 

@@ -9,7 +9,7 @@ from PIL import Image
 from loupe.search.encoders import EncoderUnavailable, ImageVectors, TextRole, make_encoder
 from loupe.search.encoders.clip import ClipEncoder
 from tests.extras import needs_clip
-from tests.search.tiny_clip import save_tiny_clip
+from loupe.bench.clip_weights import save_random_clip
 
 pytestmark = needs_clip
 
@@ -18,7 +18,7 @@ DIM = 24
 
 @pytest.fixture(scope="module")
 def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return save_tiny_clip(tmp_path_factory.mktemp("clip"), projection_dim=DIM, seed=0)
+    return save_random_clip(tmp_path_factory.mktemp("clip"), projection_dim=DIM, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_same_folder_gives_same_vectors_in_a_new_encoder(
 def test_separate_text_tower_embeds_the_texts(
     encoder: ClipEncoder, clip_dir: Path, tmp_path: Path
 ) -> None:
-    text_dir = save_tiny_clip(tmp_path / "text", projection_dim=DIM, seed=1)
+    text_dir = save_random_clip(tmp_path / "text", projection_dim=DIM, seed=1)
     paired = make_encoder(f"clip:{clip_dir}", device="cpu", clip_text_model=str(text_dir))
     assert paired.model_id == f"clip:{clip_dir}+text:{text_dir}"
     text_only = ClipEncoder(str(text_dir), device="cpu")
@@ -117,7 +117,7 @@ def test_separate_text_tower_embeds_the_texts(
 
 
 def test_text_tower_of_another_width_is_refused(clip_dir: Path, tmp_path: Path) -> None:
-    text_dir = save_tiny_clip(tmp_path / "wide", projection_dim=DIM + 8)
+    text_dir = save_random_clip(tmp_path / "wide", projection_dim=DIM + 8)
     paired = ClipEncoder(str(clip_dir), text_model=str(text_dir), device="cpu")
     with pytest.raises(EncoderUnavailable, match="not one space"):
         paired.load()
