@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -53,8 +54,11 @@ def client(settings: Settings, encoders: EncoderPool) -> Iterator[TestClient]:
         yield test_client
 
 
-def wait_job(client: TestClient, job_id: str, timeout_s: float = 120.0) -> dict[str, Any]:
-    """Poll a job until it ends (a bounded wait, not a timing assertion)."""
+def wait_job(
+    client: TestClient | httpx.Client, job_id: str, timeout_s: float = 120.0
+) -> dict[str, Any]:
+    """Poll a job until it ends (a bounded wait, not a timing assertion); ``client`` is a
+    ``TestClient`` or an HTTP client of a live server."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
@@ -103,18 +107,21 @@ def top_stems(result: dict[str, Any], n: int = 1) -> list[str]:
 
 
 @contextmanager
-def live_server(settings: Settings, encoders: EncoderPool) -> Iterator[str]:
-    """The real app served over real HTTP (uvicorn in a thread, a free loopback port)."""
-    with serve(create_app(settings, encoders=encoders)) as url:
+def live_server(settings: Settings, encoders: EncoderPool, port: int = 0) -> Iterator[str]:
+    """The real app served over real HTTP (uvicorn in a thread) on loopback ``port`` (by
+    default a free one) until the block ends; yields its URL."""
+    with serve(create_app(settings, encoders=encoders), port) as url:
         yield url
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """``app`` served over real HTTP (uvicorn in a thread, a free loopback port): its URL."""
+def serve(app: FastAPI, port: int = 0) -> Iterator[str]:
+    """``app`` served over real HTTP (uvicorn in a thread) on loopback ``port`` (by default a
+    free one): its URL. A port served before may be served again at once."""
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 120

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Playwright
 
-from loupe.api.app import create_app
-from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from tests.api.conftest import ADMIN_TOKEN, AUTH, make_settings
+from tests.api.conftest import ADMIN_TOKEN, AUTH, live_server, make_settings, wait_job
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -33,7 +28,6 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 REFUSAL_ECHO = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
 # Chromium's console echo of a request the server never answered (the server is down on purpose).
 NETWORK_ECHO = re.compile(r"Failed to load resource: net::ERR_")
-FINAL = ("succeeded", "partial", "failed", "cancelled")
 
 
 def free_port() -> int:
@@ -41,37 +35,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def wait_job(http: httpx.Client, job_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        job: dict[str, object] = http.get(f"/v1/jobs/{job_id}").json()
-        if job["state"] in FINAL:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
-
-
-@contextmanager
-def serve(settings: Settings, encoders: EncoderPool, port: int) -> Iterator[str]:
-    """A real server (uvicorn in a thread) on ``port`` until the block ends; yields its URL."""
-    config = uvicorn.Config(
-        create_app(settings, encoders=encoders), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def upload(url: str, paths: list[Path], *, tags: str) -> None:
@@ -97,7 +60,7 @@ def gallery_site(data_dir: Path, encoders: EncoderPool, sample_dir: Path) -> Ite
     """A real server on a free port over a new library in ``data_dir``, with the sample gallery
     uploaded (tagged "sample"), until the block ends."""
     settings = make_settings(data_dir)
-    with serve(settings, encoders, free_port()) as url:
+    with live_server(settings, encoders) as url:
         upload(url, sorted(sample_dir.glob("*.jpg")), tags="sample")
         yield Site(url, settings.ingest_roots[0])
 

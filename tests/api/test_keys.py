@@ -10,11 +10,9 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +22,7 @@ from loupe.api.access.service import open_key_store, refuse_open_bind
 from loupe.api.cli import main
 from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from tests.api.conftest import live_server, make_settings
+from tests.api.conftest import live_server, make_settings, wait_job
 
 CLI = [sys.executable, "-c", "from loupe.api.cli import main; main()"]
 
@@ -68,15 +66,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, encoders: EncoderPool) -> Ite
         yield site
         for client in site.clients:
             client.close()
-
-
-def wait_job(http: httpx.Client, job_id: str) -> dict[str, Any]:
-    for _ in range(2400):
-        job: dict[str, Any] = http.get(f"/v1/jobs/{job_id}").json()
-        if job["state"] in ("succeeded", "partial", "failed", "cancelled"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(job)
 
 
 def upload(http: httpx.Client, path: Path) -> httpx.Response:

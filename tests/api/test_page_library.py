@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page
 
-from tests.api.conftest import ADMIN_TOKEN, AUTH
-from tests.api.page_kit import Site, Watch, search_for, shot, wait_job, wait_text
+from tests.api.conftest import ADMIN_TOKEN, AUTH, wait_job
+from tests.api.page_kit import Site, Watch, search_for, shot, wait_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Dialog, Page
 
-from tests.api.conftest import ADMIN_TOKEN, AUTH
+from tests.api.conftest import ADMIN_TOKEN, AUTH, wait_job
 from tests.api.page_kit import (
     Watch,
     first_name,
@@ -25,7 +25,6 @@ from tests.api.page_kit import (
     search_for,
     shot,
     wait_first,
-    wait_job,
     wait_text,
 )
 

@@ -16,13 +16,12 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, Route
 
 from loupe.search.encoders.pool import EncoderPool
-from tests.api.conftest import AUTH, make_settings
+from tests.api.conftest import AUTH, live_server, make_settings
 from tests.api.page_kit import (
     Watch,
     free_port,
     open_page,
     search_for,
-    serve,
     shot,
     upload,
     wait_first,
@@ -96,7 +95,7 @@ def test_server_stopped_while_the_page_is_open(
     settings = make_settings(tmp_path / "data")
     port = free_port()
     watch = Watch(offline_ok=True)
-    with serve(settings, encoders, port) as url:
+    with live_server(settings, encoders, port) as url:
         upload(url, [sample_dir / "cat.jpg", sample_dir / "rocket.jpg"], tags="sample")
         page = open_page(browser, url + "/", watch)
         search_for(page, "a cat", "cat.jpg")
@@ -116,7 +115,7 @@ def test_server_stopped_while_the_page_is_open(
     assert page.is_visible("#offline")
     shot(page, "s03-offline")
     page.click("nav a[href='#search']")
-    with serve(settings, encoders, port):
+    with live_server(settings, encoders, port):
         page.click("#offline-retry")
         page.wait_for_selector("#offline", state="hidden")
         wait_first(page, "rocket.jpg")  # the query in the box is run again

@@ -17,11 +17,10 @@ import httpx
 import pytest
 
 from loupe.search.encoders.pool import EncoderPool
-from tests.api.conftest import live_server, make_settings
+from tests.api.conftest import live_server, make_settings, wait_job
 from tests.api.test_keys import make_key
 
 pytestmark = pytest.mark.slow
-FINAL = ("succeeded", "partial", "failed", "cancelled")
 
 
 @dataclass
@@ -44,22 +43,12 @@ class World:
         return client
 
 
-def wait_job(http: httpx.Client, job_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = http.get(f"/v1/jobs/{job_id}").json()
-        if job["state"] in FINAL:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
-
-
 def upload(http: httpx.Client, paths: list[Path]) -> dict[str, Any]:
     files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in paths]
     response = http.post("/v1/items", files=files)
     assert response.status_code == 202, response.text
     body: dict[str, Any] = response.json()
-    assert wait_job(http, body["job_id"])["state"] == "succeeded"
+    assert wait_job(http, body["job_id"], timeout_s=300)["state"] == "succeeded"
     return body
 
 
@@ -225,7 +214,7 @@ def test_a_bulk_job_stamps_the_tenant(world: World, sample_dir: Path) -> None:
     a = world.http("a")
     created = a.post("/v1/jobs", json={"source": {"path": "alpha-bulk"}})
     assert created.status_code == 202, created.text
-    assert wait_job(a, created.json()["id"])["state"] == "succeeded"
+    assert wait_job(a, created.json()["id"], timeout_s=300)["state"] == "succeeded"
     assert world.http("b").get(f"/v1/jobs/{created.json()['id']}").status_code == 404
     found = a.post("/v1/search", json={"text": "a flower", "limit": 1}).json()["hits"][0]
     assert found["filename"] == "flower.jpg"
@@ -251,7 +240,7 @@ def test_a_reindex_carries_the_tenants(world: World) -> None:
     admin = world.http("admin")
     started = admin.post("/v1/admin/reindex", json={})
     assert started.status_code == 202, started.text
-    assert wait_job(admin, started.json()["id"])["state"] == "succeeded"
+    assert wait_job(admin, started.json()["id"], timeout_s=300)["state"] == "succeeded"
     target = started.json()["meta"]["target"]
     deadline = time.monotonic() + 60
     while not any(

@@ -5,9 +5,6 @@ requests in ``test_requests``."""
 
 from __future__ import annotations
 
-import io
-import struct
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +12,6 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
 
 from loupe.api.app import create_app
 from loupe.search.encoders.pool import EncoderPool
@@ -23,26 +19,6 @@ from tests.api.conftest import AUTH, make_settings, wait_job
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 Check = Callable[..., dict[str, Any]]
-
-
-def jpeg(size: tuple[int, int] = (64, 48), color: str = "red") -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, format="JPEG")
-    return buf.getvalue()
-
-
-def png_bomb(width: int = 30000, height: int = 30000) -> bytes:
-    """A tiny PNG whose header declares width x height pixels."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    body = zlib.compress((b"\x00" + b"\x00" * (width * 3)) * 4, 9)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture(scope="package")

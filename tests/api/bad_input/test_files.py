@@ -17,11 +17,10 @@ from tests.api.bad_input.conftest import (
     SVG,
     Check,
     assert_refused,
-    jpeg,
-    png_bomb,
     upload,
 )
 from tests.api.conftest import AUTH, make_settings, wait_job
+from tests.ingest.test_validate import jpeg, png_bomb
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.bad_input.conftest import UNKNOWN, Check, jpeg, png_bomb
+from tests.api.bad_input.conftest import UNKNOWN, Check
+from tests.ingest.test_validate import jpeg, png_bomb
 
 
 @pytest.mark.parametrize(
