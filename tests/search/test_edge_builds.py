@@ -70,6 +70,29 @@ def run_server(root: Path, step: str, env: dict[str, str] | None = None) -> int:
     return done.returncode
 
 
+def hold_build(index: EdgeIndex, monkeypatch: pytest.MonkeyPatch) -> threading.Thread:
+    """A build of collection "c" started in a thread and held at its optimize phase (until
+    ``release_build``): writes made now land during the build."""
+    monkeypatch.setenv(HOLD_AT_ENV, "optimize")
+    # daemon: a failing assertion in the test must not leave the run waiting for a held build
+    builder = threading.Thread(target=index.optimize, args=("c",), daemon=True)
+    builder.start()
+    deadline = time.monotonic() + 120
+    while index.index_state("c").build_phase != "optimize" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert index.index_state("c").building
+    return builder
+
+
+def release_build(index: EdgeIndex, root: Path, builder: threading.Thread) -> None:
+    """Let the build held by ``hold_build`` go on, and wait for its swap."""
+    folder = next((root / "collections").iterdir())
+    target = index._get("c")[1].layers.build.target  # type: ignore[union-attr]
+    (folder / f".{target}.go").touch()
+    builder.join(timeout=120)
+    assert not index.index_state("c").building
+
+
 def assert_every_point_once(root: Path) -> None:
     index = EdgeIndex(root, auto_optimize=False)
     try:
@@ -143,14 +166,7 @@ def test_deletes_and_edits_during_a_build_survive_the_swap(
     index = EdgeIndex(tmp_path, auto_optimize=False)
     index.create_collection("c", model_id="m", dim=DIM, visual_dim=VISUAL_DIM)
     index.upsert("c", POINTS[:200])
-    monkeypatch.setenv(HOLD_AT_ENV, "optimize")
-    # daemon: a failing assertion below must not leave the run waiting for a held build
-    builder = threading.Thread(target=index.optimize, args=("c",), daemon=True)
-    builder.start()
-    deadline = time.monotonic() + 120
-    while index.index_state("c").build_phase != "optimize" and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert index.index_state("c").building
+    builder = hold_build(index, monkeypatch)
     assert index.count("c") == 200  # counted (and kept) before the writes below
     assert index.count("c", Filter(equals={"modality": "image"})) == 100
     index.delete("c", DELETED)
@@ -158,11 +174,7 @@ def test_deletes_and_edits_during_a_build_survive_the_swap(
     assert index.count("c") == 290  # already true while the build runs
     assert index.count("c", Filter(equals={"modality": "image"})) == 145
     assert index.search("c", POINTS[0].vectors[SEMANTIC], limit=1)[0].id != POINTS[0].id
-    folder = next((tmp_path / "collections").iterdir())
-    target = index._get("c")[1].layers.build.target  # type: ignore[union-attr]
-    (folder / f".{target}.go").touch()
-    builder.join(timeout=120)
-    assert not index.index_state("c").building
+    release_build(index, tmp_path, builder)
     assert index.count("c") == 290
     index.close()
     monkeypatch.delenv(HOLD_AT_ENV)
