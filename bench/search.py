@@ -5,7 +5,7 @@ time ``optimize()`` (HNSW; it freezes the process), measure direct index searche
 exact float32 numpy search over the same vectors (latency and recall@10), then serve the real
 app (``loupe serve`` in a child process, access log on, as deployed) and time text queries (cache
 cold, then warm) and image-by-id queries (``/v1/items/{id}/similar``) beside this process's raw
-encoder latency for one query text.
+encoder latency for one query text. The direct searches are in ``bench.search_direct``.
 """
 
 from __future__ import annotations
@@ -14,36 +14,24 @@ import contextlib
 import logging
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
 
 from loupe.api.settings import Settings
 from loupe.bench import kept
-from loupe.bench.corpus import (
-    Built,
-    Corpus,
-    build,
-    embed_corpus,
-    exact_top,
-    query_texts,
-    tenant_name,
-)
+from loupe.bench.corpus import Corpus, build, embed_corpus, query_texts
 from loupe.bench.load import rss_mb
 from loupe.bench.report import Report, disk_bytes
+from loupe.bench.search_direct import K, measure_direct, timed_ms
 from loupe.bench.server import child_server, live_collection
 from loupe.search.encoders import TextRole
 from loupe.search.encoders.pool import EncoderPool
-from loupe.search.index import SEMANTIC, VISUAL
 from loupe.search.index.edge_store import EdgeIndex
-from loupe.search.query import for_tenant
 
 log = logging.getLogger(__name__)
-K = 10
 BLOCK = 25  # texts per turn when raw-encoder calls and cold HTTP queries alternate
 
 
@@ -57,12 +45,6 @@ class SearchParams:
     seed: int = 0
     tenants: int = 0  # spread the points over this many tenants and time tenant-filtered search
     keep: Path | None = None  # build each size's collection here once and reuse it (bench.kept)
-
-
-def timed_ms(call: Callable[..., object], *args: Any, **kwargs: Any) -> float:
-    started = time.perf_counter()
-    call(*args, **kwargs)
-    return (time.perf_counter() - started) * 1000.0
 
 
 def label_of(size: int) -> str:
@@ -167,111 +149,13 @@ def measure_size(
     rng = np.random.default_rng(params.seed)
     image_picks = rng.choice(len(built.image_rows), size=params.queries, replace=True)
     image_ids = [built.ids[int(built.image_rows[i])] for i in image_picks]
-    _direct(report, p, index, name, built, query_vectors, image_picks, details, exact=not hnsw)
+    measure_direct(
+        report, p, index, name, built, query_vectors, image_picks, details, exact=not hnsw
+    )
     index.close()
     _http(report, p, settings, pool, (http_texts, encoder_texts), image_ids, details)
     report.details[p] = details
     return optimize_s
-
-
-def _direct(
-    report: Report,
-    p: str,
-    index: EdgeIndex,
-    name: str,
-    built: Built,
-    queries: np.ndarray,
-    image_picks: np.ndarray,
-    details: dict[str, object],
-    *,
-    exact: bool,
-) -> None:
-    """Index searches in-process beside an exact numpy search over the same float32 vectors."""
-    numpy_ms, index_ms, fetch_ms, recall = [], [], [], []
-    tenant_ms: list[float] = []
-    tenant_recall: list[float] = []
-    for number, vector in enumerate(queries):
-        numpy_ms.append(timed_ms(exact_top, built.semantic, vector, K))
-        truth = {built.ids[int(r)] for r in exact_top(built.semantic, vector, K)}
-        started = time.perf_counter()
-        hits = index.search(name, vector, limit=K, exact=exact)
-        index_ms.append((time.perf_counter() - started) * 1000.0)
-        recall.append(len(truth & {h.id for h in hits}) / K)
-        if built.tenants:  # right after the unfiltered one: both see the same machine load
-            latency, found = _tenant_search(index, name, built, vector, number, exact=exact)
-            tenant_ms.append(latency)
-            tenant_recall.append(found)
-        fetch_ms.append(
-            timed_ms(index.search, name, vector, limit=3 * K + 1, with_vectors=True, exact=exact)
-        )
-    visual_ms, visual_index_ms, visual_recall = [], [], []
-    for pick in image_picks:
-        # "More like this" from a stored photo: its own point is not an answer, so both sides
-        # fetch one more and leave it out before recall is counted.
-        vector = built.visual[int(pick)]
-        own = built.ids[int(built.image_rows[int(pick)])]
-        visual_ms.append(timed_ms(exact_top, built.visual, vector, K + 1))
-        rows = exact_top(built.visual, vector, K + 1)
-        ranked = [built.ids[int(built.image_rows[r])] for r in rows]
-        expected = {i for i in ranked if i != own}
-        if len(expected) > K:  # own was not among the K + 1 (ties): keep the best K
-            expected = set([i for i in ranked if i != own][:K])
-        started = time.perf_counter()
-        hits = index.search(name, vector, using=VISUAL, limit=K + 1, exact=exact)
-        visual_index_ms.append((time.perf_counter() - started) * 1000.0)
-        answered = {h.id for h in hits if h.id != own}
-        visual_recall.append(len(expected & answered) / K)
-    kind = "exact" if exact else "HNSW"
-    report.add(f"{p}.numpy", f"{p} numpy exact k=10 (semantic)", "ms", numpy_ms)
-    report.add(f"{p}.index", f"{p} {kind} k=10 (semantic)", "ms", index_ms, baseline=f"{p}.numpy")
-    report.add(
-        f"{p}.fetch",
-        f"{p} {kind} k=31+vectors (service fetch)",
-        "ms",
-        fetch_ms,
-        baseline=f"{p}.index",
-    )
-    report.add(f"{p}.numpy_visual", f"{p} numpy exact k=11 (visual)", "ms", visual_ms)
-    report.add(
-        f"{p}.index_visual",
-        f"{p} {kind} k=11 (visual)",
-        "ms",
-        visual_index_ms,
-        baseline=f"{p}.numpy_visual",
-    )
-    report.add(f"{p}.recall", f"{p} recall@10 semantic (mean)", "", [float(np.mean(recall))])
-    if built.tenants:
-        label = f"{p} {kind} k=10 (semantic), 1 of {built.tenants} tenants"
-        report.add(f"{p}.index_tenant", label, "ms", tenant_ms, baseline=f"{p}.index")
-        report.add(
-            f"{p}.recall_tenant",
-            f"{p} recall@10 semantic within the tenant (mean)",
-            "",
-            [float(np.mean(tenant_recall))],
-        )
-    report.add(
-        f"{p}.recall_visual",
-        f"{p} recall@10 visual, query point left out (mean)",
-        "",
-        [float(np.mean(visual_recall))],
-    )
-    details["recall_min"] = min(recall)
-    details["using"] = [SEMANTIC, VISUAL]
-
-
-def _tenant_search(
-    index: EdgeIndex, name: str, built: Built, vector: np.ndarray, number: int, *, exact: bool
-) -> tuple[float, float]:
-    """One search confined to tenant ``number % tenants``: its latency (ms) and its recall@10
-    against an exact search over that tenant's rows."""
-    tenant = number % built.tenants
-    rows = np.arange(tenant, len(built.ids), built.tenants)
-    truth = {built.ids[int(rows[r])] for r in exact_top(built.semantic[rows], vector, K)}
-    flt = for_tenant(None, tenant_name(tenant))
-    started = time.perf_counter()
-    hits = index.search(name, vector, flt=flt, limit=K, exact=exact)
-    latency = (time.perf_counter() - started) * 1000.0
-    return latency, len(truth & {h.id for h in hits}) / K
 
 
 def _http(

@@ -16,11 +16,8 @@ starts a fresh pool.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import multiprocessing
 import os
-import signal
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -35,8 +32,7 @@ from loupe.ingest.settings import IngestSettings
 from loupe.ingest.units import Limits
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import Unavailable
-
-PR_SET_PDEATHSIG = 1
+from loupe.search.parent_death import die_with_parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +48,8 @@ class _Child:
     embedder: InlineEmbedder | None = None
 
 
-def _die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def _init(config: ChildConfig) -> None:
-    _die_with_parent()
+    die_with_parent()
     os.nice(config.nice)
     # One OpenMP thread and one onnxruntime intra-op thread per child; set before any load.
     os.environ["OMP_NUM_THREADS"] = "1"

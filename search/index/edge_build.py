@@ -14,7 +14,6 @@ parent. The parent (``EdgeCollection``) swaps the result in; see ``edge_layers``
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import shutil
@@ -36,6 +35,7 @@ from loupe.search.index.edge_shards import (
     point_count,
 )
 from loupe.search.index.stamp import Stamp
+from loupe.search.parent_death import die_with_parent
 
 PAGE = 512
 BASE_PREFIX = "base-"
@@ -43,11 +43,6 @@ BASE_PREFIX = "base-"
 # waits there until a file ``.<target>.go`` appears beside it (to act during a build).
 KILL_AT_ENV = "LOUPE_TEST_BUILD_KILL_AT"
 HOLD_AT_ENV = "LOUPE_TEST_BUILD_HOLD_AT"
-
-
-def _die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 class _Progress:
@@ -98,7 +93,7 @@ def build_base(
 ) -> None:
     """Merge ``build.inputs`` of the collection in ``folder`` into ``build.target`` (child),
     leaving out each input's ``tombstones`` (the ids deleted from it before the build)."""
-    _die_with_parent()
+    die_with_parent()
     with contextlib.suppress(OSError):
         os.nice(nice)
     root = Path(folder)

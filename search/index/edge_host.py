@@ -17,10 +17,8 @@ is started again on the next call (the call is retried once); it dies with its p
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import multiprocessing
-import signal
 import threading
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -32,14 +30,14 @@ import qdrant_edge as qe
 from loupe.search.index.base import Filter, IndexUnavailable
 from loupe.search.index.edge_reader import Found, ShardReader
 from loupe.search.index.edge_requests import RequestFactory
+from loupe.search.parent_death import die_with_parent
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 600.0
 
 
 def _serve(path: str, conn: Connection) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    die_with_parent()
     try:
         shard = qe.EdgeShard.load(path)
     except Exception as exc:  # reported to the parent, which raises IndexUnavailable

@@ -129,6 +129,8 @@ class Tombstones:
 
     path: Path
     by_layer: dict[str, set[str]] = field(default_factory=dict)
+    # ``of(layer)`` in id order, read on every query; dropped whenever the layer's ids change.
+    _sorted: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, folder: Path) -> Tombstones:
@@ -147,6 +149,13 @@ class Tombstones:
         """The ids left out of ``layer``'s searches."""
         return self.by_layer.get(layer, set())
 
+    def sorted_of(self, layer: str) -> tuple[str, ...]:
+        """``of(layer)`` in id order (sorted once per change, not per query)."""
+        ids = self._sorted.get(layer)
+        if ids is None:
+            ids = self._sorted[layer] = tuple(sorted(self.of(layer)))
+        return ids
+
     def count(self) -> int:
         return sum(len(ids) for ids in self.by_layer.values())
 
@@ -157,6 +166,7 @@ class Tombstones:
             return
         self._append([(layer, i) for i in fresh])
         self.by_layer.setdefault(layer, set()).update(fresh)
+        self._sorted.pop(layer, None)
 
     def _append(self, entries: list[tuple[str, str]]) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
@@ -172,6 +182,7 @@ class Tombstones:
         self._append([(target, i) for i in sorted(moved)])
         if moved:
             self.by_layer.setdefault(target, set()).update(moved)
+            self._sorted.pop(target, None)
 
     def keep_only(self, layers: list[str]) -> None:
         """Forget the tombstones of layers that are gone (after a swap commits, or on open);
@@ -180,6 +191,7 @@ class Tombstones:
         for layer in layers if legacy else ():
             self.by_layer.setdefault(layer, set()).update(legacy)
         self.by_layer = {k: v for k, v in self.by_layer.items() if k in layers and v}
+        self._sorted.clear()
         text = "".join(f"{k} {i}\n" for k, ids in self.by_layer.items() for i in sorted(ids))
         tmp = self.path.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8") as fh:

@@ -28,10 +28,10 @@ class LayerReads:
     _counts: LayerCounts  # the writer says which layers changed
 
     def _filter(self, name: str, flt: Filter | None) -> Filter | None:
-        dead = self.tombstones.of(name)
+        dead = self.tombstones.sorted_of(name)
         if dead:
             base = flt or Filter()
-            flt = replace(base, ids_not=[*base.ids_not, *sorted(dead)])
+            flt = replace(base, ids_not=[*base.ids_not, *dead])
         return flt
 
     def _layers(self) -> list[tuple[str, Reader]]:

@@ -149,13 +149,11 @@ def site(
     tmp_path_factory: pytest.TempPathFactory, encoders: EncoderPool, sample_dir: Path
 ) -> Iterator[Site]:
     """A real server on a free port, with the sample gallery uploaded (tagged "sample"), one per
-    page-test module (the modules that delete photos bring their own)."""
-    from tests.api.page_kit import Site, free_port, serve, upload
+    page-test module (a module that deletes photos overrides it with a fresh one per test)."""
+    from tests.api.page_kit import gallery_site
 
-    settings = make_settings(tmp_path_factory.mktemp("page") / "data")
-    with serve(settings, encoders, free_port()) as url:
-        upload(url, sorted(sample_dir.glob("*.jpg")), tags="sample")
-        yield Site(url, settings.ingest_roots[0])
+    with gallery_site(tmp_path_factory.mktemp("page") / "data", encoders, sample_dir) as site:
+        yield site
 
 
 @pytest.fixture
@@ -171,11 +169,16 @@ def base_url(site: Site) -> str:
 
 
 @pytest.fixture
-def page(browser: Browser, base_url: str, watch: Watch) -> Iterator[Page]:
-    """The page open on ``site``; no console errors, page errors or failed requests by its end."""
+def page(
+    request: pytest.FixtureRequest, browser: Browser, base_url: str, watch: Watch
+) -> Iterator[Page]:
+    """The page open on ``site``; no console errors, page errors or failed requests by its end,
+    and in a module marked ``no_refusals`` no 4xx answer either."""
     from tests.api.page_kit import open_page
 
     page = open_page(browser, base_url + "/", watch)
     yield page
     page.context.close()
     assert watch.problems == []
+    if request.node.get_closest_marker("no_refusals") is not None:
+        assert watch.refusals == []

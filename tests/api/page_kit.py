@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Playwrigh
 from loupe.api.app import create_app
 from loupe.api.settings import Settings
 from loupe.search.encoders.pool import EncoderPool
-from tests.api.conftest import ADMIN_TOKEN, AUTH
+from tests.api.conftest import ADMIN_TOKEN, AUTH, make_settings
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -90,6 +90,16 @@ def launch(playwright: Playwright) -> Browser:
 class Site:
     url: str
     roots: Path  # the folder bulk jobs may read
+
+
+@contextmanager
+def gallery_site(data_dir: Path, encoders: EncoderPool, sample_dir: Path) -> Iterator[Site]:
+    """A real server on a free port over a new library in ``data_dir``, with the sample gallery
+    uploaded (tagged "sample"), until the block ends."""
+    settings = make_settings(data_dir)
+    with serve(settings, encoders, free_port()) as url:
+        upload(url, sorted(sample_dir.glob("*.jpg")), tags="sample")
+        yield Site(url, settings.ingest_roots[0])
 
 
 @dataclass

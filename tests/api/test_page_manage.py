@@ -8,60 +8,40 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from loupe.search.encoders.pool import EncoderPool
-from tests.api.conftest import AUTH, make_settings
-from tests.api.page_kit import (
-    Watch,
-    free_port,
-    open_page,
-    search_for,
-    serve,
-    shot,
-    upload,
-    wait_text,
-)
+from tests.api.conftest import AUTH
+from tests.api.page_kit import Site, gallery_site, search_for, shot, wait_text
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.no_refusals]
 
 
 @pytest.fixture
-def site(tmp_path: Path, encoders: EncoderPool, sample_dir: Path) -> Iterator[str]:
-    """A fresh library per test: these tests delete photos."""
-    with serve(make_settings(tmp_path / "data"), encoders, free_port()) as url:
-        upload(url, sorted(sample_dir.glob("*.jpg")), tags="sample")
-        yield url
+def site(tmp_path: Path, encoders: EncoderPool, sample_dir: Path) -> Iterator[Site]:
+    """A fresh library per test (these tests delete photos), in place of the module's one."""
+    with gallery_site(tmp_path / "data", encoders, sample_dir) as site:
+        yield site
 
 
-@pytest.fixture
-def page(browser: Browser, site: str) -> Iterator[Page]:
-    watch = Watch()
-    page = open_page(browser, site + "/", watch)
-    yield page
-    page.context.close()
-    assert watch.problems == []
-    assert watch.refusals == []
+def api(url: str) -> httpx.Client:
+    return httpx.Client(base_url=url, headers=AUTH, timeout=60)
 
 
-def api(site: str) -> httpx.Client:
-    return httpx.Client(base_url=site, headers=AUTH, timeout=60)
-
-
-def tagged(site: str, tag: str) -> set[str]:
-    with api(site) as http:
+def tagged(url: str, tag: str) -> set[str]:
+    with api(url) as http:
         body = {"text": "a photo", "limit": 50, "filter": {"tags": [tag]}}
         return {h["filename"] for h in http.post("/v1/search", json=body).json()["hits"]}
 
 
-def test_edit_tags_and_delete_from_the_detail_view(page: Page, site: str) -> None:
+def test_edit_tags_and_delete_from_the_detail_view(page: Page, base_url: str) -> None:
     search_for(page, "a cat", "cat.jpg")
     page.click("#results li >> nth=0 >> .tile")
     page.wait_for_selector("#detail[open]")
     page.fill("#detail-tags", "sample, pets, chelsea")
     page.click("#detail-tags-form button[type='submit']")
     wait_text(page, "#detail-meta", "pets")
-    assert tagged(site, "pets") == {"cat.jpg"}
+    assert tagged(base_url, "pets") == {"cat.jpg"}
     cat_id = page.get_attribute("#results li >> nth=0", "data-id")
     page.click("#detail-delete")
     assert page.inner_text("#detail-delete") == "Really delete?"  # asks first
@@ -74,11 +54,11 @@ def test_edit_tags_and_delete_from_the_detail_view(page: Page, site: str) -> Non
     assert page.locator(f"#results li[data-id='{cat_id}']").count() == 0
     assert page.locator("#results li").count() == 9
     assert "among 9 photos" in page.inner_text("#summary")
-    with api(site) as http:
+    with api(base_url) as http:
         assert http.get(f"/v1/items/{cat_id}").status_code == 404
 
 
-def test_select_several_then_tag_and_delete_them(page: Page, site: str) -> None:
+def test_select_several_then_tag_and_delete_them(page: Page, base_url: str) -> None:
     search_for(page, "a cat", "cat.jpg")
     page.click("#select-toggle")
     assert page.get_attribute("#select-toggle", "aria-pressed") == "true"
@@ -91,14 +71,14 @@ def test_select_several_then_tag_and_delete_them(page: Page, site: str) -> None:
     page.fill("#select-tag", "picked")
     page.keyboard.press("Enter")
     wait_text(page, "#status", "added to 2 items")
-    assert tagged(site, "picked") == set(picks)
+    assert tagged(base_url, "picked") == set(picks)
     shot(page, "m02-select")
     page.click("#select-delete")
     page.click("#select-delete")
     wait_text(page, "#status", "Deleted 2 items")
     assert page.locator("#results li").count() == 8
     assert page.inner_text("#others-title") == "Other photos · 7"
-    assert tagged(site, "picked") == set()
+    assert tagged(base_url, "picked") == set()
     page.click("#select-toggle")
     page.click("#results li >> nth=0 >> .tile")
     page.wait_for_selector("#detail[open]")  # out of select mode, a click opens again

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -30,31 +29,7 @@ from tests.api.page_kit import (
     wait_text,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def site(
-    tmp_path_factory: pytest.TempPathFactory, encoders: EncoderPool, sample_dir: Path
-) -> Iterator[str]:
-    settings = make_settings(tmp_path_factory.mktemp("states") / "data")
-    with serve(settings, encoders, free_port()) as url:
-        upload(url, sorted(sample_dir.glob("*.jpg")), tags="sample")
-        yield url
-
-
-@pytest.fixture
-def watch() -> Watch:
-    return Watch()
-
-
-@pytest.fixture
-def page(browser: Browser, site: str, watch: Watch) -> Iterator[Page]:
-    page = open_page(browser, site + "/", watch)
-    yield page
-    page.context.close()
-    assert watch.problems == []
-    assert watch.refusals == []
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.no_refusals]
 
 
 def tile_ids(page: Page, list_id: str) -> list[str]:
@@ -62,9 +37,11 @@ def tile_ids(page: Page, list_id: str) -> list[str]:
     return [str(i) for i in ids]
 
 
-def test_matches_come_first_and_the_rest_is_dimmed_under_a_divider(page: Page, site: str) -> None:
+def test_matches_come_first_and_the_rest_is_dimmed_under_a_divider(
+    page: Page, base_url: str
+) -> None:
     answer = httpx.post(
-        f"{site}/v1/search", json={"text": "a cat", "limit": 24}, headers=AUTH
+        f"{base_url}/v1/search", json={"text": "a cat", "limit": 24}, headers=AUTH
     ).json()
     matching = [h["id"] for h in answer["hits"] if h["match"] != "none"]
     assert answer["total_matches"] == len(matching) == 1, "precondition: one cat in the gallery"
@@ -199,8 +176,8 @@ def test_keyboard_only(page: Page) -> None:
     page.wait_for_function(f"{focused} === {order[1]!r}")
 
 
-def test_phone_viewport(browser: Browser, site: str, watch: Watch) -> None:
-    page = open_page(browser, site + "/?q=a%20cat", watch, width=390, height=844)
+def test_phone_viewport(browser: Browser, base_url: str, watch: Watch) -> None:
+    page = open_page(browser, base_url + "/?q=a%20cat", watch, width=390, height=844)
     wait_first(page, "cat.jpg")
     page.wait_for_selector("#others-title:not([hidden])")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -212,9 +189,9 @@ def test_phone_viewport(browser: Browser, site: str, watch: Watch) -> None:
 
 
 def test_admin_errors_are_one_sentence_and_the_table_fits_a_phone(
-    browser: Browser, site: str, watch: Watch
+    browser: Browser, base_url: str, watch: Watch
 ) -> None:
-    page = open_page(browser, site + "/#admin", watch, width=390, height=844)
+    page = open_page(browser, base_url + "/#admin", watch, width=390, height=844)
     page.wait_for_selector("#collections-body tr")
     state = page.locator("th", has_text="State")
     drop_column = "document.querySelector('#collections-body tr td:last-child')"
@@ -247,7 +224,7 @@ def test_the_date_filter_narrows_to_photos_taken_in_the_range(page: Page) -> Non
 
 
 def test_a_cancelled_upload_tells_what_was_indexed_and_resumes(
-    page: Page, site: str, tmp_path: Path
+    page: Page, base_url: str, tmp_path: Path
 ) -> None:
     # 40 photo-sized JPEGs: encoding them takes long enough to cancel the job half-way.
     files = []
@@ -255,7 +232,7 @@ def test_a_cancelled_upload_tells_what_was_indexed_and_resumes(
         buffer = io.BytesIO()
         Image.new("RGB", (1600, 1200), (n * 6, 255 - n * 6, (n * 37) % 255)).save(buffer, "JPEG")
         files.append(("files", (f"p{n:02}.jpg", buffer.getvalue(), "image/jpeg")))
-    with httpx.Client(base_url=site, headers=AUTH, timeout=60) as http:
+    with httpx.Client(base_url=base_url, headers=AUTH, timeout=60) as http:
         job_id = http.post("/v1/items", files=files).json()["job_id"]
         cancelled = http.post(f"/v1/jobs/{job_id}/cancel").json()
     assert cancelled["state"] == "cancelled" and cancelled["pending"] > 0, cancelled
@@ -270,8 +247,8 @@ def test_a_cancelled_upload_tells_what_was_indexed_and_resumes(
     assert page.is_hidden(f"{card} button:text('Resume')")
 
 
-def test_an_empty_query_browses_the_library_newest_first(page: Page, site: str) -> None:
-    with httpx.Client(base_url=site, headers=AUTH) as http:
+def test_an_empty_query_browses_the_library_newest_first(page: Page, base_url: str) -> None:
+    with httpx.Client(base_url=base_url, headers=AUTH) as http:
         library = http.get("/v1/items", params={"order": "asc", "limit": 1}).json()
     page.wait_for_selector("#results li")
     wait_text(page, "#summary", f"{library['total']} photos in the library, newest first")

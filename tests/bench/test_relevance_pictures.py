@@ -4,8 +4,8 @@ from loupe.bench.evaluation.relevance_cases import Collection
 from loupe.bench.evaluation.relevance_pictures import judge_pictures
 from loupe.search.index.memory_store import NumpyIndex
 from tests.search.conftest import HashingEncoder
+from tests.search.service_kit import RED_COPIES, build, make_service
 from tests.search.test_query_vector import NULLS, plain
-from tests.search.test_service import RED_COPIES, build, make_service
 
 
 def test_picture_queries_are_tallied_answered_flagged_and_foreign_caught() -> None:

@@ -25,6 +25,7 @@ from PIL import Image
 
 from loupe.search.encoders.base import ImageVectors, TextRole, Vectors, l2_normalise
 from loupe.search.index.memory_store import NumpyIndex
+from loupe.search.service import SearchService
 
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 30),
@@ -133,3 +134,24 @@ def index() -> Iterator[NumpyIndex]:
     store = NumpyIndex()
     yield store
     store.close()
+
+
+@pytest.fixture
+def all_ids(index: NumpyIndex, encoder: HashingEncoder) -> list[str]:
+    """The service tests' collection ``c1`` (``service_kit``), aliased ``loupe``: its ids."""
+    from tests.search.service_kit import build  # it imports this conftest
+
+    ids = build(index, encoder, "c1")
+    index.set_alias("loupe", "c1")
+    return ids
+
+
+@pytest.fixture
+def service(
+    index: NumpyIndex, encoder: HashingEncoder, all_ids: list[str]
+) -> Iterator[SearchService]:
+    from tests.search.service_kit import make_service
+
+    svc = make_service(index, encoder)
+    yield svc
+    svc.close()

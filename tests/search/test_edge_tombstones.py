@@ -5,9 +5,14 @@ kept across a restart and applied by the next build; bases have no WAL."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
+import pytest
+
 from loupe.search.index import SEMANTIC
+from loupe.search.index.edge_build import HOLD_AT_ENV
 from loupe.search.index.edge_layers import TOMBSTONES, read_layers
 from loupe.search.index.edge_store import EdgeIndex
 from tests.search.test_edge_builds import edited
@@ -100,4 +105,40 @@ def test_a_base_written_with_a_wal_is_rebuilt_without_one(tmp_path: Path) -> Non
     config = json.loads((_base(tmp_path) / "edge_config.json").read_text())
     assert config["wal_enabled"] is False
     assert index.count("c") == len(POINTS) - len(GONE)
+    index.close()
+
+
+def test_a_delete_during_a_build_hides_the_point_from_the_next_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each query reads the base's tombstones (kept sorted between writes): a delete made after
+    a search must show in the next one, while a build runs and after its swap."""
+    index = _built(tmp_path)
+    index.upsert("c", [edited(POINTS[100])])  # something to build
+    monkeypatch.setenv(HOLD_AT_ENV, "optimize")
+    # daemon: a failing assertion below must not leave the run waiting for a held build
+    builder = threading.Thread(target=index.optimize, args=("c",), daemon=True)
+    builder.start()
+    deadline = time.monotonic() + 120
+    while index.index_state("c").build_phase != "optimize" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert index.index_state("c").building
+
+    def found() -> set[str]:
+        return {h.id for h in index.search("c", POINTS[0].vectors[SEMANTIC], limit=len(POINTS))}
+
+    for gone in range(3):  # each delete after a search that read the tombstones before it
+        assert pid(gone) in found()
+        index.delete("c", [pid(gone)])
+        assert not found() & set(GONE[: gone + 1])
+    folder = _folder(tmp_path)
+    target = index._get("c")[1].layers.build.target  # type: ignore[union-attr]
+    (folder / f".{target}.go").touch()
+    builder.join(timeout=120)
+    assert not index.index_state("c").building
+    assert not found() & set(GONE[:3])
+    assert pid(3) in found()
+    index.delete("c", [pid(3)])
+    assert not found() & set(GONE[:4])
+    assert len(found()) == len(POINTS) - 4
     index.close()

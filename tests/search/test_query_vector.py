@@ -15,7 +15,7 @@ from loupe.search.index.memory_store import NumpyIndex
 from loupe.search.query import SearchQuery
 from loupe.search.service import SearchService
 from tests.search.conftest import HashingEncoder, photo
-from tests.search.test_service import RED_COPIES, build, make_service
+from tests.search.service_kit import RED_COPIES, build, make_service
 
 
 def plain(rgb: tuple[int, int, int], *, seed: int) -> Image.Image:
