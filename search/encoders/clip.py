@@ -21,8 +21,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -37,7 +36,13 @@ from loupe.search.encoders.base import (
     pick_device,
     require_torch_stack,
 )
-from loupe.search.encoders.clip_pixels import IMAGE, PIXELS, PixelRecipe, image_processor
+from loupe.search.encoders.clip_pixels import (
+    IMAGE,
+    PIXELS,
+    PixelRecipe,
+    PreparedImages,
+    image_processor,
+)
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -46,27 +51,6 @@ _OFFLINE_HINT = (
     "Loupe never downloads weights: put the model in the local Hugging Face cache or give a "
     "folder (clip:/path/to/model), or use LOUPE_MODEL=bundled, which works offline."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedImages:
-    """Preprocessed images: sentence-transformers features (``pixel_values``: n, 3, H, W)."""
-
-    features: dict[str, Any]
-    count: int
-
-    def slice(self, start: int, stop: int) -> PreparedImages:
-        """Rows ``start:stop`` of every batch-first tensor; other entries are shared."""
-        sliced = {
-            key: value[start:stop] if _is_batch_first(value, self.count) else value
-            for key, value in self.features.items()
-        }
-        return PreparedImages(sliced, min(stop, self.count) - start)
-
-
-def _is_batch_first(value: object, count: int) -> bool:
-    shape = getattr(value, "shape", None)
-    return shape is not None and len(shape) > 0 and shape[0] == count
 
 
 class ClipEncoder:

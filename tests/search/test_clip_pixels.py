@@ -101,3 +101,15 @@ def test_without_uint8_pixels_the_processor_prepares_the_same_vectors(
     assert "pixel_values" in prepared.features and PIXELS not in prepared.features
     fallback = processor.embed_prepared(prepared).semantic
     np.testing.assert_allclose(encoder.encode_images(photos).semantic, fallback, atol=1e-5)
+
+
+def test_the_image_batcher_joins_two_requests_batches(encoder: ClipEncoder) -> None:
+    from loupe.search.encoders.image_batcher import concat_prepared
+
+    photos = _photos()
+    first, second = encoder.prepare_images(photos[:3]), encoder.prepare_images(photos[3:])
+    joined = concat_prepared([first, second])
+    assert joined.count == len(photos)
+    np.testing.assert_allclose(
+        encoder.embed_prepared(joined).semantic, encoder.encode_images(photos).semantic, atol=1e-5
+    )
