@@ -5,8 +5,10 @@ A random CLIP of ViT-B/32 shape (``bench/clip_weights.py``; ``tiny`` for ``--smo
 to a temporary folder and loaded as ``clip:<folder>``, so the weights' dtype (float16 on CUDA),
 preprocessing, batching and out-of-memory handling are the production ones. Rows:
 
-* ``clip-prepare``: ``ClipEncoder.prepare_images`` alone (CPU: resize, crop, normalise) over
-  photos already decoded by Loupe's ingest decode, on one thread and on a thread pool;
+* ``clip-prepare``: ``ClipEncoder.prepare_images`` alone (CPU) over photos already decoded by
+  Loupe's ingest decode, on one thread and on a thread pool, both ways: ``uint8`` (resize and
+  crop, normalised on the device: ``search/encoders/clip_pixels.py``) and ``processor`` (the
+  CLIP processor's float32 path, as before);
 * ``clip-forward``: ``embed_prepared`` alone (the forward pass on the device), per batch size;
 * ``clip-images``: ``encode_images`` end to end on decoded photos, prepare on ``workers``
   threads overlapping the forward pass, as the ingest runner's threads do;
@@ -92,40 +94,47 @@ def bench_loupe_clip(
     from loupe.search.encoders.clip import ClipEncoder
 
     model = "tiny" if smoke else "ViT-B/32"
+    # Loupe's ingest decode: upright RGB, JPEG draft-downscaled towards the model's input size.
+    size = 32 if smoke else 224
+    images = [decode_image(blob, draft_size=size) for blob in jpegs]
+    base = {"model": model, "dtype": "fp16" if device.startswith("cuda") else "fp32"}
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "clip"
         if smoke:
             save_random_clip(folder)
         else:
             save_vit_b_32(folder)
-        encoder = ClipEncoder(str(folder), device=device, batch_size=max(batches))
-        encoder.load()
-    # Loupe's ingest decode: upright RGB, JPEG draft-downscaled towards the model's input size.
-    size = 32 if smoke else 224
-    images = [decode_image(blob, draft_size=size) for blob in jpegs]
-    base = {"model": model, "dtype": "fp16" if device.startswith("cuda") else "fp32"}
+        encoders = {
+            pixels: ClipEncoder(
+                str(folder), device=device, batch_size=max(batches), uint8_pixels=pixels == "uint8"
+            )
+            for pixels in ("uint8", "processor")
+        }
+        for built in encoders.values():
+            built.load()
+    for pixels, encoder in encoders.items():
+        row_base = {**base, "preprocess": pixels}
+        one = _rate(len(images), partial(encoder.prepare_images, images), device, runs)
+        add({"section": "clip-prepare", **row_base, "pool": "1 thread", **one})
+        many = _rate(
+            len(images), partial(_prepare_parallel, encoder, images, workers), device, runs
+        )
+        add({"section": "clip-prepare", **row_base, "pool": f"{workers} threads", **many})
+        for batch in batches:
+            prepared = encoder.prepare_images(images[:batch])
+            row = _rate(prepared.count, partial(encoder.embed_prepared, prepared), device, runs)
+            add({"section": "clip-forward", **row_base, "batch": prepared.count, **row})
+        batch = max(batches)
+        whole = _rate(
+            len(images),
+            partial(_encode_overlapped, encoder, images, batch=batch, workers=workers),
+            device,
+            runs,
+        )
+        pool = f"{workers} threads"
+        add({"section": "clip-images", **row_base, "batch": batch, "pool": pool, **whole})
 
-    prepare_one = _rate(len(images), lambda: encoder.prepare_images(images), device, runs)
-    add({"section": "clip-prepare", **base, "pool": "1 thread", **prepare_one})
-    prepare_all = _rate(
-        len(images), lambda: _prepare_parallel(encoder, images, workers), device, runs
-    )
-    add({"section": "clip-prepare", **base, "pool": f"{workers} threads", **prepare_all})
-
-    for batch in batches:
-        prepared = encoder.prepare_images(images[:batch])
-        row = _rate(prepared.count, partial(encoder.embed_prepared, prepared), device, runs)
-        add({"section": "clip-forward", **base, "batch": prepared.count, **row})
-
-    batch = max(batches)
-    whole = _rate(
-        len(images),
-        lambda: _encode_overlapped(encoder, images, batch=batch, workers=workers),
-        device,
-        runs,
-    )
-    add({"section": "clip-images", **base, "batch": batch, "pool": f"{workers} threads", **whole})
-
+    encoder = encoders["uint8"]
     texts = [f"{query} {index}" for index in range(25) for query in QUERIES]
     encoder.encode_texts(texts[:8])
     latencies = []

@@ -74,7 +74,9 @@ def bench_encoders(args: argparse.Namespace, device: str, report: Report) -> Non
 
 def synthesise(args: argparse.Namespace) -> list[bytes]:
     began = time.perf_counter()
-    count = max(args.e2e_images, 0 if args.skip_loupe else args.loupe_images)
+    count = max(
+        0 if args.skip_e2e else args.e2e_images, 0 if args.skip_loupe else args.loupe_images
+    )
     jpegs = make_jpegs(count, args.jpeg_width, args.jpeg_height, workers_of(args))
     average_kb = sum(map(len, jpegs)) / len(jpegs) / 1024
     print(

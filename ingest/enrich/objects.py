@@ -48,7 +48,7 @@ class ObjectEnricher:
         """The network, loaded on first use (once per process, shared by the threads)."""
         with self._lock:
             if self._ssd is None:
-                self._ssd = load_ssd(_model_dir())
+                self._ssd = load_ssd(_model_dir(), labels=sorted(COCO))
             return self._ssd
 
     def load(self) -> None:
@@ -59,7 +59,9 @@ class ObjectEnricher:
 
         ssd = self._ssd or self.model()
         logits, encoded = ssd(cv2.dnn.blobFromImage(frame.rgb, size=(INPUT_PX, INPUT_PX)))
-        found = detections(logits, encoded, ssd.priors, ssd.variances, min_score=self.min_score)
+        found = detections(
+            logits, encoded, ssd.priors, ssd.variances, labels=ssd.labels, min_score=self.min_score
+        )
         labels: list[str] = []
         boxes: list[dict[str, Any]] = []
         for cls, score, (x0, y0, x1, y1) in found:

@@ -14,6 +14,7 @@ that are kept. Nothing is written to disk: the weights' licence is unknown (``ob
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 INPUT_PX = 300
-CLASSES = 91  # COCO ids 1..90 and the background (0)
+CLASSES = 91  # the class predictors' channels per anchor: COCO ids 1..90, the background (0)
 NMS_IOU = 0.6  # detection_out's nms_threshold
 TOP_K = 100  # detection_out's top_k and keep_top_k
 
@@ -65,10 +66,12 @@ def parse_text_graph(text: str) -> list[_Node]:
     return nodes
 
 
-def onnx_model(net: Any, nodes: list[_Node]) -> Any:
+def onnx_model(net: Any, nodes: list[_Node], *, labels: Sequence[int]) -> Any:
     """The network as an ``onnx.ModelProto``: input ``image`` (1x3x300x300 RGB, 0..255, as
-    ``cv2.dnn.blobFromImage`` makes it), outputs ``classes`` (logits, anchors x 91) and
-    ``boxes`` (anchors x 4, OpenCV's x/y order), anchors in TensorFlow's order."""
+    ``cv2.dnn.blobFromImage`` makes it), outputs ``classes`` (logits, anchors x ``labels``:
+    the class predictors keep only the channels of those COCO ids, each scored on its own by a
+    sigmoid, so the others cost nothing) and ``boxes`` (anchors x 4, OpenCV's x/y order),
+    anchors in TensorFlow's order."""
     from onnx import TensorProto, helper, numpy_helper
 
     alias: dict[str, str] = {}
@@ -93,6 +96,10 @@ def onnx_model(net: Any, nodes: list[_Node]) -> Any:
             graph.append(helper.make_node(op, [first, constant(f"{name}/c", value)], [name]))
         elif op in ("Conv2D", "DepthwiseConv2dNative"):
             blobs = net.getLayer(net.getLayerId(name)).blobs
+            if "ClassPredictor" in name:
+                anchors = blobs[0].shape[0] // CLASSES
+                keep = [a * CLASSES + i for a in range(anchors) for i in labels]
+                blobs = [blob[keep] for blob in blobs]
             args = [first, constant(f"{name}/W", blobs[0])]
             if len(blobs) > 1:  # the BiasAdd OpenCV folded in
                 args.append(constant(f"{name}/b", blobs[1].ravel()))
@@ -141,22 +148,24 @@ class Ssd:
     """One onnxruntime session (safe to share between threads) and the anchors."""
 
     session: Any
+    labels: NDArray[np.int64]  # the COCO id of each column of the logits
     priors: NDArray[np.float32]  # anchors x 4: xmin, ymin, xmax, ymax (fractions)
     variances: NDArray[np.float32]  # anchors x 4
 
     def __call__(self, blob: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
         classes, boxes = self.session.run(None, {"image": blob})
-        return classes.reshape(-1, CLASSES), boxes.reshape(-1, 4)
+        return classes.reshape(-1, len(self.labels)), boxes.reshape(-1, 4)
 
 
-def load_ssd(folder: Path, *, threads: int = 1) -> Ssd:
-    """Read the frozen graph with OpenCV, convert it, and open it in onnxruntime."""
+def load_ssd(folder: Path, *, labels: Sequence[int], threads: int = 1) -> Ssd:
+    """Read the frozen graph with OpenCV, convert it (scoring the COCO ids ``labels``), and
+    open it in onnxruntime."""
     import cv2
     import onnxruntime as ort
 
     text = folder / "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
     net = cv2.dnn.readNetFromTensorflow(str(folder / "frozen_inference_graph.pb"), str(text))
-    model = onnx_model(net, parse_text_graph(text.read_text()))
+    model = onnx_model(net, parse_text_graph(text.read_text()), labels=labels)
     net.setInput(np.zeros((1, 3, INPUT_PX, INPUT_PX), np.float32))
     anchors = np.asarray(net.forward("PriorBox/concat"), np.float32).reshape(2, -1, 4)
     options = ort.SessionOptions()
@@ -165,7 +174,7 @@ def load_ssd(folder: Path, *, threads: int = 1) -> Ssd:
     session = ort.InferenceSession(
         model.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
-    return Ssd(session, anchors[0], anchors[1])
+    return Ssd(session, np.array(labels, np.int64), anchors[0], anchors[1])
 
 
 def detections(
@@ -174,12 +183,13 @@ def detections(
     priors: NDArray[np.float32],
     variances: NDArray[np.float32],
     *,
+    labels: NDArray[np.int64],
     min_score: float,
 ) -> list[tuple[int, float, list[float]]]:
     """(COCO id, score, [x0, y0, x1, y1] as fractions) of every detection scoring at least
     ``min_score``, best first: OpenCV's ``DetectionOutput`` restricted to those scores (a
     lower-scoring box never suppresses a higher one, so thresholding first changes nothing)."""
-    scores = 1.0 / (1.0 + np.exp(-logits[:, 1:].astype(np.float64)))
+    scores = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
     anchor, cls = np.nonzero(scores >= min_score)
     if anchor.size == 0:
         return []
@@ -190,7 +200,7 @@ def detections(
         order = mine[np.argsort(-scores[anchor[mine], label], kind="stable")][:TOP_K]
         for i in suppress(boxes[order]):
             j = order[i]
-            found.append((int(label) + 1, float(scores[anchor[j], label]), boxes[j].tolist()))
+            found.append((int(labels[label]), float(scores[anchor[j], label]), boxes[j].tolist()))
     found.sort(key=lambda f: -f[1])
     return found[:TOP_K]
 

@@ -7,13 +7,11 @@ Hugging Face cache; ``clip:/models/my-clip`` names a folder (a sentence-transfor
 texts; CLIP's own image tower always embeds the images.
 
 Decisions:
-
 * ``visual_dim`` is ``None``: CLIP's image embedding *is* the shared-space vector, so a second
   copy would double storage for nothing; image→image search uses ``semantic``.
-* On CUDA the weights are cast to float16 (``model.half()``: what OpenAI CLIP runs in, works with
-  any sentence-transformers/transformers version, and CLIP casts ``pixel_values`` to the weight
-  dtype itself); on CPU they stay float32. Outputs are always float32 unit rows.
-* A CUDA out-of-memory error halves the batch and retries, down to one item.
+* On CUDA the weights are cast to float16 (``model.half()``, what OpenAI CLIP runs in); on CPU
+  they stay float32. Outputs are always float32 unit rows. Photos are prepared as uint8 and
+  normalised on the device (``clip_pixels``). A CUDA out-of-memory error halves the batch.
 * Offline only: ``HF_HUB_OFFLINE=1`` is set when unset and ``local_files_only=True`` is always
   passed; missing weights raise ``EncoderUnavailable`` naming ``LOUPE_MODEL=bundled``.
 """
@@ -23,8 +21,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -39,6 +36,13 @@ from loupe.search.encoders.base import (
     pick_device,
     require_torch_stack,
 )
+from loupe.search.encoders.clip_pixels import (
+    IMAGE,
+    PIXELS,
+    PixelRecipe,
+    PreparedImages,
+    image_processor,
+)
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -47,27 +51,6 @@ _OFFLINE_HINT = (
     "Loupe never downloads weights: put the model in the local Hugging Face cache or give a "
     "folder (clip:/path/to/model), or use LOUPE_MODEL=bundled, which works offline."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedImages:
-    """Preprocessed images: sentence-transformers features (``pixel_values``: n, 3, H, W)."""
-
-    features: dict[str, Any]
-    count: int
-
-    def slice(self, start: int, stop: int) -> PreparedImages:
-        """Rows ``start:stop`` of every batch-first tensor; other entries are shared."""
-        sliced = {
-            key: value[start:stop] if _is_batch_first(value, self.count) else value
-            for key, value in self.features.items()
-        }
-        return PreparedImages(sliced, min(stop, self.count) - start)
-
-
-def _is_batch_first(value: object, count: int) -> bool:
-    shape = getattr(value, "shape", None)
-    return shape is not None and len(shape) > 0 and shape[0] == count
 
 
 class ClipEncoder:
@@ -84,6 +67,7 @@ class ClipEncoder:
         text_model: str | None = None,
         device: str = "auto",
         batch_size: int = 32,
+        uint8_pixels: bool = True,
     ) -> None:
         if not name_or_path:
             raise EncoderUnavailable("LOUPE_MODEL=clip: needs a model name or folder")
@@ -99,6 +83,8 @@ class ClipEncoder:
         self._model: SentenceTransformer | None = None
         self._text: SentenceTransformer | None = None
         self._dim: int | None = None
+        self._uint8_pixels = uint8_pixels  # False: the processor's float32 path (benchmarks)
+        self._recipe: PixelRecipe | None = None
 
     @property
     def model_id(self) -> str:
@@ -144,6 +130,8 @@ class ClipEncoder:
                     )
             self._text = text_model
             self._dim = dim
+            if self._uint8_pixels:
+                self._recipe = PixelRecipe.of(image_processor(image_model))
             self._model = image_model
 
     def encode_texts(self, texts: Sequence[str], *, role: TextRole = TextRole.QUERY) -> Vectors:
@@ -170,12 +158,21 @@ class ClipEncoder:
         return _in_batches(len(items), self._batch_size, run)
 
     def prepare_images(self, images: Sequence[Image.Image]) -> PreparedImages:
-        """CLIP's resize, centre crop and normalisation on the CPU (pinned memory on CUDA)."""
+        """CLIP's resize and centre crop on the CPU, as uint8 (``clip_pixels``: normalised on
+        the device by the forward pass), pinned on CUDA; the processor's own float32
+        preprocessing when its configuration is not one the recipe reproduces."""
         self.load()
         assert self._model is not None
-        rgb = [image if image.mode == "RGB" else image.convert("RGB") for image in images]
-        if not rgb:
+        if not images:
             return PreparedImages({}, 0)
+        if self._recipe is not None:
+            import torch
+
+            pixels = torch.from_numpy(self._recipe.batch(images))
+            if self.device.startswith("cuda"):
+                pixels = pixels.pin_memory()
+            return PreparedImages({PIXELS: pixels}, len(images))
+        rgb = [image if image.mode == "RGB" else image.convert("RGB") for image in images]
         features = dict(self._model.preprocess(rgb))
         if self.device.startswith("cuda"):
             features = {
@@ -213,6 +210,11 @@ class ClipEncoder:
         assert self._model is not None
         with torch.inference_mode():
             features = batch_to_device(dict(prepared.features), torch.device(self.device))
+            pixels = features.pop(PIXELS, None)
+            if pixels is not None:
+                assert self._recipe is not None
+                dtype = next(self._model.parameters()).dtype
+                features = {"pixel_values": self._recipe.normalise(pixels, dtype), **IMAGE}
             embeddings: torch.Tensor = self._model(features)["sentence_embedding"]
             embeddings = torch.nn.functional.normalize(embeddings.float(), dim=-1)
             return np.ascontiguousarray(embeddings.cpu().numpy(), dtype=np.float32)

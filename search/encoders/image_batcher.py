@@ -31,6 +31,9 @@ def concat_prepared(parts: list[Any]) -> Any:
         return {key: concat_prepared([p[key] for p in parts]) for key in first}
     if isinstance(first, list):
         return [x for p in parts for x in p]
+    join = getattr(type(first), "join", None)  # an encoder's own prepared type (clip's)
+    if join is not None:
+        return join(parts)
     torch = sys.modules.get("torch")  # a tensor can only come from a torch already imported
     if torch is not None and isinstance(first, torch.Tensor):
         return torch.cat(parts, dim=0)

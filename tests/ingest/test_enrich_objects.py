@@ -96,12 +96,14 @@ def test_detections_per_class_best_first_above_the_threshold() -> None:
     anchors = 4
     priors = np.array([[0.0, 0.0, 0.5, 0.5]] * 3 + [[0.5, 0.5, 1.0, 1.0]], np.float32)
     variances = np.full((anchors, 4), 0.1, np.float32)
-    logits = np.full((anchors, 91), -10.0, np.float32)
-    logits[0, 17] = 3.0  # a cat, sure
-    logits[1, 17] = 1.0  # the same cat again, less sure: suppressed
-    logits[2, 62] = 0.5  # a chair on the same spot: another class, kept
-    logits[3, 17] = -0.5  # a cat below 0.5: dropped
-    found = detections(logits, np.zeros((anchors, 4)), priors, variances, min_score=0.5)
+    labels = np.array([17, 62, 1], np.int64)  # cat, chair, person
+    logits = np.full((anchors, 3), -10.0, np.float32)
+    logits[0, 0] = 3.0  # a cat, sure
+    logits[1, 0] = 1.0  # the same cat again, less sure: suppressed
+    logits[2, 1] = 0.5  # a chair on the same spot: another class, kept
+    logits[3, 0] = -0.5  # a cat below 0.5: dropped
+    zeros = np.zeros((anchors, 4))
+    found = detections(logits, zeros, priors, variances, labels=labels, min_score=0.5)
     assert [(cls, round(score, 3)) for cls, score, _ in found] == [(17, 0.953), (62, 0.622)]
     assert found[0][2] == pytest.approx([0.0, 0.0, 0.5, 0.5])
 
@@ -123,11 +125,12 @@ def test_the_converted_network_matches_opencv() -> None:
     net.setInput(blob)
     ref_logits, ref_boxes = net.forward(["ClassPredictor/concat", "BoxEncodingPredictor/concat"])
     logits, boxes = ssd(blob)
-    assert np.abs(logits.ravel() - ref_logits.ravel()).max() < 1e-3
+    ref_logits = ref_logits.reshape(-1, 91)[:, ssd.labels]  # only the ids named in COCO
+    assert np.abs(logits - ref_logits).max() < 1e-3
     assert np.abs(boxes.ravel() - ref_boxes.ravel()).max() < 1e-3
     net.setInput(blob)
     ref = [d for d in net.forward().reshape(-1, 7).tolist() if d[2] >= 0.5]
-    mine = detections(logits, boxes, ssd.priors, ssd.variances, min_score=0.5)
+    mine = detections(logits, boxes, ssd.priors, ssd.variances, labels=ssd.labels, min_score=0.5)
     assert [(int(d[1]), round(d[2], 3)) for d in ref] == [(c, round(s, 3)) for c, s, _ in mine]
     assert np.allclose([d[3:] for d in ref], [b for _, _, b in mine], atol=1e-4)
 

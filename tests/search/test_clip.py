@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from loupe.bench.clip_weights import save_random_clip
 from loupe.search.encoders import EncoderUnavailable, ImageVectors, TextRole, make_encoder
 from loupe.search.encoders.clip import ClipEncoder
 from tests.extras import needs_clip
-from loupe.bench.clip_weights import save_random_clip
 
 pytestmark = needs_clip
 
