@@ -55,17 +55,22 @@ def test_is_empty_only_without_any_edit() -> None:
     assert not Change(metadata={"k": None}).is_empty()
 
 
+def _vector(index: NumpyIndex, name: str, item: str) -> np.ndarray:
+    vectors = index.retrieve(name, [item], with_vectors=True)[0].vectors
+    assert vectors is not None
+    return vectors[SEMANTIC]
+
+
 def test_a_change_reaches_every_collection_and_keeps_the_vectors(index: NumpyIndex) -> None:
-    before = index.retrieve("previous", ["a"], with_vectors=True)[0].vectors[SEMANTIC]
+    before = _vector(index, "previous", "a")
     changed, missing = change_items(
         index, ["a", "a", "ghost"], Change(add_tags=["trip"]), tenant=None, live="live"
     )
     assert [h.id for h in changed] == ["a"] and missing == ["ghost"]
     assert changed[0].payload["tags"] == ["old", "trip"]
     for name in ("live", "previous"):
-        hit = index.retrieve(name, ["a"], with_vectors=True)[0]
-        assert hit.payload["tags"] == ["old", "trip"]
-        assert np.array_equal(hit.vectors[SEMANTIC], before)
+        assert index.retrieve(name, ["a"])[0].payload["tags"] == ["old", "trip"]
+        assert np.array_equal(_vector(index, name, "a"), before)
     assert index.retrieve("live", ["b"])[0].payload["tags"] == ["old"]  # not asked for
 
 
