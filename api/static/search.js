@@ -199,7 +199,9 @@ function render(result, append) {
   const empty = browsing() && !$("tags").value.trim() ? "No photos yet: add some in Upload." : "Nothing matches these filters.";
   const summary = count ? describe(result) : empty;
   setSummary(summary);
-  if (!append) announce(weak ? `${summary}. No good match: showing the nearest items.` : summary);
+  if (!append) {
+    announce(weak ? `${summary}. No good match: showing the nearest items.` : summary, { quiet: true });
+  }
 }
 
 function updateDivider(weak) {

@@ -21,10 +21,13 @@ export function el(spec, attrs = {}, ...children) {
 let statusTimer = null;
 
 /** Say something to screen readers and show it briefly in the status toast. */
-export function announce(message, { error = false } = {}) {
+/** Say ``message`` in the live region: a toast people see, or with ``quiet`` only to screen
+ * readers (a search's summary, already shown above the results, would cover the grid). */
+export function announce(message, { error = false, quiet = false } = {}) {
   const status = document.getElementById("status");
   status.textContent = message;
   status.classList.toggle("error", error);
+  status.classList.toggle("quiet", quiet && !error);
   clearTimeout(statusTimer);
   statusTimer = setTimeout(() => {
     status.textContent = "";

@@ -14,6 +14,9 @@ that are kept. Nothing is written to disk: the weights' licence is unknown (``ob
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,7 +177,17 @@ def load_ssd(folder: Path, *, labels: Sequence[int], threads: int = 1) -> Ssd:
     session = ort.InferenceSession(
         model.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
+    del net, model
+    _trim_heap()
     return Ssd(session, np.array(labels, np.int64), anchors[0], anchors[1])
+
+
+def _trim_heap() -> None:
+    """Hand the heap freed by the conversion back to the system (glibc keeps it otherwise: the
+    process stays ~360 MB larger than the ~150 MB the session holds)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def detections(

@@ -51,6 +51,12 @@ def test_typing_a_cat_shows_the_cat_first(page: Page, watch: Watch) -> None:
             order.append(here)
     filters = ["tags", "modality", "taken-after", "taken-before"]
     assert order == ["pick-image", "search-submit", *filters, "select-toggle", "tile"]
+    # The summary is read out (live region) but not shown as a toast over the grid: it is
+    # already on the page above the results.
+    wait_text(page, "#status", "among")
+    page.wait_for_timeout(400)  # past the toast's 0.2 s fade-in, before its 4 s timeout
+    status = page.eval_on_selector("#status", "e => [e.innerText, getComputedStyle(e).opacity]")
+    assert "among" in status[0] and status[1] == "0", status
     page.hover("#results li >> nth=0 >> .tile")
     shot(page, "01-results")
     assert watch.refusals == []

@@ -145,3 +145,18 @@ def test_objects_found_on_the_sample_photos(name: str, expected: set[str]) -> No
     fields = ObjectEnricher()(Frame.of(photo(name)))
     assert set(fields["objects"]) == expected
     assert all(b["score"] >= 0.5 for b in fields["object_boxes"])
+
+
+@needs_weights
+def test_one_session_serves_several_threads_alike() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from loupe.ingest.enrich.objects import ObjectEnricher
+
+    enricher = ObjectEnricher()
+    frames = [Frame.of(photo(name)) for name in ("chelsea", "coffee", "astronaut") * 4]
+    alone = [enricher(frame) for frame in frames]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(enricher, frames))
+    assert together == alone
+    assert enricher.model() is enricher.model()  # loaded once
