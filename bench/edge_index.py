@@ -1,6 +1,6 @@
 """Measure EdgeIndex: upsert points/s, search p50 exact vs HNSW, build time (in its child
-process), recall@10 of HNSW against exact search, and the resident memory a fresh process adds
-per point when it opens the built index and searches it (prints JSON).
+process), recall@10 of HNSW against exact search, and the memory a fresh process adds per point
+when it opens the built index and searches it: the PSS of it and its base host (prints JSON).
 
 Usage: PYTHONPATH=. python -m loupe.bench.edge_index [n] [dim] [visual_dim]
 """
@@ -21,21 +21,19 @@ from loupe.bench.report import disk_bytes
 from loupe.search.index.base import SEMANTIC, VISUAL, Point
 from loupe.search.index.edge_store import EdgeIndex
 
-# A fresh process: RSS before opening, then after opening the index and 300 searches (KiB).
+# A fresh process: memory (PSS, MiB) of it and every process it starts (the built base's host
+# process included) before opening, then after opening the index and 300 searches.
 PROBE = """
-import json, sys
+import json, os, sys
 import numpy as np
+from loupe.bench.load import rss_mb
 from loupe.search.index.edge_store import EdgeIndex
-def rss():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-before = rss()
+before = rss_mb(os.getpid())
 index = EdgeIndex(sys.argv[1], auto_optimize=False)
 rng = np.random.default_rng(1)
 for q in rng.standard_normal((300, int(sys.argv[2]))).astype(np.float32):
     index.search("bench", q, limit=10)
-print(json.dumps([before, rss()]))
+print(json.dumps([before, rss_mb(os.getpid())]))
 """
 
 
@@ -94,7 +92,8 @@ def main() -> None:
             "search_p50_ms_exact": round(exact_ms, 2),
             "search_p50_ms_hnsw": round(hnsw_ms, 2),
             "recall_at_10": round(float(recall), 3),
-            "rss_kb_per_point": round((rss[1] - rss[0]) / n, 3),
+            "memory_mib_before_after_open": [round(rss[0], 1), round(rss[1], 1)],
+            "memory_kb_per_point": round((rss[1] - rss[0]) * 1024 / n, 3),
             "disk_kb_per_point": round(_disk_kb(root) / n, 3),
         }
     print(json.dumps(result, indent=2))
