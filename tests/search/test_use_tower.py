@@ -77,3 +77,15 @@ def test_a_query_finds_its_class_vector(encoder: tuple[BundledEncoder, Path]) ->
     for query in ("goldfish", "金鱼"):
         best = int((classes @ enc.encode_texts([query])[0]).argmax())
         assert names[best] == "goldfish", (query, names[best])
+
+
+@needs_use
+def test_concurrent_queries_get_the_same_vectors(encoder: tuple[BundledEncoder, Path]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    enc, _ = encoder
+    texts = [f"a photo of {n} cows" for n in range(12)] + ["奶牛", "一杯咖啡"]
+    sequential = enc.encode_texts(texts)
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda t: enc.encode_texts([t])[0], texts))
+    np.testing.assert_allclose(np.stack(parallel), sequential, atol=1e-5)
