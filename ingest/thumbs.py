@@ -32,7 +32,7 @@ class Thumbnailer:
         path = self.cache_dir / f"{key}-{self.size}.webp"
         try:
             return path.read_bytes()
-        except FileNotFoundError:
+        except OSError:  # not cached yet, or the cache folder is unusable (warned at start)
             pass
         image = decode_image(self.blobs.get(key), draft_size=self.size * 2)
         image.thumbnail((self.size, self.size), Image.Resampling.LANCZOS)

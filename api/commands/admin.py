@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from loupe.api.client import ApiError, LoupeClient
 
-console = Console()
+console = Console(soft_wrap=True)  # messages stay one line in logs and pipes; tables fit the width
 
 
 TOKEN = click.option(

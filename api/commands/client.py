@@ -15,7 +15,7 @@ from rich.table import Table
 from loupe.api.client import ApiError, LoupeClient
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
-console = Console()
+console = Console(soft_wrap=True)  # messages stay one line in logs and pipes; tables fit the width
 url_option = click.option(
     "--url",
     envvar="LOUPE_URL",

@@ -18,7 +18,7 @@ from loupe.api.access.service import Access, open_key_store
 from loupe.api.settings import Settings
 from loupe.search.errors import LoupeError
 
-console = Console()
+console = Console(soft_wrap=True)  # messages stay one line in logs and pipes; tables fit the width
 
 
 @contextmanager

@@ -1,128 +1,19 @@
-"""One contract test body for every blob backend: LocalBlobStore and S3BlobStore.
-
-The S3 backend runs against a real S3-compatible HTTP server (moto's server) on a free
-loopback port, spoken to over HTTP by boto3, exactly as MinIO would be.
-"""
+"""S3BlobStore against a real S3-compatible HTTP server (moto's server, from
+``tests/ingest/conftest.py``): object layout, no rewrites, settings, refusals and outages. The
+contract every blob backend keeps is in ``test_blobs``."""
 
 from __future__ import annotations
 
 import hashlib
 import socket
-import uuid
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from loupe.api.settings import Settings
-from loupe.ingest.blobs import BlobStore, LocalBlobStore, open_blob_store
+from loupe.ingest.blobs import open_blob_store
 from loupe.ingest.blobs_s3 import S3BlobStore
-from loupe.search.errors import Damaged, InvalidInput, NotFound, Unavailable
-
-_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "loupe-test",
-    "AWS_SECRET_ACCESS_KEY": "loupe-test-secret",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in _AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def bucket(s3_endpoint: str, aws_env: None) -> str:
-    name = f"loupe-{uuid.uuid4().hex[:12]}"
-    raw_client(s3_endpoint).create_bucket(Bucket=name)
-    return name
-
-
-def raw_client(endpoint: str) -> Any:
-    return boto3.session.Session().client("s3", endpoint_url=endpoint)
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
-    if request.param == "local":
-        return LocalBlobStore(tmp_path / "blobs")
-    endpoint: str = request.getfixturevalue("s3_endpoint")
-    name: str = request.getfixturevalue("bucket")
-    return S3BlobStore.from_url(f"s3://{name}/blobs", endpoint_url=endpoint)
-
-
-# --- the contract, for every backend -------------------------------------------------------
-
-
-def test_put_returns_sha256_and_get_round_trips(store: BlobStore) -> None:
-    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
-    key = store.put(data)
-    assert key == hashlib.sha256(data).hexdigest()
-    assert store.get(key) == data
-    assert store.exists(key)
-
-
-def test_put_is_idempotent(store: BlobStore) -> None:
-    first = store.put(b"same bytes")
-    second = store.put(b"same bytes")
-    assert first == second
-    assert store.get(first) == b"same bytes"
-
-
-def test_empty_blob_is_a_blob(store: BlobStore) -> None:
-    key = store.put(b"")
-    assert store.get(key) == b""
-
-
-def test_missing_key_is_not_found(store: BlobStore) -> None:
-    key = hashlib.sha256(b"never stored").hexdigest()
-    assert not store.exists(key)
-    with pytest.raises(NotFound):
-        store.get(key)
-
-
-def test_delete_removes_and_ignores_absent_keys(store: BlobStore) -> None:
-    key = store.put(b"short-lived")
-    store.delete(key)
-    assert not store.exists(key)
-    store.delete(key)
-    with pytest.raises(NotFound):
-        store.get(key)
-
-
-@pytest.mark.parametrize("bad", ["", "../../etc/passwd", "AB" * 32, "a" * 63, "a/" * 32])
-def test_malformed_keys_are_refused(store: BlobStore, bad: str) -> None:
-    with pytest.raises(InvalidInput):
-        store.get(bad)
-    with pytest.raises(InvalidInput):
-        store.exists(bad)
-
-
-def test_concurrent_puts_of_many_blobs(store: BlobStore) -> None:
-    payloads = [f"blob {i}".encode() * (i + 1) for i in range(24)] * 2
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        keys = list(pool.map(store.put, payloads))
-    for key, data in zip(keys, payloads, strict=True):
-        assert store.get(key) == data
-
-
-# --- S3 specifics ---------------------------------------------------------------------------
+from loupe.search.errors import Damaged, Unavailable
+from tests.ingest.conftest import raw_client
 
 
 def test_s3_object_layout_is_prefix_ab_cd_sha(s3_endpoint: str, bucket: str) -> None:
