@@ -29,6 +29,7 @@ from typing import Any
 from PIL import Image
 
 from loupe.bench.clip_weights import save_random_clip, save_vit_b_32
+from loupe.bench.gpu.models import sync
 from loupe.ingest.validate import decode_image
 
 QUERIES = (
@@ -43,22 +44,15 @@ QUERIES = (
 )
 
 
-def _sync(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def _rate(count: int, run: Callable[[], object], device: str, runs: int) -> dict[str, Any]:
     """Median img/s of ``runs`` timed calls after one warm-up."""
     run()
-    _sync(device)
+    sync(device)
     times = []
     for _ in range(runs):
         began = time.perf_counter()
         run()
-        _sync(device)
+        sync(device)
         times.append(time.perf_counter() - began)
     median = statistics.median(times)
     return {"img_per_s": count / median, "median_s": median, "runs_s": times}
