@@ -27,7 +27,7 @@ import base64
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loupe.api.access.keys import Principal, Scope
 
@@ -112,11 +112,4 @@ def valid(
 
 def reader(principal: Principal) -> Principal:
     """What a link acts as: its key, with the read scope only."""
-    return Principal(
-        name=principal.name,
-        scope=Scope.READ,
-        tenant=principal.tenant,
-        key_id=principal.key_id,
-        requests_per_s=principal.requests_per_s,
-        upload_bytes_per_hour=principal.upload_bytes_per_hour,
-    )
+    return replace(principal, scope=Scope.READ)
