@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 Vector = NDArray[np.float32]
-CONCEPT_MATCH = 0.1  # concept evidence for a (weak) match; chosen on the tuning half (docs)
+CONCEPT_MATCH = 0.125  # concept evidence for a (weak) match; chosen on the tuning half (docs)
 CONCEPT_STRONG = 0.5  # the classifier finds it more likely than not
 
 
