@@ -21,8 +21,10 @@ like this" (null pictures, ``search.null_images``):
   (profiled during a bulk job: 50 searches of a growing, mostly unindexed collection ran
   inside a user's request).
 
-Cost: building a reference embeds 50 texts, runs 50 top-64 searches and scrolls 2048 vectors
-(once per bucket); judging a query is one (64 x dim) product on candidates already fetched.
+Cost: building a text reference runs 50 top-64 searches for the null queries and 200 for
+the object nulls (``search.reference``) and scrolls 2048 vectors (once per bucket; the 50 + 200
+texts are embedded once per model); judging a query is one (64 x dim) product on candidates
+already fetched.
 
 Dense relevances measured with the bundled encoder (multilingual-e5-small space, ConSE image
 vectors; the cuts below are at the earlier margin 0.25, now 1.0: docs/relevance.md):

@@ -34,7 +34,7 @@ A query whose words name concepts has its dense lines raised, in proportion to t
 its words that do (its coverage), up to ``Reference.object_cut``: the cut that names of
 things the classifier sees nowhere in the collection reach (``search.reference``). Dense
 relevance in the bundled space is largely the classifier's own classes seen through their
-names, so "a violin" scores high on a photo whose classes include cello at 0.03; where the
+names, so "a violin" scores high on a photo whose classes merely lie near it; where the
 route can say what the words mean, the classifier's probability is the direct evidence and
 the dense route must beat what absent things reach. Queries without concept words (letter
 salad, prose, "a pagoda") keep the null-query cut, which is what those nulls are like.
