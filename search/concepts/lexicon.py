@@ -52,6 +52,14 @@ ZH_MEASURES = frozenset(
 )
 
 
+def _function_word(segment: str) -> bool:
+    """A segment of function characters only (一只), or a numeral and measure words (一匹)."""
+    if all(c in ZH_STOP for c in segment):
+        return True
+    quantity = ZH_NUMERALS | ZH_MEASURES | ZH_STOP
+    return segment[0] in ZH_NUMERALS and all(c in quantity for c in segment[1:])
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     """A word of the query that names concepts: ``text`` as typed, the English ``lemmas``
@@ -174,16 +182,13 @@ class Lexicon:
 
     def content_words(self, text: str) -> list[str]:
         """The words of ``text`` that could carry its meaning: English word runs and Chinese
-        segments that are not function words (a segment made only of function characters, such
-        as 一只, counts as one)."""
+        segments that are not function words (``_function_word``: 一只, 一匹, 两杯 are the
+        Chinese "a", "two")."""
         english = [w for w in _WORD.findall(text.lower().replace("_", " ")) if w not in EN_STOP]
         if not _CJK.search(text):
             return english
         chinese = [
-            s
-            for run in _CJK.findall(text)
-            for s in self._segment(run)
-            if not all(c in ZH_STOP for c in s)
+            s for run in _CJK.findall(text) for s in self._segment(run) if not _function_word(s)
         ]
         return english + chinese
 
