@@ -189,6 +189,7 @@ class Stores:
                     limits,
                     processes=settings.ingest_processes or os.cpu_count() or 1,
                     nice=settings.ingest_nice,
+                    recycle_idle_s=settings.ingest_recycle_idle_s,
                 )
                 if settings.ingest_prewarm:
                     embedder.warm()

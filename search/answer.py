@@ -109,6 +109,7 @@ def answer(
             hits=hits,
             groups=groups,
             concept=concept_evidence(plan.concepts, hits),
+            named=plan.concepts.coverage if plan.concepts else 0.0,
         )
         judged = promote(judged, groups, held) if held else judged
         groups = judged.groups

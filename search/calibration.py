@@ -21,11 +21,13 @@ like this" (null pictures, ``search.null_images``):
   (profiled during a bulk job: 50 searches of a growing, mostly unindexed collection ran
   inside a user's request).
 
-Cost: building a reference embeds 50 texts, runs 50 top-64 searches and scrolls 2048 vectors
-(once per bucket); judging a query is one (64 x dim) product on candidates already fetched.
+Cost: building a text reference runs 50 top-64 searches for the null queries and 200 for
+the object nulls (``search.reference``) and scrolls 2048 vectors (once per bucket; the 50 + 200
+texts are embedded once per model); judging a query is one (64 x dim) product on candidates
+already fetched.
 
 Dense relevances measured with the bundled encoder (multilingual-e5-small space, ConSE image
-vectors; the cuts below are at the earlier margin 0.25, now 1.5: docs/relevance.md):
+vectors; the cuts below are at the earlier margin 0.25, now 1.0: docs/relevance.md):
 
 * sample gallery (10 photos): null q50 0.095, q95 0.159, cut 0.175. Good queries: "a cat" 0.55,
   "一辆摩托车" 0.49, "a cup of coffee" 0.40, "一只可爱的猫咪" 0.39, "an animal" 0.29, "火箭"
@@ -49,22 +51,31 @@ from collections.abc import Sequence
 
 from PIL import Image
 
+from loupe.search.concepts.vocab import IMAGENET
 from loupe.search.encoders.base import Encoder, TextRole
 from loupe.search.fusion import route_of
 from loupe.search.index.base import SEMANTIC, VISUAL, VectorIndex
 from loupe.search.null_images import null_images
 from loupe.search.null_queries import NULL_QUERIES
-from loupe.search.reference import SAMPLE_POINTS, build_reference, item_axis
+from loupe.search.reference import (
+    OBJECT_STRIDE,
+    SAMPLE_POINTS,
+    ObjectNulls,
+    build_reference,
+    item_axis,
+)
 from loupe.search.relevance import EMPTY, Match, Reference, Vector, relevance
 
 __all__ = ["SMALL_BUCKET", "TEXT", "TOP_K", "Calibrator", "Match", "Reference", "count_bucket"]
 
 log = logging.getLogger(__name__)
 TOP_K = 64
-MARGIN = 1.5  # cut = q95 + MARGIN x (q95 - q50) of the null values; chosen on the tuning half
+MARGIN = 1.0  # cut = q95 + MARGIN x (q95 - q50) of the null values; chosen on the tuning half
+OBJECT_MARGIN = 0.25  # the same for the object nulls (search.reference); tuning half too
 PICTURE_MARGIN = 0.25  # the same for picture queries, chosen on GCompris's own photos (README)
 SMALL_BUCKET = 6  # collections under 2**6 points are recounted on every request
 TEXT = "text"  # the space of text queries; picture queries use "semantic" or "visual"
+OBJECTS = "objects"  # the object nulls of the text space (names of concepts)
 Key = tuple[str, str, str, int]  # (collection, model_id, space, size bucket)
 
 
@@ -81,6 +92,7 @@ class Calibrator:
         index: VectorIndex,
         *,
         margin: float = MARGIN,
+        object_margin: float = OBJECT_MARGIN,
         picture_margin: float = PICTURE_MARGIN,
         recount_every: int = 64,
         null_queries: tuple[str, ...] = NULL_QUERIES,
@@ -90,6 +102,7 @@ class Calibrator:
     ) -> None:
         self._index = index
         self._margin = margin
+        self._object_margin = object_margin
         self._picture_margin = picture_margin
         self._recount_every = max(1, recount_every)
         self._null_queries = null_queries
@@ -177,9 +190,27 @@ class Calibrator:
         one."""
         self._null_vectors(encoder, TEXT)
         self._null_vectors(encoder, SEMANTIC)
+        self._objects(encoder)
         route = route_of(encoder)
         if route is not None:
             route.lexicon.load_segmenter()
+
+    def _objects(self, encoder: Encoder) -> ObjectNulls | None:
+        """Every ``OBJECT_STRIDE``-th class name of the encoder's concept route, embedded as
+        queries once per model (None without a route)."""
+        route = route_of(encoder)
+        if route is None:
+            return None
+        with self._lock:
+            known = self._nulls.get((encoder.model_id, OBJECTS))
+        locals_ = range(0, len(route.lexicon.names), OBJECT_STRIDE)
+        if known is None:
+            names = [route.lexicon.names[i] for i in locals_]
+            known = encoder.encode_texts(names, role=TextRole.QUERY)
+            with self._lock:
+                self._nulls[(encoder.model_id, OBJECTS)] = known
+        concepts = tuple(IMAGENET.id(i) for i in locals_)
+        return ObjectNulls(known, concepts, self._object_margin)
 
     def _null_vectors(self, encoder: Encoder, space: str) -> Vector:
         with self._lock:
@@ -233,6 +264,7 @@ class Calibrator:
             sample_points=self._sample_points,
             using=SEMANTIC if space == TEXT else space,
             pictures=space != TEXT,
+            objects=self._objects(encoder) if space == TEXT else None,
         )
 
     def forget(self, collection: str | None = None) -> None:

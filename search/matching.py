@@ -43,15 +43,18 @@ def judge(
     hits: Sequence[Hit],
     groups: Sequence[Group],
     concept: Mapping[str, float] | None = None,
+    named: float = 0.0,
 ) -> Judged:
     """Judge the best ``top_k`` of ``hits`` (best first, carrying their ``using`` vectors:
     the space ``query`` was searched in) against ``reference`` and order ``groups`` (matching
     groups first). ``concept``: hit id → its
-    concept evidence (``search.fusion.concept_evidence``)."""
+    concept evidence (``search.fusion.concept_evidence``); ``named``: the share of the query's
+    words that name concepts (its coverage; 0 without concepts), which raises the dense lines
+    (``Reference.match``)."""
     window = [(h.id, h.vectors[using]) for h in hits[:top_k] if h.vectors and using in h.vectors]
     values = relevances(query, [v for _, v in window], reference)
     evidence = [(concept or {}).get(hit_id, 0.0) for hit_id, _ in window]
-    verdicts = [reference.match(v, c) for v, c in zip(values, evidence, strict=True)]
+    verdicts = [reference.match(v, c, named=named) for v, c in zip(values, evidence, strict=True)]
     by_id = {hit_id: m for (hit_id, _), m in zip(window, verdicts, strict=True)}
     matches = {g.leader.id: by_id.get(g.leader.id, Match.NONE) for g in groups}
     first = [g for g in groups if matches[g.leader.id] is not Match.NONE]

@@ -13,6 +13,16 @@
    and median). Scaling the margin by the spread of the null values keeps it free of the
    encoder's scale. ``strong = cut + (q95 - q50)``: one more spread above.
 
+4. *Object nulls* (text queries, encoders with a concept route): the names of every
+   ``OBJECT_STRIDE``-th ImageNet class ("tabby cat", "violin"), embedded as queries. A name
+   is a null of this collection when the classifier gives its class less than the concept line
+   (``CONCEPT_MATCH``) on every photo of its dense window: a thing the collection does not
+   show. Their relevances (same query axis) give ``object_cut = q95 + object_margin x (q95 -
+   q50)``, the dense cut of a query made of concept words (``Reference.match``). Null queries
+   are letter salad and prose, and with a text tower that maps real words far from those
+   ("a violin", "笔记本电脑"), a thing a collection lacks still scores well above them on a
+   photo whose classes lie near it.
+
 Image queries and "more like this" are judged the same way in their own space (``semantic``
 for a photo query, ``visual`` for "more like this" where the collection has it): the nulls are
 the pictures of nothing of ``search.null_images``, and since the queries are pictures like the
@@ -26,14 +36,38 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from loupe.search.index.base import SEMANTIC, VectorIndex
-from loupe.search.relevance import EMPTY, Reference, Vector, relevance, unit
+from loupe.search.index.base import CONCEPTS, SEMANTIC, Hit, VectorIndex
+from loupe.search.relevance import CONCEPT_MATCH, EMPTY, Reference, Vector, relevance, unit
 
 SAMPLE_POINTS = 2048
 MIN_AXIS_POINTS = 8
+OBJECT_STRIDE = 5  # every 5th ImageNet class name is an object null (200)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectNulls:
+    """Names of concepts embedded as queries (``vectors``, one row per concept id of
+    ``concepts``) and the margin of their cut."""
+
+    vectors: Vector
+    concepts: tuple[int, ...]
+    margin: float
+
+
+def _absent(hits: Sequence[Hit], concept: int) -> bool:
+    """Whether no hit's classifier gives ``concept`` the concept line."""
+    for hit in hits:
+        stored = hit.sparse.get(CONCEPTS) if hit.sparse else None
+        if stored is not None and any(
+            i == concept and v >= CONCEPT_MATCH
+            for i, v in zip(stored.indices, stored.values, strict=True)
+        ):
+            return False
+    return True
 
 
 def spread(values: Sequence[float]) -> float:
@@ -83,9 +117,11 @@ def build_reference(
     sample_points: int = SAMPLE_POINTS,
     using: str = SEMANTIC,
     pictures: bool = False,
+    objects: ObjectNulls | None = None,
 ) -> Reference:
     """The collection's reference now (see the module docstring): ``null_vectors`` are the null
-    queries embedded as queries, or (``pictures``) the null pictures' ``using`` vectors."""
+    queries embedded as queries, or (``pictures``) the null pictures' ``using`` vectors;
+    ``objects``: the object nulls of a text space (None: no ``object_cut``)."""
     if index.count(collection) == 0:
         return EMPTY
     axis = item_axis(index, collection, sample_points=sample_points, using=using)
@@ -98,10 +134,36 @@ def build_reference(
         if found:
             values.append(relevance(vector, found, Reference(others, axis, math.inf)))
     cut = null_cut(values, margin=margin)
+    query_axis = axis if pictures else unit(total / len(null_vectors))
+    reference = Reference(query_axis, axis, cut, tuple(values), cut + spread(values))
+    if objects is None:
+        return reference
+    found_values = _object_values(index, collection, reference, objects, top_k=top_k)
     return Reference(
-        query_axis=axis if pictures else unit(total / len(null_vectors)),
+        query_axis=query_axis,
         item_axis=axis,
         cut=cut,
         null_values=tuple(values),
         strong=cut + spread(values),
+        object_cut=null_cut(found_values, margin=objects.margin) if found_values else None,
+        object_values=tuple(found_values),
     )
+
+
+def _object_values(
+    index: VectorIndex,
+    collection: str,
+    reference: Reference,
+    objects: ObjectNulls,
+    *,
+    top_k: int,
+) -> list[float]:
+    """The relevance of each object null the collection does not show (``_absent``)."""
+    values: list[float] = []
+    for vector, concept in zip(objects.vectors, objects.concepts, strict=True):
+        hits = index.search(collection, vector, limit=top_k, with_vectors=(SEMANTIC, CONCEPTS))
+        if _absent(hits, concept):
+            found = [h.vectors[SEMANTIC] for h in hits if h.vectors and SEMANTIC in h.vectors]
+            if found:
+                values.append(relevance(vector, found, reference))
+    return values

@@ -29,6 +29,15 @@ probabilities. ``strong``: dense above ``Reference.strong`` or concept evidence 
 added: a dense cosine and a probability are on different scales (adding the fused ranking's
 ``weight x concept`` to the debiased cosine drowned the classifier's "cow, 0.46" under a cut
 the dense scale set).
+
+A query whose words name concepts has its dense lines raised, in proportion to the share of
+its words that do (its coverage), up to ``Reference.object_cut``: the cut that names of
+things the classifier sees nowhere in the collection reach (``search.reference``). Dense
+relevance in the bundled space is largely the classifier's own classes seen through their
+names, so "a violin" scores high on a photo whose classes merely lie near it; where the
+route can say what the words mean, the classifier's probability is the direct evidence and
+the dense route must beat what absent things reach. Queries without concept words (letter
+salad, prose, "a pagoda") keep the null-query cut, which is what those nulls are like.
 """
 
 from __future__ import annotations
@@ -42,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 Vector = NDArray[np.float32]
-CONCEPT_MATCH = 0.125  # concept evidence for a (weak) match; chosen on the tuning half (README)
+CONCEPT_MATCH = 0.125  # concept evidence for a (weak) match; chosen on the tuning half (docs)
 CONCEPT_STRONG = 0.5  # the classifier finds it more likely than not
 
 
@@ -57,8 +66,10 @@ class Match(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Reference:
     """A collection's calibration: the two debiasing axes (unit vectors, or None when unused),
-    the dense cut and strong-match line, the null queries' relevance values, and the concept
-    evidence lines."""
+    the dense cut and strong-match line, the null queries' relevance values, the concept
+    evidence lines, and the dense cut of a query made of concept words (``object_cut``, from
+    object nulls: names of things the classifier sees nowhere in the collection; None without
+    a concept route)."""
 
     query_axis: Vector | None
     item_axis: Vector | None
@@ -67,13 +78,25 @@ class Reference:
     strong: float = math.inf
     concept_cut: float = CONCEPT_MATCH
     concept_strong: float = CONCEPT_STRONG
+    object_cut: float | None = None
+    object_values: tuple[float, ...] = ()
 
-    def match(self, value: float, concept: float = 0.0) -> Match:
+    def raise_by(self, named: float) -> float:
+        """How far the dense lines rise for a query whose share ``named`` (its concept
+        coverage, 0 without concepts) of content words name concepts: that share of the way
+        from ``cut`` up to ``object_cut`` (never down)."""
+        if self.object_cut is None or named <= 0.0:
+            return 0.0
+        return min(1.0, named) * max(0.0, self.object_cut - self.cut)
+
+    def match(self, value: float, concept: float = 0.0, *, named: float = 0.0) -> Match:
         """``strong`` when dense ``value`` is above ``strong`` or ``concept`` evidence reaches
-        ``concept_strong``; ``weak`` above ``cut`` or from ``concept_cut``; else ``none``."""
-        if value > self.strong or concept >= self.concept_strong:
+        ``concept_strong``; ``weak`` above ``cut`` or from ``concept_cut``; else ``none``. The
+        dense lines rise by ``raise_by(named)``."""
+        lift = self.raise_by(named)
+        if value > self.strong + lift or concept >= self.concept_strong:
             return Match.STRONG
-        if value > self.cut or concept >= self.concept_cut:
+        if value > self.cut + lift or concept >= self.concept_cut:
             return Match.WEAK
         return Match.NONE
 

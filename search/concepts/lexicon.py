@@ -5,8 +5,9 @@ English: lower-cased word runs; the longest run of up to ``MAX_PHRASE`` words th
 noun lemma wins ("sports car", "golden retriever"), with WordNet's noun morphology on the last
 word (exceptions such as "mice", then the detachment rules: "cars", "boxes", "puppies").
 Chinese: ``jieba`` segments runs of CJK characters; a segment in CC-CEDICT's noun glosses gives
-its English lemmas; an unknown segment is searched for the longest known words of two or more
-characters inside it.
+its English lemmas; an unknown segment that starts with a numeral and a measure word (一朵花) is
+looked up without them; any other unknown segment is searched for the longest known words of
+two or more characters inside it.
 Function words of either language (a small closed list) never become concepts.
 """
 
@@ -43,6 +44,12 @@ _EN_STOP_WORDS = (
 )
 EN_STOP = frozenset(_EN_STOP_WORDS.split(" "))
 ZH_STOP = frozenset("的了在上下里中和与或是有个只张一两几这那些着过把被从向对很也都又及其之于")
+# A numeral or demonstrative and a measure word before a noun (一朵花, 两匹马, 这张桌子): jieba
+# sometimes keeps the three as one word, which hides the noun.
+ZH_NUMERALS = frozenset("一二两三四五六七八九十几每这那半")
+ZH_MEASURES = frozenset(
+    "个只条张本朵匹头面页把件辆架棵片座块双对群杯碗瓶盒包根支枝颗粒位名台部间家所艘封首幅顶扇盏层道份串束堆"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,8 @@ class Lexicon:
             return []
         if segment in self.zh:
             return [Term(segment, tuple(self.zh[segment]))]
+        if len(segment) > 2 and segment[0] in ZH_NUMERALS and segment[1] in ZH_MEASURES:
+            return self._zh_words(segment[2:])
         found: list[Term] = []
         i = 0
         while i < len(segment):

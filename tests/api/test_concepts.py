@@ -81,12 +81,13 @@ def test_collection_without_concepts_migrates_by_reindex(
         assert wait_job(client, started.json()["id"])["state"] == "succeeded"
         for _ in range(200):
             after = search(client, text="a cat", limit=3)
-            if after["model_id"] == "bundled-effl0-e5s-v2":
+            if after["model_id"] == "bundled-effl0-usem3-v2":
                 break
     finally:
         stop.set()
         thread.join()
     assert failures == []
-    assert models <= {"bundled-effl0-e5s-v1", "bundled-effl0-e5s-v2"}
-    assert after["model_id"] == "bundled-effl0-e5s-v2"
+    # the earlier default's collection moves to the new default's model (and text tower)
+    assert models <= {"bundled-effl0-e5s-v1", "bundled-effl0-usem3-v2"}
+    assert after["model_id"] == "bundled-effl0-usem3-v2"
     assert top_stems(after) == ["cat"] and after["hits"][0]["why"]

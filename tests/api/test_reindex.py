@@ -55,7 +55,7 @@ def test_migration_while_searching_and_uploading(
     upload: Callable[..., dict[str, Any]],
 ) -> None:
     before = _live(client)
-    assert before["model_id"] == "bundled-effl0-e5s-v2" and before["points"] == len(gallery)
+    assert before["model_id"] == "bundled-effl0-usem3-v2" and before["points"] == len(gallery)
     before_results = _ranking(client, limit=len(gallery))
     failures: list[str] = []
     models: set[str] = set()
@@ -91,7 +91,7 @@ def test_migration_while_searching_and_uploading(
         stop.set()
         thread.join()
     assert failures == []
-    assert {"bundled-effl0-e5s-v2", "bundled-effl0-mlm6-v2"} >= models
+    assert {"bundled-effl0-usem3-v2", "bundled-effl0-mlm6-v2"} >= models
     live = _live(client)
     assert live["name"] != before["name"] and live["model_id"] == "bundled-effl0-mlm6-v2"
     assert live["points"] == len(gallery) + 1
@@ -104,8 +104,8 @@ def test_migration_while_searching_and_uploading(
     # score it had before the reindex, plus the upload dual-written into it meanwhile.
     rolled = client.post("/v1/admin/rollback", headers=AUTH)
     assert rolled.status_code == 200 and rolled.json()["live"] == before["name"]
-    back = _wait_model(client, "bundled-effl0-e5s-v2")
-    assert back["model_id"] == "bundled-effl0-e5s-v2"
+    back = _wait_model(client, "bundled-effl0-usem3-v2")
+    assert back["model_id"] == "bundled-effl0-usem3-v2"
     assert _live(client)["name"] == before["name"]
     late_id = late["items"][0]["id"]
     restored = _ranking(client, limit=len(gallery) + 1)

@@ -3,11 +3,16 @@ from __future__ import annotations
 import math
 
 from loupe.search.calibration import SMALL_BUCKET, Calibrator, count_bucket
+from loupe.search.concepts import ConceptRoute
+from loupe.search.concepts.lexicon import Lexicon
 from loupe.search.encoders.base import TextRole
 from loupe.search.index.base import SEMANTIC, Point
 from loupe.search.index.memory_store import NumpyIndex
 from loupe.search.null_queries import NULL_QUERIES
+from loupe.search.query import SearchQuery
+from loupe.search.reference import OBJECT_STRIDE
 from tests.search.conftest import HashingEncoder
+from tests.search.service_kit import make_service
 
 CORPUS = ["red apple", "blue ocean waves", "green forest", "yellow sun", "black night sky"]
 
@@ -62,3 +67,48 @@ def test_empty_collection_cut_is_infinite(index: NumpyIndex) -> None:
     encoder = HashingEncoder()
     fill(index, encoder, [])
     assert Calibrator(index).cut("c", encoder) == math.inf
+
+
+class RouteEncoder(HashingEncoder):
+    """The hashing encoder with the shipped concept route (words → ImageNet classes)."""
+
+    def __init__(self) -> None:
+        super().__init__(seed="route")
+        self.concept_route = ConceptRoute(Lexicon.shipped())
+
+
+def object_names(encoder: RouteEncoder) -> list[str]:
+    names = encoder.concept_route.lexicon.names
+    return [names[i] for i in range(0, len(names), OBJECT_STRIDE)]
+
+
+def test_object_nulls_are_the_routes_class_names_embedded_once(index: NumpyIndex) -> None:
+    encoder = RouteEncoder()
+    fill(index, encoder, CORPUS + [f"{name} photo" for name in object_names(encoder)[:40]])
+    calibrator = Calibrator(index)
+    reference = calibrator.reference("c", encoder)
+    assert encoder.text_calls.count(object_names(encoder)) == 1
+    # no photo has concepts: every name is a null; 40 of them share a word with a photo
+    assert len(reference.object_values) == len(object_names(encoder))
+    assert reference.object_cut is not None and reference.object_cut > reference.cut
+    calibrator.forget()
+    calibrator.reference("c", encoder)
+    assert encoder.text_calls.count(object_names(encoder)) == 1
+    assert Calibrator(index).reference("c", HashingEncoder(seed="route")).object_cut is None
+
+
+def test_a_query_of_concept_words_is_judged_against_the_object_cut(index: NumpyIndex) -> None:
+    # "violin" (all concept words) and "glorp" (none) are equally near the photo "violin
+    # glorp" (cosine 0.71); names of absent things reach more than that here, letter salad less
+    encoder = RouteEncoder()
+    texts = CORPUS + [f"{name} photo" for name in object_names(encoder)[:40]] + ["violin glorp"]
+    fill(index, encoder, texts)
+    service = make_service(index, encoder, alias="c")
+    try:
+        reference = service.calibrator.reference("c", encoder)
+        assert reference.object_cut is not None
+        assert reference.cut < 0.7 < reference.object_cut
+        assert service.search(SearchQuery(text="violin", limit=3)).no_good_match
+        assert not service.search(SearchQuery(text="glorp", limit=3)).no_good_match
+    finally:
+        service.close()

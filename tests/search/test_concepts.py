@@ -137,3 +137,10 @@ def test_shipped_data_is_what_the_script_builds(tmp_path: Path) -> None:
     built = module.build(WORDNET, module.default_cedict(), module.MAX_UPDOWN)
     shipped = json.loads(gzip.decompress(module.DEFAULT_OUT.read_bytes()))
     assert json.loads(json.dumps(built, ensure_ascii=False)) == shipped
+
+
+def test_a_numeral_and_measure_word_glued_to_a_noun_do_not_hide_it(lexicon: Lexicon) -> None:
+    # jieba keeps 一朵花 ("a flower") as one word; 花 is the noun
+    assert [t.text for t in lexicon.terms("一朵花")] == ["花"]
+    assert lexicon.terms("一朵花")[0].lemmas[0] == "flower"
+    assert [t.text for t in lexicon.terms("一只猫")] == ["猫"]  # split by jieba: unchanged

@@ -58,3 +58,35 @@ def test_concept_evidence_makes_a_match_on_its_own_scale() -> None:
         "sure": Match.STRONG,
     }
     assert [g.leader.id for g in judged.groups][:2] == ["cow", "sure"]
+
+
+def test_a_query_of_concept_words_must_beat_what_absent_things_reach() -> None:
+    # object_cut: what names of things the classifier sees nowhere here reach on the dense
+    # scale; a query all of concept words is judged against it, a query with none of them
+    # against the null-query cut, one half of concept words half-way between
+    reference = Reference(None, None, cut=0.5, strong=0.8, object_cut=0.7)
+    hits = [hit("a", 0.55), hit("b", 0.65), hit("c", 0.75), hit("d", 0.95)]
+
+    def verdicts(named: float) -> list[Match]:
+        judged = judge(
+            reference, top_k=16, query=QUERY, hits=hits, groups=[Group(h) for h in hits],
+            named=named,
+        )  # fmt: skip
+        return [judged.matches[h.id] for h in hits]
+
+    assert verdicts(0.0) == [Match.WEAK, Match.WEAK, Match.WEAK, Match.STRONG]
+    assert verdicts(0.5) == [Match.NONE, Match.WEAK, Match.WEAK, Match.STRONG]
+    assert verdicts(1.0) == [Match.NONE, Match.NONE, Match.WEAK, Match.WEAK]
+    # concept evidence is judged on its own lines whatever the dense lines are
+    judged = judge(
+        reference, top_k=16, query=QUERY, hits=hits[:1], groups=[Group(hits[0])],
+        concept={"a": CONCEPT_MATCH}, named=1.0,
+    )  # fmt: skip
+    assert judged.matches == {"a": Match.WEAK}
+
+
+def test_object_cut_never_lowers_the_dense_lines() -> None:
+    reference = Reference(None, None, cut=0.5, strong=0.8, object_cut=0.3)
+    assert reference.raise_by(1.0) == 0.0
+    assert reference.match(0.45, named=1.0) is Match.NONE
+    assert Reference(None, None, cut=0.5).raise_by(1.0) == 0.0  # no object nulls: no lift

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from loupe.search.encoders.base import TextRole
-from loupe.search.index.base import SEMANTIC, Point
+from loupe.search.index.base import CONCEPTS, SEMANTIC, Point, SparseVector
 from loupe.search.index.memory_store import NumpyIndex
-from loupe.search.reference import item_axis, null_cut
+from loupe.search.null_queries import NULL_QUERIES
+from loupe.search.reference import ObjectNulls, build_reference, item_axis, null_cut
+from loupe.search.relevance import CONCEPT_MATCH
 from tests.search.conftest import HashingEncoder
 
 
@@ -31,3 +33,30 @@ def test_a_tiny_collection_has_no_item_axis(index: NumpyIndex) -> None:
     axis = item_axis(index, "c")
     assert axis is not None
     assert float(np.linalg.norm(axis)) == pytest.approx(1.0)
+
+
+def test_object_nulls_count_only_things_the_classifier_sees_nowhere(index: NumpyIndex) -> None:
+    # two photos; the classifier gives concept 7 (say, violin) 0.6 on the first: its name is
+    # no null here. Concepts 3 and 9 are seen nowhere (9 only under the concept line).
+    encoder = HashingEncoder()
+    index.create_collection("c", model_id=encoder.model_id, dim=encoder.dim, visual_dim=None)
+    texts = ["violin on a chair", "green forest"] + [f"word{n}" for n in range(10)]
+    vectors = encoder.encode_texts(texts, role=TextRole.PASSAGE)
+    concepts = [{7: 0.6, 3: 0.01}, {9: CONCEPT_MATCH / 2}] + [{}] * 10
+    index.upsert(
+        "c",
+        [
+            Point(f"p{n}", {SEMANTIC: v}, {}, {CONCEPTS: SparseVector.of(c)} if c else {})
+            for n, (v, c) in enumerate(zip(vectors, concepts, strict=True))
+        ],
+    )
+    names = encoder.encode_texts(["violin", "chair", "forest"], role=TextRole.QUERY)
+    nulls = encoder.encode_texts(list(NULL_QUERIES), role=TextRole.QUERY)
+    objects = ObjectNulls(names, (7, 3, 9), margin=0.0)
+    reference = build_reference(
+        index, "c", null_vectors=nulls, top_k=64, margin=1.0, objects=objects
+    )
+    assert len(reference.object_values) == 2  # "violin" is shown: not a null
+    assert reference.object_cut == pytest.approx(null_cut(reference.object_values, margin=0.0))
+    plain = build_reference(index, "c", null_vectors=nulls, top_k=64, margin=1.0)
+    assert plain.object_cut is None and plain.cut == reference.cut

@@ -64,11 +64,11 @@ def test_weights_move_a_hybrid_query_towards_its_heavier_part(
     towards_image = image_search(
         api, coffee, text="a cat", options=json.dumps({"weights": {"text": 0.1, "image": 0.9}})
     )
-    assert top_stems(towards_text) == ["cat"]
+    assert top_stems(towards_text) in (["cat"], ["cat_crop"])  # either copy of the cat
     assert top_stems(towards_image) == ["coffee"]
     encoded = base64.b64encode(coffee).decode()
     as_json = search(api, text="a cat", image=encoded, weights={"text": 0.9, "image": 0.1})
-    assert top_stems(as_json) == ["cat"]
+    assert top_stems(as_json) == top_stems(towards_text)
 
 
 def test_a_negative_text_steers_away(api: TestClient) -> None:
