@@ -102,24 +102,54 @@ def _latin_words(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
+def _latin_objects(text: str) -> list[tuple[int, str]]:
+    """(position, label) of the object names among the words; a word pair wins over its words:
+    "a teddy bear" names a teddy bear, not a bear too."""
+    words = re.findall(r"[a-z]+", text)
+    pairs = [
+        (i, OBJECT_WORDS[pair])
+        for i, pair in enumerate(f"{a} {b}" for a, b in itertools.pairwise(words))
+        if pair in OBJECT_WORDS
+    ]
+    covered = {j for i, _ in pairs for j in (i, i + 1)}
+    singles = [
+        (i, OBJECT_WORDS[w]) for i, w in enumerate(words) if w in OBJECT_WORDS and i not in covered
+    ]
+    return pairs + singles
+
+
+def _cjk_objects(cjk: str) -> list[tuple[int, str]]:
+    """(position, label) of the Chinese object names in ``cjk``, longest first where they
+    overlap ("单板滑雪板" is a snowboard, not skis too). One-character names (人, 猫, 狗) count
+    only as exact filter values: inside a query they hit too much (人 in 人行道, 马 in 马路)."""
+    spans = [
+        (start, len(word), label)
+        for word, label in OBJECT_WORDS.items()
+        if len(word) > 1 and ord(word[0]) > 0x2E80
+        for start in (m.start() for m in re.finditer(re.escape(word), cjk))
+    ]
+    taken: set[int] = set()
+    found: list[tuple[int, str]] = []
+    for start, length, label in sorted(spans, key=lambda s: -s[1]):
+        chars = set(range(start, start + length))
+        if not chars & taken:
+            taken |= chars
+            found.append((start, label))
+    return found
+
+
 def query_attributes(query: str) -> QueryAttributes:
     """Objects, colours and light named in ``query`` (English words, Chinese substrings)."""
     text = query.casefold()
     latin = _latin_words(text)
     cjk = "".join(ch for ch in text if ord(ch) > 0x2E80)
-    objects: dict[str, None] = {}
+    objects = dict.fromkeys(label for _, label in sorted(_latin_objects(text)))
+    objects.update(dict.fromkeys(label for _, label in sorted(_cjk_objects(cjk))))
     colours: dict[str, None] = {}
     for word in latin:
-        if word in OBJECT_WORDS:
-            objects.setdefault(OBJECT_WORDS[word], None)
         if word in COLOUR_WORDS:
             colours.setdefault(COLOUR_WORDS[word], None)
     if cjk:
-        for word, label in OBJECT_WORDS.items():
-            # one-character names (人, 猫, 狗) only as exact filter values: inside a query they
-            # hit too much (人 in 人行道, 马 in 马路)
-            if len(word) > 1 and ord(word[0]) > 0x2E80 and word in cjk:
-                objects.setdefault(label, None)
         for word, colour in COLOUR_WORDS.items():
             if ord(word[0]) > 0x2E80 and word in cjk:
                 colours.setdefault(colour, None)

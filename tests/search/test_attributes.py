@@ -16,6 +16,15 @@ def test_english_words_and_pairs_name_labels() -> None:
     assert query_attributes("a busy street") == QueryAttributes()  # "bus" inside a word
 
 
+def test_a_longer_name_wins_over_the_names_inside_it() -> None:
+    assert query_attributes("a teddy bear").objects == ["teddy bear"]  # not a bear too
+    assert query_attributes("a hot dog on a plate").objects == ["hot dog"]
+    assert query_attributes("a dog and a bear").objects == ["dog", "bear"]  # in query order
+    assert query_attributes("a bear next to a teddy bear").objects == ["bear", "teddy bear"]
+    assert query_attributes("单板滑雪板").objects == ["snowboard"]  # not 滑雪板, skis, too
+    assert query_attributes("滑雪板和单板滑雪板").objects == ["skis", "snowboard"]
+
+
 def test_chinese_substrings_name_labels_but_one_character_names_do_not() -> None:
     found = query_attributes("人行道上的红色汽车")
     assert (found.objects, found.colours) == (["car"], ["red"])  # 人 of 人行道 is no person
