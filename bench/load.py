@@ -58,14 +58,14 @@ def rss_mb(pid: int) -> float | None:
     n processes counts 1/n in each, so shared libraries are not counted n times). None if
     ``pid`` is gone."""
     total, found = 0.0, False
-    for member in _tree(pid):
-        kib = _pss_kib(member)
+    for member in process_tree(pid):
+        kib = pss_kib(member)
         if kib is not None:
             total, found = total + kib, True
     return total / 1024 if found else None
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     """``pid`` and its descendants (from /proc's children lists)."""
     members, queue = [], [pid]
     while queue:
@@ -79,7 +79,7 @@ def _tree(pid: int) -> list[int]:
     return members
 
 
-def _pss_kib(pid: int) -> float | None:
+def pss_kib(pid: int) -> float | None:
     try:
         lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
     except OSError:

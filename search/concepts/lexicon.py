@@ -26,6 +26,8 @@ DATA_FILE = "data/concepts.json.gz"
 MAX_PHRASE = 4
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# A run of Chinese with Latin letters glued before it: CC-CEDICT has T恤 (T-shirt), X光 (X-ray)
+_MIXED = re.compile(r"[A-Za-z]*[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _DETACH = (
     ("ses", "s"),
     ("xes", "x"),
@@ -50,6 +52,14 @@ ZH_NUMERALS = frozenset("一二两三四五六七八九十几每这那半")
 ZH_MEASURES = frozenset(
     "个只条张本朵匹头面页把件辆架棵片座块双对群杯碗瓶盒包根支枝颗粒位名台部间家所艘封首幅顶扇盏层道份串束堆"
 )
+
+
+def _function_word(segment: str) -> bool:
+    """A segment of function characters only (一只), or a numeral and measure words (一匹)."""
+    if all(c in ZH_STOP for c in segment):
+        return True
+    quantity = ZH_NUMERALS | ZH_MEASURES | ZH_STOP
+    return segment[0] in ZH_NUMERALS and all(c in quantity for c in segment[1:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +132,19 @@ class Lexicon:
 
     # -- Chinese ---------------------------------------------------------------------------
     def chinese_terms(self, text: str) -> list[Term]:
-        terms: list[Term] = []
-        for run in _CJK.findall(text):
-            for segment in self._segment(run):
-                terms.extend(self._zh_words(segment))
-        return terms
+        return [t for segment in self._split(text)[1] for t in self._zh_words(segment)]
+
+    def _split(self, text: str) -> tuple[str, list[str]]:
+        """(the Latin side of ``text``, the segments of its Chinese runs). Latin letters glued
+        before a Chinese run are segmented with it (upper-cased, as CC-CEDICT writes them):
+        those jieba keeps in a word (T恤) belong to the Chinese side, the rest to the Latin."""
+        latin: list[str] = []
+        segments: list[str] = []
+        for run in _MIXED.findall(text):
+            prefix = len(run) - len(_CJK.sub("", run))
+            for segment in self._segment(run[:prefix].upper() + run[prefix:]):
+                (latin if segment.isascii() else segments).append(segment)
+        return " ".join([_MIXED.sub(" ", text), *latin]), segments
 
     def _zh_words(self, segment: str) -> list[Term]:
         if segment in ZH_STOP:
@@ -174,19 +192,15 @@ class Lexicon:
 
     def content_words(self, text: str) -> list[str]:
         """The words of ``text`` that could carry its meaning: English word runs and Chinese
-        segments that are not function words (a segment made only of function characters, such
-        as 一只, counts as one)."""
-        english = [w for w in _WORD.findall(text.lower().replace("_", " ")) if w not in EN_STOP]
-        if not _CJK.search(text):
-            return english
-        chinese = [
-            s
-            for run in _CJK.findall(text)
-            for s in self._segment(run)
-            if not all(c in ZH_STOP for c in s)
-        ]
-        return english + chinese
+        segments that are not function words (``_function_word``: 一只, 一匹, 两杯 are the
+        Chinese "a", "two")."""
+        latin, segments = self._split(text) if _CJK.search(text) else (text, [])
+        english = [w for w in _WORD.findall(latin.lower().replace("_", " ")) if w not in EN_STOP]
+        return english + [s for s in segments if not _function_word(s)]
 
     def terms(self, text: str) -> list[Term]:
         """Concept-naming words of ``text``: English runs, then Chinese runs."""
-        return self.english_terms(text) + (self.chinese_terms(text) if _CJK.search(text) else [])
+        if not _CJK.search(text):
+            return self.english_terms(text)
+        latin, segments = self._split(text)
+        return self.english_terms(latin) + [t for s in segments for t in self._zh_words(s)]

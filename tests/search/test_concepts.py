@@ -144,3 +144,24 @@ def test_a_numeral_and_measure_word_glued_to_a_noun_do_not_hide_it(lexicon: Lexi
     assert [t.text for t in lexicon.terms("一朵花")] == ["花"]
     assert lexicon.terms("一朵花")[0].lemmas[0] == "flower"
     assert [t.text for t in lexicon.terms("一只猫")] == ["猫"]  # split by jieba: unchanged
+
+
+def test_a_numeral_and_measure_word_are_function_words_like_a(
+    route: ConceptRoute, lexicon: Lexicon
+) -> None:
+    # 一匹马 is "a horse": 一匹 does not halve its coverage
+    assert lexicon.content_words("一匹马") == ["马"]
+    assert lexicon.content_words("两杯咖啡") == ["咖啡"]
+    assert route.query("一匹马").coverage == route.query("a horse").coverage == 1.0
+    assert lexicon.content_words("三明治") == ["三明治"]  # a numeral inside a word stays
+
+
+def test_latin_letters_glued_to_chinese_make_one_word(
+    lexicon: Lexicon, route: ConceptRoute
+) -> None:
+    # CC-CEDICT's T恤 (T-shirt); the Latin side keeps what jieba does not glue
+    for text in ("T恤", "t恤", "一件白色T恤"):
+        assert "T恤" in [t.text for t in lexicon.terms(text)]
+    assert route.query("T恤").coverage == 1.0
+    assert lexicon.content_words("iPhone手机") == ["iphone", "手机"]
+    assert [t.text for t in lexicon.terms("a dog 和 一只猫")] == ["dog", "猫"]
