@@ -21,18 +21,19 @@ MIN_PX = 16  # smaller images get no enrichment at all
 
 def shrink(pixels: NDArray[np.uint8], longest: int) -> NDArray[np.uint8]:
     """``pixels`` scaled down to at most ``longest`` on the longest side (unchanged if smaller):
-    an area average by a whole factor (OpenCV's fast path), then bilinear for the rest. Two
-    to three times cheaper than one area resize by a fractional factor."""
+    halved by area averages while still at least twice too large and both sides can halve
+    (OpenCV's fast path; an odd last row or column is dropped), then bilinear for the rest
+    (under 2x). An area resize of the whole frame by 3, 6, 12 or 16 takes OpenCV's general
+    path: 1.3-1.5 ms on an 800x600 RGB frame, against 0.12 ms for a halving."""
     import cv2
 
+    while max(pixels.shape[:2]) >= 2 * longest and min(pixels.shape[:2]) >= 2:
+        height, width = pixels.shape[0] // 2, pixels.shape[1] // 2
+        even = pixels[: 2 * height, : 2 * width]
+        pixels = np.asarray(
+            cv2.resize(even, (width, height), interpolation=cv2.INTER_AREA), np.uint8
+        )
     height, width = pixels.shape[:2]
-    if max(height, width) <= longest:
-        return pixels
-    whole = max(height, width) // longest
-    if whole >= 2:
-        size = (max(1, width // whole), max(1, height // whole))
-        pixels = np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), np.uint8)
-        height, width = pixels.shape[:2]
     scale = longest / max(height, width)
     if scale < 1:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))

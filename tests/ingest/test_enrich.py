@@ -164,11 +164,22 @@ def test_frames_share_one_decode_at_the_sizes_asked() -> None:
     frame = Frame.of(image)
     assert (frame.width, frame.height) == image.size  # small enough: not resampled
     assert Frame.of(image.resize((2000, 1330))).width == 1024
-    assert frame.small(64).shape == (42, 64, 3) and frame.small(64, gray=True).shape == (42, 64)
+    # 300 * 64 / 451 = 42.6: rounded, as shrink's last (bilinear) step sizes it
+    assert frame.small(64).shape == (43, 64, 3) and frame.small(64, gray=True).shape == (43, 64)
     assert frame.small(64) is frame.small(64)  # made once
     assert frame.small(1000) is frame.rgb
     flat = np.full((600, 800, 3), 77, np.uint8)
     assert shrink(flat, 256).shape == (192, 256, 3) and int(shrink(flat, 256).max()) == 77
+
+
+def test_shrink_averages_fine_detail_and_takes_odd_and_thin_sizes() -> None:
+    stripes = np.zeros((601, 801, 3), np.uint8)
+    stripes[:, ::2] = 255  # one-pixel stripes: averaged, mid-grey; sampled, black or white
+    small = shrink(stripes, 64)
+    assert small.shape == (48, 64, 3)
+    assert int(small.min()) > 100 and int(small.max()) < 155
+    assert shrink(np.zeros((60, 12000, 3), np.uint8), 64).shape == (1, 64, 3)
+    assert shrink(np.zeros((3000, 7), np.uint8), 256).shape == (256, 1)
 
 
 def test_faces_are_counted() -> None:
