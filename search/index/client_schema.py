@@ -94,11 +94,11 @@ def client_vectors(point: Point) -> dict[str, list[float] | qm.SparseVector]:
     return vectors
 
 
-def search_params(limit: int, offset: int, exact: bool) -> qm.SearchParams:
+def search_params(limit: int, offset: int, exact: bool, *, using: str) -> qm.SearchParams:
     """The same breadth and rescoring as ``EdgeIndex`` (see ``search.index.tuning``)."""
     return qm.SearchParams(
         exact=exact,
-        hnsw_ef=search_ef(limit, offset),
+        hnsw_ef=search_ef(limit, offset, using=using),
         quantization=qm.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING),
     )
 

@@ -241,7 +241,9 @@ class ClientIndex:
                 with_payload=True,
                 with_vectors=vector_request(with_vectors),
                 # local mode is always exact, and warns when given search params
-                search_params=None if self._local else search_params(limit, offset, exact),
+                search_params=None
+                if self._local
+                else search_params(limit, offset, exact, using=using),
             )
         wanted = bool(with_vectors)
         return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in response.points]

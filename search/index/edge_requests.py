@@ -39,6 +39,7 @@ class DenseRequests:
     with_vectors: bool | tuple[str, ...]
     exact: bool
     hnsw_ef: int
+    oversampling: float
 
     def __call__(self, edge_filter: qe.Filter | None, exact_layer: bool) -> qe.QueryRequest:
         return qe.QueryRequest(
@@ -51,7 +52,9 @@ class DenseRequests:
             params=qe.SearchParams(
                 exact=self.exact or exact_layer,
                 hnsw_ef=self.hnsw_ef,
-                quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING),
+                quantization=qe.QuantizationSearchParams(
+                    rescore=True, oversampling=self.oversampling
+                ),
             ),
         )
 
@@ -95,7 +98,8 @@ def dense_requests(
         score_threshold=score_threshold,
         with_vectors=with_vectors,
         exact=exact,
-        hnsw_ef=search_ef(limit, offset, floor=hnsw_ef),
+        hnsw_ef=search_ef(limit, offset, using=using, floor=hnsw_ef),
+        oversampling=OVERSAMPLING,
     )
 
 

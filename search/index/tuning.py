@@ -21,6 +21,14 @@ int8 scalar quantization (q 0.99)  0.985     1.9     42 s
 int8, no oversampling, ef 1024     0.908     2.8
 ================================  ========  ======  ===========
 
+With the USE text tower (512-d, the default since 2026-11-30) the same set and graph settings
+gave recall@10 0.965 and 0.978 at ``hnsw_ef`` 768 (two builds; one text cluster the walk never
+entered: a query at recall 0.0). On the second build (same day, load ~5, direct searches,
+medians of two interleaved passes): ef 1024 0.983 (+0.1 ms), 1536 0.988 (+0.3 ms), **2048
+0.998, worst query 0.9 (+0.7 ms: 2.4 ms)**; oversampling 3 or 4 changed nothing. So text
+searches walk with ef 2048. The ``visual`` vectors (recall 0.988-0.993 at 768 on the same
+sets, and 2.5x the dimensions per distance) keep 768.
+
 The graph is walked over int8 copies of the vectors (kept in RAM: a quarter of the float32
 size, on top of it), then ``OVERSAMPLING`` x ``limit`` candidates are rescored with the original
 float32 vectors, so returned scores are exact cosines. Collections created before quantization
@@ -29,10 +37,13 @@ was adopted keep working: the search parameters are ignored where there is nothi
 
 from __future__ import annotations
 
+from loupe.search.index.base import VISUAL
+
 HNSW_M = 32
 HNSW_EF_CONSTRUCT = 200
-# Search breadth; always at least offset + limit.
-HNSW_EF = 768
+# Search breadth (semantic; visual at most HNSW_EF_VISUAL); always at least offset + limit.
+HNSW_EF = 2048
+HNSW_EF_VISUAL = 768
 # int8 scalar quantization: the value range is cut at this quantile of the data.
 QUANTILE = 0.99
 # Candidates rescored with the float32 vectors, as a multiple of the requested limit.
@@ -53,6 +64,9 @@ OVERSAMPLING = 2.0
 FULL_SCAN_KB = 20_000
 
 
-def search_ef(limit: int, offset: int, *, floor: int = HNSW_EF) -> int:
-    """The ``hnsw_ef`` of a search for ranks ``[offset, offset + limit)``."""
+def search_ef(limit: int, offset: int, *, using: str, floor: int = HNSW_EF) -> int:
+    """The ``hnsw_ef`` of a search of the ``using`` vectors for ranks ``[offset, offset +
+    limit)``."""
+    if using == VISUAL:
+        floor = min(floor, HNSW_EF_VISUAL)
     return max(floor, limit + offset)
