@@ -84,11 +84,20 @@ def _text_words(query: str) -> list[str]:
 
 
 def _segments(run: str) -> list[str]:
-    """Words of a run of Chinese characters (jieba's dictionary; loaded once, ~1 s)."""
+    """Words of a run of Chinese characters (jieba's process-wide tokenizer: ``warm``)."""
+    import jieba
+
+    return [str(w) for w in jieba.cut(run)]
+
+
+def warm() -> None:
+    """Load jieba's dictionary now (~1 s; shared with the concept route's lexicon), at
+    start-up: the first Chinese query of a server stalled ~1.4 s loading it (py-spy, during
+    a bulk job)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    return [str(w) for w in jieba.cut(run)]
+    jieba.dt.initialize()
 
 
 def _asks_for_text(query: str) -> str | None:

@@ -174,7 +174,9 @@ class Lexicon:
         return words
 
     def load_segmenter(self) -> Any:
-        """Load jieba's dictionary now (~0.6 s, ~70 MB; cached under ``jieba_cache``)."""
+        """Load jieba's dictionary now (~0.6 s, ~70 MB; cached under ``jieba_cache``). It is
+        jieba's process-wide tokenizer, which ``search.evidence`` segments with too: one copy
+        of the dictionary in memory, loaded once (at start-up: ``Calibrator.warm``)."""
         with self._lock:
             if self._tokenizer is None:
                 import logging
@@ -182,8 +184,8 @@ class Lexicon:
                 import jieba
 
                 jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                if self._jieba_cache is not None:
+                tokenizer = jieba.dt
+                if self._jieba_cache is not None and not tokenizer.initialized:
                     self._jieba_cache.mkdir(parents=True, exist_ok=True)
                     tokenizer.tmp_dir = str(self._jieba_cache)
                 tokenizer.initialize()
