@@ -15,11 +15,12 @@ like this" (null pictures, ``search.null_images``):
   with
   bucket ``floor(log2(points + 1))``: it is recomputed when the collection doubles or halves.
   The point count is re-read every ``recount_every`` requests (default 64). An empty
-  collection has an infinite cut. Only the first reference of a collection (and any under
-  ``2**SMALL_BUCKET`` points: cheap) is computed inside a request; when the bucket changes
-  later, the previous reference keeps serving while a background thread computes the new one
-  (profiled during a bulk job: 50 searches of a growing, mostly unindexed collection ran
-  inside a user's request).
+  collection has an infinite cut. Only the first reference of a collection (or the first after
+  it was empty) is computed inside a request; when the bucket changes later, the previous
+  reference keeps serving while a background thread computes the new one, small collections
+  included (profiled during a bulk job: 50 searches of a growing, mostly unindexed collection
+  ran inside a user's request; with the 200 object nulls, a sample gallery growing past 16
+  and 32 points held searches for 1-2 s each).
 
 Cost: building a text reference runs 50 top-64 searches for the null queries and 200 for
 the object nulls (``search.reference``) and scrolls 2048 vectors (once per bucket; the 50 + 200
@@ -143,8 +144,8 @@ class Calibrator:
         with self._lock:
             cached = self._refs.get(key)
             previous = self._latest.get(key[:3])
-            if previous is EMPTY or key[3] <= SMALL_BUCKET:
-                previous = None  # nothing worth serving, or cheap enough to compute now
+            if previous is EMPTY:
+                previous = None  # nothing worth serving: compute now
             start = cached is None and previous is not None and key not in self._computing
             if start:
                 self._computing.add(key)

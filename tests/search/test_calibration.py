@@ -63,6 +63,23 @@ def test_reference_is_cached_per_bucket_and_recomputed_in_the_background_when_it
     assert calibrator.reference("c", encoder) is not grown
 
 
+def test_a_small_collection_that_grows_is_recomputed_in_the_background_too(
+    index: NumpyIndex,
+) -> None:
+    """A sample gallery growing during a bulk job changed bucket at 16 and 32 points, and each
+    new reference (250 searches with the object nulls) held a user's search for 1-2 s."""
+    encoder = HashingEncoder()
+    fill(index, encoder, CORPUS)  # 5 points
+    calibrator = Calibrator(index, recount_every=1)
+    first = calibrator.reference("c", encoder)
+    more = encoder.encode_texts([f"word{n}" for n in range(10)])
+    index.upsert("c", [Point(f"q{n}", {SEMANTIC: v}, {}) for n, v in enumerate(more)])
+    assert count_bucket(15) != count_bucket(5) and count_bucket(15) < SMALL_BUCKET
+    assert calibrator.reference("c", encoder) is first  # not computed inside this request
+    calibrator.wait(timeout=30)
+    assert calibrator.reference("c", encoder) is not first
+
+
 def test_empty_collection_cut_is_infinite(index: NumpyIndex) -> None:
     encoder = HashingEncoder()
     fill(index, encoder, [])
