@@ -133,8 +133,11 @@ class ChildEmbedder:
         return self._pool
 
     def warm(self) -> None:
-        """Start every child now (each loads its models in its initializer), without waiting."""
+        """Start every child now (each loads its models in its initializer), without waiting;
+        nothing once closed (a recycle racing ``close`` must not start a new pool)."""
         with self._lock:
+            if self._closed.is_set():
+                return
             self._warmed = True
             pool = self._executor_locked()
         for _ in range(self._processes):

@@ -96,3 +96,15 @@ def test_unwarmed_processes_exit_when_idle_after_a_job(
         _upload(client, sample_dir / "cat.jpg")
         assert embedder.pids()
         _wait_for(lambda: embedder.pids() == [], "the idle child exited")
+
+
+def test_a_closed_embedder_starts_no_processes(tmp_path: Path) -> None:
+    """A recycle that races ``close`` calls ``warm`` last: it must not start a new pool."""
+    from loupe.ingest.units import Limits
+
+    limits = Limits(max_bytes=1 << 20, max_pixels=1 << 20, max_text_chars=1000)
+    embedder = ChildEmbedder(make_settings(tmp_path / "data"), limits, processes=1, nice=10)
+    embedder.close()
+    embedder.warm()
+    time.sleep(0.5)
+    assert embedder.pids() == []
