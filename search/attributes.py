@@ -68,6 +68,11 @@ OBJECT_WORDS: dict[str, str] = {
     "小猫": "cat", "巴士": "bus", "大巴": "bus", "轿车": "car",
 }  # fmt: skip
 
+# the Chinese names of two or more characters (query_attributes looks for them inside a query)
+CJK_OBJECT_WORDS = {
+    w: label for w, label in OBJECT_WORDS.items() if len(w) > 1 and ord(w[0]) > 0x2E80
+}
+
 COLOUR_ZH = {
     "black": "黑色", "white": "白色", "grey": "灰色", "red": "红色", "orange": "橙色",
     "yellow": "黄色", "green": "绿色", "cyan": "青色", "blue": "蓝色", "purple": "紫色",
@@ -118,15 +123,25 @@ def _latin_objects(text: str) -> list[tuple[int, str]]:
     return pairs + singles
 
 
+def _occurrences(word: str, text: str) -> list[int]:
+    """Where ``word`` starts in ``text``, overlaps included."""
+    found: list[int] = []
+    at = text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
+
+
 def _cjk_objects(cjk: str) -> list[tuple[int, str]]:
     """(position, label) of the Chinese object names in ``cjk``, longest first where they
     overlap ("单板滑雪板" is a snowboard, not skis too). One-character names (人, 猫, 狗) count
     only as exact filter values: inside a query they hit too much (人 in 人行道, 马 in 马路)."""
     spans = [
         (start, len(word), label)
-        for word, label in OBJECT_WORDS.items()
-        if len(word) > 1 and ord(word[0]) > 0x2E80
-        for start in (m.start() for m in re.finditer(re.escape(word), cjk))
+        for word, label in CJK_OBJECT_WORDS.items()
+        if word in cjk
+        for start in _occurrences(word, cjk)
     ]
     taken: set[int] = set()
     found: list[tuple[int, str]] = []
