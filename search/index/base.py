@@ -140,6 +140,27 @@ class IndexState:
     last_build_s: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Search:
+    """One search of a ``search_batch``: by a dense ``vector`` as ``VectorIndex.search`` does,
+    or by a ``SparseVector`` as ``search_sparse`` does (``offset``, ``score_threshold`` and
+    ``exact`` apply to dense searches only)."""
+
+    vector: NDArray[np.float32] | SparseVector
+    using: str = SEMANTIC
+    flt: Filter | None = None
+    limit: int = 10
+    offset: int = 0
+    score_threshold: float | None = None
+    with_vectors: bool | tuple[str, ...] = False
+    exact: bool = False
+
+    @property
+    def matches_nothing(self) -> bool:
+        """An empty sparse query: no point can match it, so no store is asked."""
+        return isinstance(self.vector, SparseVector) and not self.vector
+
+
 # Payload keys that get a payload index (keyword or numeric) on creation.
 KEYWORD_FIELDS = (
     "modality",
@@ -261,6 +282,10 @@ class VectorIndex(Protocol):
     ) -> list[Hit]:
         """Points with a positive dot product against the sparse ``vector``, best first (exact;
         ties by id); points without the sparse vector never match."""
+
+    def search_batch(self, collection: str, searches: Sequence[Search]) -> list[list[Hit]]:
+        """Each search's answer, in order, the same as ``search`` or ``search_sparse`` gives;
+        in one round trip to each part of the store where it can (the point of the call)."""
 
     def optimize(self, collection: str) -> None:
         """Build/refresh the ANN structures (HNSW) now and wait for them; a no-op where the store

@@ -30,6 +30,7 @@ from loupe.search.index.base import (
     Hit,
     IndexState,
     Point,
+    Search,
     SparseVector,
 )
 from loupe.search.index.client_catalog import (
@@ -40,13 +41,13 @@ from loupe.search.index.client_catalog import (
     remove_alias,
 )
 from loupe.search.index.client_errors import mapped_errors
-from loupe.search.index.client_schema import client_vectors, index_state, search_params
+from loupe.search.index.client_queries import hits_of, query_request
+from loupe.search.index.client_schema import client_vectors, index_state
 from loupe.search.index.qdrant_filters import (
     point_id,
     point_ids,
     to_client_filter,
     to_hit,
-    vector_request,
 )
 from loupe.search.index.stamp import Stamp, check_stamp
 
@@ -229,24 +230,8 @@ class ClientIndex:
         with_vectors: bool | tuple[str, ...] = False,
         exact: bool = False,
     ) -> list[Hit]:
-        with self._guard(collection):
-            response = self._client.query_points(
-                collection,
-                query=np.asarray(vector, dtype=np.float32).tolist(),
-                using=using,
-                query_filter=to_client_filter(flt),
-                limit=limit,
-                offset=offset,
-                score_threshold=score_threshold,
-                with_payload=True,
-                with_vectors=vector_request(with_vectors),
-                # local mode is always exact, and warns when given search params
-                search_params=None
-                if self._local
-                else search_params(limit, offset, exact, using=using),
-            )
-        wanted = bool(with_vectors)
-        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in response.points]
+        search = Search(vector, using, flt, limit, offset, score_threshold, with_vectors, exact)
+        return self.search_batch(collection, [search])[0]
 
     def search_sparse(
         self,
@@ -258,22 +243,18 @@ class ClientIndex:
         limit: int = 10,
         with_vectors: bool | tuple[str, ...] = False,
     ) -> list[Hit]:
-        if not vector:
-            return []
-        query = qm.SparseVector(indices=list(vector.indices), values=list(vector.values))
+        search = Search(vector, using, flt, limit, with_vectors=with_vectors)
+        return self.search_batch(collection, [search])[0]
+
+    def search_batch(self, collection: str, searches: Sequence[Search]) -> list[list[Hit]]:
+        """One ``query_batch_points`` call for every search that can match anything."""
+        asked = [s for s in searches if not s.matches_nothing]
+        if not asked:
+            return [[] for _ in searches]
+        requests = [query_request(s, local=self._local) for s in asked]
         with self._guard(collection):
-            response = self._client.query_points(
-                collection,
-                query=query,
-                using=using,
-                query_filter=to_client_filter(flt),
-                limit=limit,
-                with_payload=True,
-                with_vectors=vector_request(with_vectors),
-            )
-        wanted = bool(with_vectors)
-        points = [p for p in response.points if p.score > 0]
-        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points]
+            responses = iter(self._client.query_batch_points(collection, requests))
+        return [[] if s.matches_nothing else hits_of(s, next(responses).points) for s in searches]
 
     def optimize(self, collection: str) -> None:
         """No-op: the Qdrant server builds its HNSW indexes itself; local mode has none."""

@@ -111,7 +111,7 @@ class EdgeCollection(LayerReads):
         """Delete ``ids`` from the bases: tombstones (a base is never written here)."""
         for name, layer in self._layers():
             if name in self.layers.bases:
-                found = [r.id for r in layer.retrieve(ids, False)]
+                found = layer.retrieve(ids, False).ids
                 if found:
                     self.tombstones.add(name, found)
                     self._counts.written(name)

@@ -10,7 +10,7 @@ it has loaded (the old one keeps answering meanwhile), then switches and closes 
 
 Bases are read only here (``edge_layers``: deletes are tombstones, passed in as the filter's
 ``ids_not``), so a host never writes. It runs ``edge_reader.ShardReader``; its answers are
-plain data (``Found``). A host that dies
+plain data, column by column (``edge_columns.Columns``). A host that dies
 is started again on the next call (the call is retried once); it dies with its parent.
 """
 
@@ -28,7 +28,8 @@ from typing import Any
 import qdrant_edge as qe
 
 from loupe.search.index.base import Filter, IndexUnavailable
-from loupe.search.index.edge_reader import Found, ShardReader
+from loupe.search.index.edge_columns import Columns
+from loupe.search.index.edge_reader import ShardReader
 from loupe.search.index.edge_requests import RequestFactory
 from loupe.search.parent_death import die_with_parent
 
@@ -112,12 +113,15 @@ class BaseHost:
                 return value
         raise AssertionError("unreachable")
 
-    def query(self, make: RequestFactory, flt: Filter | None, exact: bool) -> list[Found]:
-        found: list[Found] = self._call("query", make, flt, exact)
+    def query_batch(
+        self, asked: list[tuple[RequestFactory, Filter | None]], exact: bool
+    ) -> list[Columns]:
+        """Every request of a batch in one round trip to the host."""
+        found: list[Columns] = self._call("query_batch", asked, exact)
         return found
 
-    def retrieve(self, ids: list[str], with_vectors: bool) -> list[Found]:
-        found: list[Found] = self._call("retrieve", ids, with_vectors)
+    def retrieve(self, ids: list[str], with_vectors: bool) -> Columns:
+        found: Columns = self._call("retrieve", ids, with_vectors)
         return found
 
     def count(self, flt: Filter | None) -> int:
@@ -125,15 +129,15 @@ class BaseHost:
 
     def scroll(
         self, flt: Filter | None, limit: int, offset: str | None, with_vectors: bool
-    ) -> list[Found]:
-        found: list[Found] = self._call("scroll", flt, limit, offset, with_vectors)
+    ) -> Columns:
+        found: Columns = self._call("scroll", flt, limit, offset, with_vectors)
         return found
 
     def scroll_ordered(
         self, flt: Filter | None, key: str, descending: bool, limit: int, with_payload: bool
-    ) -> list[Found]:
+    ) -> Columns:
         args = (flt, key, descending, limit, with_payload)
-        found: list[Found] = self._call("scroll_ordered", *args)
+        found: Columns = self._call("scroll_ordered", *args)
         return found
 
     def missing_indexes(self) -> list[str]:

@@ -2,45 +2,19 @@
 serving process (tails) and in a base's host process (``edge_host``).
 
 Filters come as our ``Filter`` (a base's tombstones already in its ``ids_not``); answers are
-``Found`` records, which pickle (they cross the host's pipe) and which ``to_hit`` reads like
-the engine's own points.
+``Columns`` (``edge_columns``: they cross the host's pipe cheaply), which the reading side turns
+into ``Found`` records.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import qdrant_edge as qe
 
-from loupe.search.index.base import Filter, SparseVector
+from loupe.search.index.base import Filter
+from loupe.search.index.edge_columns import Columns, columns
 from loupe.search.index.edge_requests import RequestFactory
 from loupe.search.index.edge_shards import missing_indexes
-from loupe.search.index.qdrant_filters import floats, to_edge_filter
-
-
-@dataclass(frozen=True, slots=True)
-class Found:
-    """A scored point or a record (score 0, or the order value of an ordered scroll)."""
-
-    id: str
-    score: float
-    payload: dict[str, Any]
-    vector: dict[str, Any] | None
-
-
-def _found(point: Any, score: float) -> Found:
-    """Dense vectors become float32 arrays here, in the host's process for a base: an array
-    crosses the pipe as one buffer, a list as a Python float per value."""
-    vector = None
-    if isinstance(point.vector, dict):
-        vector = {
-            name: SparseVector(tuple(value.indices), tuple(value.values))
-            if hasattr(value, "indices")
-            else floats(value)
-            for name, value in point.vector.items()
-        }
-    return Found(str(point.id), score, dict(point.payload or {}), vector)
+from loupe.search.index.qdrant_filters import to_edge_filter
 
 
 class ShardReader:
@@ -49,14 +23,20 @@ class ShardReader:
     def __init__(self, shard: qe.EdgeShard) -> None:
         self.shard = shard
 
-    def query(self, make: RequestFactory, flt: Filter | None, exact: bool) -> list[Found]:
-        points = self.shard.query(make(to_edge_filter(flt), exact))
-        return [_found(p, float(p.score)) for p in points]
+    def query_batch(
+        self, asked: list[tuple[RequestFactory, Filter | None]], exact: bool
+    ) -> list[Columns]:
+        """Each request's points, in order, planned as one batch by the engine."""
+        if not asked:
+            return []
+        batch = qe.QueryBatchRequest([make(to_edge_filter(flt), exact) for make, flt in asked])
+        answers = self.shard.query_batch(batch)
+        return [columns(points, [float(p.score) for p in points]) for points in answers]
 
-    def retrieve(self, ids: list[str], with_vectors: bool) -> list[Found]:
+    def retrieve(self, ids: list[str], with_vectors: bool) -> Columns:
         wanted: list[qe.PointId] = list(ids)
         records = self.shard.retrieve(wanted, with_payload=True, with_vector=with_vectors)
-        return [_found(r, 0.0) for r in records]
+        return columns(records, [0.0] * len(records))
 
     def count(self, flt: Filter | None) -> int:
         return int(self.shard.count(qe.CountRequest(exact=True, filter=to_edge_filter(flt))))
@@ -66,7 +46,7 @@ class ShardReader:
 
     def scroll(
         self, flt: Filter | None, limit: int, offset: str | None, with_vectors: bool
-    ) -> list[Found]:
+    ) -> Columns:
         request = qe.ScrollRequest(
             offset=offset,
             limit=limit,
@@ -74,11 +54,12 @@ class ShardReader:
             with_payload=True,
             with_vector=with_vectors,
         )
-        return [_found(r, 0.0) for r in self.shard.scroll(request)[0]]
+        records = self.shard.scroll(request)[0]
+        return columns(records, [0.0] * len(records))
 
     def scroll_ordered(
         self, flt: Filter | None, key: str, descending: bool, limit: int, with_payload: bool
-    ) -> list[Found]:
+    ) -> Columns:
         """The first ``limit`` by the payload number ``key``; each one's score is its value."""
         request = qe.ScrollRequest(
             limit=limit,
@@ -87,4 +68,5 @@ class ShardReader:
             with_vector=False,
             order_by=qe.OrderBy(key, qe.Direction.Desc if descending else qe.Direction.Asc),
         )
-        return [_found(r, float(r.order_value or 0)) for r in self.shard.scroll(request)[0]]
+        records = self.shard.scroll(request)[0]
+        return columns(records, [float(r.order_value or 0) for r in records])

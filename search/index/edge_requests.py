@@ -1,5 +1,5 @@
 """What ``EdgeIndex`` hands qdrant-edge: points as edge vectors, and the factories that build a
-query request per layer (``EdgeCollection.query`` calls one with each layer's filter and
+query request per layer (``EdgeCollection.query_batch`` calls one with each layer's filter and
 whether that layer is searched exactly). The factories are plain data: they pickle to the
 process that hosts a base (``edge_host``).
 """
@@ -13,7 +13,7 @@ import numpy as np
 import qdrant_edge as qe
 from numpy.typing import NDArray
 
-from loupe.search.index.base import Point, SparseVector
+from loupe.search.index.base import Point, Search, SparseVector
 from loupe.search.index.qdrant_filters import sparse_items, vector_request
 from loupe.search.index.tuning import OVERSAMPLING, search_ef
 
@@ -113,4 +113,22 @@ def sparse_requests(
         using=using,
         limit=limit,
         with_vectors=with_vectors,
+    )
+
+
+def search_requests(search: Search, *, hnsw_ef: int) -> RequestFactory:
+    """The factory of ``search`` (dense or sparse); it asks for ``limit + offset`` points."""
+    if isinstance(search.vector, SparseVector):
+        return sparse_requests(
+            search.vector, using=search.using, limit=search.limit, with_vectors=search.with_vectors
+        )
+    return dense_requests(
+        search.vector,
+        using=search.using,
+        limit=search.limit,
+        offset=search.offset,
+        score_threshold=search.score_threshold,
+        with_vectors=search.with_vectors,
+        exact=search.exact,
+        hnsw_ef=hnsw_ef,
     )

@@ -34,13 +34,15 @@ from loupe.search.index.base import (
     Hit,
     IndexState,
     Point,
+    Search,
     SparseVector,
 )
 from loupe.search.index.edge_builds import BuildDriver
 from loupe.search.index.edge_catalog import EdgeCatalog
 from loupe.search.index.edge_collection import EdgeCollection
-from loupe.search.index.edge_requests import dense_requests, edge_vectors, sparse_requests
-from loupe.search.index.qdrant_filters import point_id, point_ids, to_hit
+from loupe.search.index.edge_columns import Found, hit_of
+from loupe.search.index.edge_requests import edge_vectors, search_requests
+from loupe.search.index.qdrant_filters import point_id, point_ids
 from loupe.search.index.stamp import Stamp, check_stamp
 from loupe.search.index.tuning import HNSW_EF
 
@@ -134,7 +136,7 @@ class EdgeIndex:
             return []
         with self._lock:
             records = self._get(collection)[1].retrieve(wanted, with_vectors=with_vectors)
-        found = {str(r.id): to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records}
+        found = {r.id: hit_of(r, 1.0, with_vectors) for r in records}
         return [found[i] for i in wanted if i in found]
 
     def count(self, collection: str, flt: Filter | None = None) -> int:
@@ -155,7 +157,7 @@ class EdgeIndex:
             records, following = self._get(collection)[1].scroll(
                 flt=flt, limit=limit, offset=start, with_vectors=with_vectors
             )
-        return [to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records], following
+        return [hit_of(r, 1.0, with_vectors) for r in records], following
 
     def scroll_ordered(
         self,
@@ -171,7 +173,7 @@ class EdgeIndex:
             records = self._get(collection)[1].scroll_ordered(
                 key=key, descending=descending, flt=flt, limit=limit, with_payload=with_payload
             )
-        return [to_hit(r.id, r.score, r.payload, None, False) for r in records]  # score: the value
+        return [hit_of(r, r.score, False) for r in records]  # score: the value
 
     def search(
         self,
@@ -186,20 +188,8 @@ class EdgeIndex:
         with_vectors: bool | tuple[str, ...] = False,
         exact: bool = False,
     ) -> list[Hit]:
-        make = dense_requests(
-            vector,
-            using=using,
-            limit=limit,
-            offset=offset,
-            score_threshold=score_threshold,
-            with_vectors=with_vectors,
-            exact=exact,
-            hnsw_ef=self._hnsw_ef,
-        )
-        with self._lock:
-            points = self._get(collection)[1].query(make, flt=flt, limit=limit + offset)
-        wanted = bool(with_vectors)
-        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points[offset:]]
+        search = Search(vector, using, flt, limit, offset, score_threshold, with_vectors, exact)
+        return self.search_batch(collection, [search])[0]
 
     def search_sparse(
         self,
@@ -211,13 +201,19 @@ class EdgeIndex:
         limit: int = 10,
         with_vectors: bool | tuple[str, ...] = False,
     ) -> list[Hit]:
-        if not vector:
-            return []
-        make = sparse_requests(vector, using=using, limit=limit, with_vectors=with_vectors)
+        search = Search(vector, using, flt, limit, with_vectors=with_vectors)
+        return self.search_batch(collection, [search])[0]
+
+    def search_batch(self, collection: str, searches: Sequence[Search]) -> list[list[Hit]]:
+        """Every search in one batch per layer (one round trip to each base's host); an empty
+        sparse query matches nothing and is not asked."""
+        asked = [s for s in searches if not s.matches_nothing]
+        requests = [
+            (search_requests(s, hnsw_ef=self._hnsw_ef), s.flt, s.limit + s.offset) for s in asked
+        ]
         with self._lock:
-            points = self._get(collection)[1].query(make, flt=flt, limit=limit)
-        wanted = bool(with_vectors)
-        return [to_hit(p.id, p.score, p.payload, p.vector, wanted) for p in points if p.score > 0]
+            answers = iter(self._get(collection)[1].query_batch(requests) if requests else [])
+        return [[] if s.matches_nothing else _hits(s, next(answers)) for s in searches]
 
     # -- builds ----------------------------------------------------------------------------
 
@@ -251,3 +247,12 @@ class EdgeIndex:
         self._builds.stop()
         with self._lock:
             self._catalog.close()
+
+
+def _hits(search: Search, points: list[Found]) -> list[Hit]:
+    """The hits of one search's points: a dense search's past ``offset``, a sparse search's
+    with a positive score."""
+    wanted = bool(search.with_vectors)
+    if isinstance(search.vector, SparseVector):
+        return [hit_of(p, p.score, wanted) for p in points if p.score > 0]
+    return [hit_of(p, p.score, wanted) for p in points[search.offset :]]

@@ -37,8 +37,10 @@ from loupe.search.index.base import (
     IndexUnavailable,
     ModelMismatch,
     Point,
+    Search,
     SparseVector,
 )
+from loupe.search.index.batching import one_by_one
 from loupe.search.index.memory_collection import MemoryCollection, hit_of, rank
 from loupe.search.index.python_filters import matches
 
@@ -278,6 +280,9 @@ class NumpyIndex:
                     scored.append((-score, point_id))
             scored.sort()
             return [hit_of(col.points[i], -neg, with_vectors) for neg, i in scored[:limit]]
+
+    def search_batch(self, collection: str, searches: Sequence[Search]) -> list[list[Hit]]:
+        return one_by_one(self, collection, searches)
 
     def optimize(self, collection: str) -> None:
         with self._lock:

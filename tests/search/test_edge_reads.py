@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 
 from loupe.search.index import SEMANTIC, Filter, Point
+from loupe.search.index.base import Search
+from loupe.search.index.edge_host import BaseHost
 from loupe.search.index.edge_layers import read_layers
 from loupe.search.index.edge_store import EdgeIndex
+from loupe.search.index.python_filters import matches
 from tests.search.test_index import DIM, VISUAL_DIM, make_points, pid
 
 POINTS = make_points(40, seed=11)
@@ -54,6 +57,64 @@ def test_search_merges_the_layers_best_first(index: EdgeIndex) -> None:
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
+def test_a_batch_asks_each_base_host_once_and_merges_like_single_searches(
+    index: EdgeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = BaseHost._call
+
+    def counted(host: BaseHost, op: str, *args: object) -> object:
+        calls.append(op)
+        return real(host, op, *args)
+
+    monkeypatch.setattr(BaseHost, "_call", counted)
+    live = list(_live().values())
+    vectors = np.stack([p.vectors[SEMANTIC] for p in live])
+    queries = [POINTS[0].vectors[SEMANTIC], POINTS[35].vectors[SEMANTIC]]
+    searches = [Search(q, limit=6, exact=True) for q in queries]
+    searches.append(Search(queries[0], flt=Filter(tags_any=["t0"]), limit=4, exact=True))
+    searches.append(Search(queries[1], limit=3, offset=2, exact=True))
+    answers = index.search_batch("c", searches)
+
+    assert calls == ["query_batch"]  # one round trip to the base's host for the whole batch
+    for query, hits in zip(queries, answers, strict=False):
+        assert [h.id for h in hits] == [live[int(i)].id for i in np.argsort(-(vectors @ query))[:6]]
+    t0 = sorted(
+        (p for p in live if "t0" in p.payload["tags"]),
+        key=lambda p: -float(p.vectors[SEMANTIC] @ queries[0]),
+    )
+    assert [h.id for h in answers[2]] == [p.id for p in t0[:4]]  # 3 and 0: tombstoned, not t0
+    ranked = [live[int(i)].id for i in np.argsort(-(vectors @ queries[1]))]
+    assert [h.id for h in answers[3]] == ranked[2:5]
+
+
+def test_vectors_cross_the_hosts_pipe_exactly_and_only_when_asked(index: EdgeIndex) -> None:
+    live = _live()
+    query = POINTS[0].vectors[SEMANTIC]
+    [with_all, bare, semantic] = index.search_batch(
+        "c",
+        [
+            Search(query, limit=40, with_vectors=True, exact=True),
+            Search(query, limit=40, exact=True),
+            Search(query, limit=40, with_vectors=(SEMANTIC,), exact=True),
+        ],
+    )
+    assert len(with_all) == len(live) and {h.id for h in with_all} == set(live)
+    for hit in with_all:  # from the base's host and from the tail alike
+        stored = live[hit.id].vectors
+        assert hit.vectors is not None and set(hit.vectors) == set(stored)  # texts: no visual
+        for name, vector in stored.items():  # a base keeps ``visual`` as float16
+            np.testing.assert_allclose(hit.vectors[name], vector, atol=1e-3)
+            assert hit.vectors[name].dtype == np.float32
+        assert hit.payload == live[hit.id].payload
+    assert all(h.vectors is None for h in bare)
+    assert all(h.vectors is not None and set(h.vectors) == {SEMANTIC} for h in semantic)
+    retrieved = index.retrieve("c", [pid(4), pid(35)], with_vectors=True)
+    for hit in retrieved:
+        assert hit.vectors is not None
+        np.testing.assert_allclose(hit.vectors[SEMANTIC], live[hit.id].vectors[SEMANTIC], atol=1e-6)
+
+
 def test_retrieve_leaves_tombstoned_base_points_out(index: EdgeIndex) -> None:
     hits = index.retrieve("c", [pid(i) for i in range(6)])
     assert [h.id for h in hits] == [pid(i) for i in range(3, 6)]
@@ -66,6 +127,23 @@ def test_count_sums_the_layers_with_a_filter(index: EdgeIndex) -> None:
     flt = Filter(tags_any=["t0"])
     assert index.count("c", flt) == sum("t0" in p.payload["tags"] for p in live)
     assert index.count("c", Filter(tags_any=["edited"])) == 1
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [
+        Filter(ids_not=[pid(4), pid(35), pid(0), pid(4)]),  # base, tail, deleted, twice
+        Filter(tags_any=["t0"], ids_not=[pid(3), pid(6), pid(7), pid(33), "nope"]),
+        Filter(tags_any=["edited"], ids_not=[pid(3)]),  # the edited point, now in the tail
+        Filter(equals={"modality": "image"}, ids_not=[str(pid(i)) for i in range(0, 40, 3)]),
+    ],
+)
+def test_a_count_leaving_out_a_few_ids_counts_what_the_filter_keeps(
+    index: EdgeIndex, flt: Filter
+) -> None:
+    expected = sum(matches(p.id, p.payload, flt) for p in _live().values())
+    assert index.count("c", flt) == expected
+    assert index.count("c", flt) == expected  # and again, the rest of it counted from memory
 
 
 def test_scroll_pages_through_both_layers_in_id_order(index: EdgeIndex) -> None:
