@@ -22,6 +22,7 @@ from loupe.search.concepts import ConceptRoute
 from loupe.search.encoders.base import Encoder
 from loupe.search.errors import NotFound
 from loupe.search.evidence import Evidence, gather, promote
+from loupe.search.evidence import searches as evidence_searches
 from loupe.search.fusion import concept_evidence, why
 from loupe.search.index.base import SEMANTIC, TENANT_FIELD, VectorIndex
 from loupe.search.matching import judge
@@ -77,21 +78,21 @@ def answer(
     """The page ``plan`` asks for from ``live``; ``space``: judge matches against the
     calibration of that space (``search.calibration``; None: not judged);
     ``started``: the call's ``time.perf_counter()`` at entry, for ``took_ms``."""
-    hits, groups = fetch_page(
+    hits, groups, found = fetch_page(
         index,
         live.collection,
         plan,
         duplicate_threshold=folding.duplicate_threshold,
         text_duplicate_threshold=folding.text_duplicate_threshold,
         max_candidates=folding.max_candidates,
+        alongside=evidence_searches(plan, evidence),
     )
     held: dict[str, list[Seen]] = {}
     if evidence:
         hits, groups, held = gather(
-            index,
-            live.collection,
             plan,
             hits,
+            found,
             evidence,
             duplicate_threshold=folding.duplicate_threshold,
             text_duplicate_threshold=folding.text_duplicate_threshold,

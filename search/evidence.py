@@ -30,7 +30,7 @@ from loupe.search.attributes import (
     query_attributes,
 )
 from loupe.search.dedupe import Group, fold
-from loupe.search.index.base import Filter, Hit, Range, VectorIndex
+from loupe.search.index.base import Filter, Hit, Range, Search
 from loupe.search.index.python_filters import matches
 from loupe.search.matching import Judged
 from loupe.search.paging import PageRequest, vector_names
@@ -208,31 +208,37 @@ def fuse(
 EVIDENCE_K = 64  # candidates fetched per piece of evidence
 
 
+def searches(request: PageRequest, evidence: Sequence[Evidence]) -> list[Search]:
+    """One search per piece of evidence: the query's best ``EVIDENCE_K`` among the points that
+    hold it (asked in the same batch as the page's candidates, ``fetch_page(alongside=)``)."""
+    return [
+        Search(
+            request.vector,
+            request.using,
+            restricted(request.flt, piece),
+            EVIDENCE_K,
+            score_threshold=request.score_threshold,
+            with_vectors=vector_names(request),
+        )
+        for piece in evidence
+    ]
+
+
 def gather(
-    index: VectorIndex,
-    collection: str,
     request: PageRequest,
     dense: Sequence[Hit],
+    found: Sequence[Sequence[Hit]],
     evidence: Sequence[Evidence],
     *,
     duplicate_threshold: float,
     text_duplicate_threshold: float,
     folded: Sequence[Group] | None = None,
 ) -> tuple[list[Hit], list[Group], dict[str, list[Seen]]]:
-    """The dense candidates fused with one filtered search per piece of evidence: (candidates
-    by fused score, their groups, what each held). ``folded``: the groups of ``dense``, kept
-    when no candidate holds any evidence and the order stands (no second folding)."""
-    extra: list[Hit] = []
-    for piece in evidence:
-        extra += index.search(
-            collection,
-            request.vector,
-            using=request.using,
-            flt=restricted(request.flt, piece),
-            limit=EVIDENCE_K,
-            score_threshold=request.score_threshold,
-            with_vectors=vector_names(request),
-        )
+    """The dense candidates fused with what each piece of evidence's search ``found``
+    (``searches``): (candidates by fused score, their groups, what each held). ``folded``: the
+    groups of ``dense``, kept when no candidate holds any evidence and the order stands (no
+    second folding)."""
+    extra = [hit for hits in found for hit in hits]
     hits, held = fuse(dense, extra, evidence)
     if folded is not None and not held and [h.id for h in hits] == [h.id for h in dense]:
         return list(dense), list(folded), held

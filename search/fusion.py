@@ -22,7 +22,15 @@ from numpy.typing import NDArray
 
 from loupe.search.concepts import ConceptQuery, ConceptRoute
 from loupe.search.concepts.vocab import describe
-from loupe.search.index.base import CONCEPTS, SEMANTIC, Filter, Hit, SparseVector, VectorIndex
+from loupe.search.index.base import (
+    CONCEPTS,
+    SEMANTIC,
+    Filter,
+    Hit,
+    Search,
+    SparseVector,
+    VectorIndex,
+)
 from loupe.search.query import Why
 
 DEFAULT_WEIGHT = 0.3
@@ -92,21 +100,65 @@ def fused_search(
     score_threshold: float | None = None,
 ) -> list[Hit]:
     """The best ``limit`` of both routes' candidates by fused score (see the module docstring);
-    hits carry ``semantic`` and ``concepts`` plus what ``with_vectors`` asks.
+    hits carry ``semantic`` and ``concepts`` plus what ``with_vectors`` asks. Both routes are
+    asked in one batch (``fused_searches``), then fused (``fused_hits``)."""
+    searches = fused_searches(vector, concepts, flt=flt, limit=limit, with_vectors=with_vectors)
+    answers = index.search_batch(collection, searches)
+    return fused_hits(
+        index,
+        collection,
+        answers,
+        vector,
+        concepts,
+        weight=weight,
+        limit=limit,
+        with_vectors=with_vectors,
+        score_threshold=score_threshold,
+    )
+
+
+def _wanted(with_vectors: bool | tuple[str, ...]) -> tuple[str, ...] | None:
+    """What the dense route's candidates carry (None: every vector)."""
+    if with_vectors is True:
+        return None
+    return tuple(sorted({*(with_vectors or ()), SEMANTIC, CONCEPTS}))
+
+
+def fused_searches(
+    vector: NDArray[np.float32],
+    concepts: ConceptQuery,
+    *,
+    flt: Filter | None,
+    limit: int,
+    with_vectors: bool | tuple[str, ...],
+) -> list[Search]:
+    """The two routes' searches: dense (with what ``with_vectors`` asks) and concepts.
 
     The concept route's candidates are fetched with only what the fused score reads; the rest
     of ``with_vectors`` (the 1,280-d ``visual`` that folding reads) is fetched afterwards for
-    those of them that made the cut: most do not, and each such vector cost as much to fetch
-    and convert as the search itself (profiled at 100k)."""
-    wanted: tuple[str, ...] | None = None  # None: every vector
-    if with_vectors is not True:
-        wanted = tuple(sorted({*(with_vectors or ()), SEMANTIC, CONCEPTS}))
-    dense = index.search(
-        collection, vector, using=SEMANTIC, flt=flt, limit=limit, with_vectors=wanted or True
-    )
-    sparse = index.search_sparse(
-        collection, SparseVector.of(concepts.weights), flt=flt, limit=limit, with_vectors=SCORED
-    )
+    those of them that made the cut (``fused_hits``): most do not, and each such vector cost as
+    much to fetch and convert as the search itself (profiled at 100k)."""
+    return [
+        Search(vector, SEMANTIC, flt, limit, with_vectors=_wanted(with_vectors) or True),
+        Search(SparseVector.of(concepts.weights), CONCEPTS, flt, limit, with_vectors=SCORED),
+    ]
+
+
+def fused_hits(
+    index: VectorIndex,
+    collection: str,
+    answers: Sequence[Sequence[Hit]],
+    vector: NDArray[np.float32],
+    concepts: ConceptQuery,
+    *,
+    weight: float,
+    limit: int,
+    with_vectors: bool | tuple[str, ...],
+    score_threshold: float | None = None,
+) -> list[Hit]:
+    """The best ``limit`` by fused score of the answers to ``fused_searches`` (dense, sparse),
+    completed with the vectors ``with_vectors`` asks (one retrieval at most)."""
+    dense, sparse = answers
     query = np.asarray(vector, dtype=np.float32)
     merged: dict[str, Hit] = {}
     for hit in (*dense, *sparse):
@@ -117,7 +169,7 @@ def fused_search(
         if score_threshold is None or score >= score_threshold:
             merged[hit.id] = Hit(hit.id, score, hit.payload, hit.vectors, hit.sparse)
     kept = sorted(merged.values(), key=lambda h: (-h.score, h.id))[:limit]
-    return _completed(index, collection, kept, {h.id for h in dense}, wanted)
+    return _completed(index, collection, kept, {h.id for h in dense}, _wanted(with_vectors))
 
 
 SCORED = (CONCEPTS, SEMANTIC)  # what the fused score reads

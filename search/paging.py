@@ -17,6 +17,7 @@ With ``calibration_k`` the first fetch is at least that many candidates and carr
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,8 +25,8 @@ from numpy.typing import NDArray
 
 from loupe.search.concepts import ConceptQuery
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, Group, fold
-from loupe.search.fusion import fused_search
-from loupe.search.index.base import SEMANTIC, VISUAL, Filter, Hit, VectorIndex
+from loupe.search.fusion import fused_hits, fused_searches
+from loupe.search.index.base import SEMANTIC, VISUAL, Filter, Hit, Search, VectorIndex
 from loupe.search.query import ResultHit, Why
 
 
@@ -60,14 +61,18 @@ def fetch_page(
     duplicate_threshold: float,
     max_candidates: int,
     text_duplicate_threshold: float = DEFAULT_TEXT_THRESHOLD,
-) -> tuple[list[Hit], list[Group]]:
-    """(candidates best first, groups best first) covering at least the requested page."""
+    alongside: Sequence[Search] = (),
+) -> tuple[list[Hit], list[Group], list[list[Hit]]]:
+    """(candidates best first, groups best first) covering at least the requested page, and
+    the answers to ``alongside``: searches asked in the same batch as the first fetch (the
+    evidence's, ``search.evidence``), so a query costs one round trip to the store, not one
+    per search."""
     wanted = request.offset + request.limit + 1
     size = request.offset + 3 * request.limit + 1 if request.collapse else wanted
     size = min(max(size, request.calibration_k), max(max_candidates, wanted))
     vectors = vector_names(request)
+    hits, answers = _candidates(index, collection, request, size, vectors, alongside)
     while True:
-        hits = _candidates(index, collection, request, size, vectors)
         if request.collapse:
             groups = fold(
                 hits, threshold=duplicate_threshold, text_threshold=text_duplicate_threshold
@@ -75,8 +80,9 @@ def fetch_page(
         else:
             groups = [Group(hit) for hit in hits]
         if len(groups) >= wanted or len(hits) < size or size >= max_candidates:
-            return hits, groups
+            return hits, groups, answers
         size = min(next_size(size, len(groups), wanted), max_candidates)
+        hits, _ = _candidates(index, collection, request, size, vectors, ())
 
 
 def _candidates(
@@ -85,28 +91,36 @@ def _candidates(
     request: PageRequest,
     size: int,
     vectors: bool | tuple[str, ...],
-) -> list[Hit]:
+    alongside: Sequence[Search],
+) -> tuple[list[Hit], list[list[Hit]]]:
+    """The best ``size`` candidates, and the answers to ``alongside``, from one batch."""
     if request.concepts:
-        return fused_search(
+        fused = fused_searches(
+            request.vector, request.concepts, flt=request.flt, limit=size, with_vectors=vectors
+        )
+        answers = index.search_batch(collection, [*fused, *alongside])
+        hits = fused_hits(
             index,
             collection,
+            answers[: len(fused)],
             request.vector,
             request.concepts,
             weight=request.concept_weight,
-            flt=request.flt,
             limit=size,
             with_vectors=vectors,
             score_threshold=request.score_threshold,
         )
-    return index.search(
-        collection,
+        return hits, answers[len(fused) :]
+    dense = Search(
         request.vector,
-        using=request.using,
-        flt=request.flt,
-        limit=size,
+        request.using,
+        request.flt,
+        size,
         score_threshold=request.score_threshold,
         with_vectors=vectors,
     )
+    answers = index.search_batch(collection, [dense, *alongside])
+    return answers[0], answers[1:]
 
 
 def vector_names(request: PageRequest) -> bool | tuple[str, ...]:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loupe.search.index.base import CONCEPTS, SEMANTIC, Hit, VectorIndex
+from loupe.search.index.base import CONCEPTS, SEMANTIC, Hit, Search, VectorIndex
 from loupe.search.relevance import CONCEPT_MATCH, EMPTY, Reference, Vector, relevance, unit
 
 SAMPLE_POINTS = 2048
@@ -127,8 +127,8 @@ def build_reference(
     axis = item_axis(index, collection, sample_points=sample_points, using=using)
     total = null_vectors.sum(axis=0)
     values: list[float] = []
-    for vector in null_vectors:
-        hits = index.search(collection, vector, using=using, limit=top_k, with_vectors=(using,))
+    searches = [Search(v, using, limit=top_k, with_vectors=(using,)) for v in null_vectors]
+    for vector, hits in zip(null_vectors, batched(index, collection, searches), strict=True):
         found = [h.vectors[using] for h in hits if h.vectors and using in h.vectors]
         others = axis if pictures else unit((total - vector) / max(1, len(null_vectors) - 1))
         if found:
@@ -160,10 +160,22 @@ def _object_values(
 ) -> list[float]:
     """The relevance of each object null the collection does not show (``_absent``)."""
     values: list[float] = []
-    for vector, concept in zip(objects.vectors, objects.concepts, strict=True):
-        hits = index.search(collection, vector, limit=top_k, with_vectors=(SEMANTIC, CONCEPTS))
+    searches = [Search(v, limit=top_k, with_vectors=(SEMANTIC, CONCEPTS)) for v in objects.vectors]
+    answers = batched(index, collection, searches)
+    for vector, concept, hits in zip(objects.vectors, objects.concepts, answers, strict=True):
         if _absent(hits, concept):
             found = [h.vectors[SEMANTIC] for h in hits if h.vectors and SEMANTIC in h.vectors]
             if found:
                 values.append(relevance(vector, found, reference))
     return values
+
+
+BATCH = 16  # null queries per search_batch: a few round trips, each holding the index briefly
+
+
+def batched(index: VectorIndex, collection: str, searches: list[Search]) -> list[list[Hit]]:
+    """The answers to ``searches``, asked ``BATCH`` at a time."""
+    out: list[list[Hit]] = []
+    for start in range(0, len(searches), BATCH):
+        out += index.search_batch(collection, searches[start : start + BATCH])
+    return out

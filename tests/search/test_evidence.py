@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from loupe.search.dedupe import Group
-from loupe.search.evidence import OBJECT_WEIGHT, TEXT_WEIGHT, WRITING_WEIGHT, fuse, gather, plan
+from loupe.search.evidence import (
+    OBJECT_WEIGHT,
+    TEXT_WEIGHT,
+    WRITING_WEIGHT,
+    fuse,
+    gather,
+    plan,
+    searches,
+)
 from loupe.search.index.base import SEMANTIC, Hit, Point
 from loupe.search.index.memory_store import NumpyIndex
 from loupe.search.paging import PageRequest, fetch_page
@@ -84,15 +92,23 @@ def test_gather_keeps_the_dense_groups_when_nothing_holds_evidence() -> None:
         vector=vectors[0], using=SEMANTIC, flt=None, limit=3, offset=0,
         score_threshold=None, collapse=True, with_vectors=False,
     )  # fmt: skip
-    dense, groups = fetch_page(index, "c", request, duplicate_threshold=0.99, max_candidates=10)
 
-    def run(query: str) -> tuple[list[Hit], list[Group], dict[str, list[Seen]]]:
-        return gather(
-            index, "c", request, dense, plan(query),
+    def run(
+        query: str,
+    ) -> tuple[list[Hit], list[Group], list[Hit], list[Group], dict[str, list[Seen]]]:
+        evidence = plan(query)
+        dense, groups, found = fetch_page(
+            index, "c", request, duplicate_threshold=0.99, max_candidates=10,
+            alongside=searches(request, evidence),
+        )  # fmt: skip
+        assert len(found) == len(evidence)  # each piece's search was asked with the page's
+        hits, fused, held = gather(
+            request, dense, found, evidence,
             duplicate_threshold=0.99, text_duplicate_threshold=0.99, folded=groups,
         )  # fmt: skip
+        return dense, groups, hits, fused, held
 
-    hits, same, held = run("a cat")
+    dense, groups, hits, same, held = run("a cat")
     assert held == {} and same == groups and same[0] is groups[0] and hits == dense
-    _, lifted, held = run("the EXIT")
+    *_, lifted, held = run("the EXIT")
     assert list(held) == [ids[2]] and lifted[0].leader.id == ids[2]

@@ -39,7 +39,7 @@ def test_fetch_grows_until_folding_leaves_a_full_page(index: NumpyIndex) -> None
         )
     )
     index.upsert("c", points)
-    hits, groups = fetch_page(
+    hits, groups, _ = fetch_page(
         index,
         "c",
         request(limit=1, offset=1, collapse=True),
@@ -51,7 +51,7 @@ def test_fetch_grows_until_folding_leaves_a_full_page(index: NumpyIndex) -> None
     assert len(hits) == 21
     page = result_hit(groups[1], with_vectors=False)
     assert (page.id, page.modality, page.vectors) == ("other", "image", None)
-    capped, capped_groups = fetch_page(
+    capped, capped_groups, _ = fetch_page(
         index,
         "c",
         request(limit=1, offset=1, collapse=True),
@@ -60,7 +60,7 @@ def test_fetch_grows_until_folding_leaves_a_full_page(index: NumpyIndex) -> None
     )
     assert len(capped) == 8
     assert len(capped_groups) == 1  # the cap bounds the work: the page comes back short
-    flat, flat_groups = fetch_page(
+    flat, flat_groups, _ = fetch_page(
         index,
         "c",
         request(limit=2, offset=3, collapse=False),
@@ -103,7 +103,7 @@ def test_a_flood_of_near_copies_takes_few_fetches(
         return search(*args, **kwargs)
 
     monkeypatch.setattr(index, "search", counting)
-    _, groups = fetch_page(
+    _, groups, _ = fetch_page(
         index,
         "c",
         request(limit=2, offset=0, collapse=True),

@@ -9,8 +9,14 @@ from loupe.search.encoders.base import TextRole
 from loupe.search.index.base import CONCEPTS, SEMANTIC, Point, SparseVector
 from loupe.search.index.memory_store import NumpyIndex
 from loupe.search.null_queries import NULL_QUERIES
-from loupe.search.reference import ObjectNulls, build_reference, item_axis, null_cut
-from loupe.search.relevance import CONCEPT_MATCH
+from loupe.search.reference import (
+    BATCH,
+    ObjectNulls,
+    build_reference,
+    item_axis,
+    null_cut,
+)
+from loupe.search.relevance import CONCEPT_MATCH, Reference, relevance, unit
 from tests.search.conftest import HashingEncoder
 
 
@@ -60,3 +66,25 @@ def test_object_nulls_count_only_things_the_classifier_sees_nowhere(index: Numpy
     assert reference.object_cut == pytest.approx(null_cut(reference.object_values, margin=0.0))
     plain = build_reference(index, "c", null_vectors=nulls, top_k=64, margin=1.0)
     assert plain.object_cut is None and plain.cut == reference.cut
+
+
+def test_each_null_query_is_judged_by_its_own_hits(index: NumpyIndex) -> None:
+    """The null queries' searches go to the index in batches; each value must still be that
+    null's relevance over the hits of its own search (the pairing is what a batch can break)."""
+    encoder = HashingEncoder()
+    index.create_collection("c", model_id=encoder.model_id, dim=encoder.dim, visual_dim=None)
+    texts = [f"{a} {b}" for a in ("red", "blue", "green", "old") for b in ("apple", "sea", "car")]
+    vectors = encoder.encode_texts(texts * 3, role=TextRole.PASSAGE)
+    index.upsert("c", [Point(f"p{n}", {SEMANTIC: v}, {}) for n, v in enumerate(vectors)])
+    nulls = encoder.encode_texts(list(NULL_QUERIES), role=TextRole.QUERY)
+    reference = build_reference(index, "c", null_vectors=nulls, top_k=5, margin=1.0)
+    axis = item_axis(index, "c")
+    assert axis is not None and len(nulls) > BATCH  # more than one batch
+    total = nulls.sum(axis=0)
+    expected = []
+    for vector in nulls:
+        hits = index.search("c", vector, limit=5, with_vectors=(SEMANTIC,))
+        others = unit((total - vector) / (len(nulls) - 1))
+        found = [h.vectors[SEMANTIC] for h in hits if h.vectors]
+        expected.append(relevance(vector, found, Reference(others, axis, math.inf)))
+    assert reference.null_values == pytest.approx(tuple(expected))
