@@ -14,8 +14,9 @@ JOBS_WATCHED = 500  # the newest jobs whose progress feeds loupe_items_ingested_
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process answers."""
+async def healthz() -> dict[str, str]:
+    """The process answers: on the event loop itself, so a probe never waits for a worker
+    thread (searches and uploads hold them) nor hops threads under a busy GIL."""
     return {"status": "ok"}
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
+from typing import Any
 
+import anyio.to_thread
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
@@ -110,3 +113,24 @@ def test_an_internal_error_is_counted_by_type(client: TestClient, sample_dir: Pa
     assert (
         value(found, "loupe_http_request_seconds_count", route="/v1/items/{item_id}/original") == 1
     )
+
+
+def test_healthz_answers_while_every_worker_thread_is_taken(client: TestClient) -> None:
+    """A liveness probe must not queue behind searches and uploads for a worker thread (nor
+    hop threads under a busy GIL): with every token of the thread pool taken, it answers."""
+    assert client.portal is not None
+    limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+    holders = [object() for _ in range(int(limiter.total_tokens))]
+    for holder in holders:
+        client.portal.call(limiter.acquire_on_behalf_of_nowait, holder)
+    answer: dict[str, Any] = {}
+    probe = threading.Thread(target=lambda: answer.update(r=client.get("/healthz")), daemon=True)
+    try:
+        probe.start()
+        probe.join(timeout=20)
+        assert "r" in answer, "/healthz waited for a worker thread"
+        assert answer["r"].json() == {"status": "ok"}
+    finally:
+        for holder in holders:
+            client.portal.call(limiter.release_on_behalf_of, holder)
+        probe.join(timeout=20)
