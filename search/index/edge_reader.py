@@ -18,22 +18,30 @@ from loupe.search.index.qdrant_filters import to_edge_filter
 
 
 class ShardReader:
-    """Searches, retrievals, counts and scrolls of one open shard."""
+    """Searches, retrievals, counts and scrolls of one open shard. ``one_at_a_time``: ask the
+    requests of a batch in turn (a shard open in the serving process: each qdrant-edge call
+    holds the GIL, and a tail is searched exactly, so a batch in one call would keep every
+    other request, ``/healthz`` included, waiting for all of it); otherwise in one engine batch
+    (a base in its host process, where nothing else waits on that GIL)."""
 
-    def __init__(self, shard: qe.EdgeShard) -> None:
+    def __init__(self, shard: qe.EdgeShard, *, one_at_a_time: bool = False) -> None:
         self.shard = shard
+        self.one_at_a_time = one_at_a_time
 
     def query_batch(
         self, asked: list[tuple[RequestFactory, Filter | None]], exact: bool
     ) -> list[Columns]:
-        """Each request's points, in order, planned as one batch by the engine."""
+        """Each request's points, in order."""
         if not asked:
             return []
-        batch = qe.QueryBatchRequest([make(to_edge_filter(flt), exact) for make, flt in asked])
-        answers = self.shard.query_batch(batch)
+        requests = [make(to_edge_filter(flt), exact) for make, flt in asked]
+        if self.one_at_a_time:
+            answers = [self.shard.query(request) for request in requests]
+        else:
+            answers = self.shard.query_batch(qe.QueryBatchRequest(requests))
         return [columns(points, [float(p.score) for p in points]) for points in answers]
 
-    def retrieve(self, ids: list[str], with_vectors: bool) -> Columns:
+    def retrieve(self, ids: list[str], with_vectors: bool | list[str]) -> Columns:
         wanted: list[qe.PointId] = list(ids)
         records = self.shard.retrieve(wanted, with_payload=True, with_vector=with_vectors)
         return columns(records, [0.0] * len(records))

@@ -16,7 +16,7 @@ from loupe.search.index.edge_counts import LayerCounts
 from loupe.search.index.edge_host import BaseHost
 from loupe.search.index.edge_layers import Layers, Tombstones
 from loupe.search.index.edge_reader import ShardReader
-from loupe.search.index.edge_requests import RequestFactory
+from loupe.search.index.edge_requests import RequestFactory, bare, vectors_of
 from loupe.search.index.python_filters import matches
 from loupe.search.index.qdrant_filters import point_ids
 
@@ -40,7 +40,12 @@ class LayerReads:
 
     def _layers(self) -> list[tuple[str, Reader]]:
         return [
-            (n, ShardReader(self.shards[n]) if n in self.shards else self.hosts[n])
+            (
+                n,
+                ShardReader(self.shards[n], one_at_a_time=True)
+                if n in self.shards
+                else self.hosts[n],
+            )
             for n in self.layers.names()
         ]
 
@@ -48,17 +53,54 @@ class LayerReads:
         self, asked: list[tuple[RequestFactory, Filter | None, int]]
     ) -> list[list[Found]]:
         """Each ``(make, flt, limit)``'s best ``limit`` overall, in order: one request batch per
-        layer (one round trip to a base's host for the whole batch)."""
-        found: list[list[Found]] = [[] for _ in asked]
+        layer (one round trip to a base's host for the whole batch). A layer opened here is
+        asked without vectors; those of its points that make the cut get theirs afterwards
+        (``_local_vectors``)."""
+        found: list[list[tuple[str | None, Found]]] = [[] for _ in asked]
         for name, layer in self._layers():
-            batch = [(make, self._filter(name, flt)) for make, flt, _ in asked]
+            local = isinstance(layer, ShardReader)
+            batch = [
+                (bare(make) if local else make, self._filter(name, flt)) for make, flt, _ in asked
+            ]
             answers = layer.query_batch(batch, name == self.layers.tail)
             for part, more in zip(found, answers, strict=True):
-                part += more.records()
+                part += [(name if local else None, record) for record in more.records()]
         for part, (_, _, limit) in zip(found, asked, strict=True):
-            part.sort(key=lambda p: -p.score)
+            part.sort(key=lambda p: -p[1].score)
             del part[limit:]
-        return found
+        return self._local_vectors(found, [vectors_of(make) for make, _, _ in asked])
+
+    def _local_vectors(
+        self, found: list[list[tuple[str | None, Found]]], names: list[bool | tuple[str, ...]]
+    ) -> list[list[Found]]:
+        """``found`` with the vectors each request asks, for the points of layers opened here:
+        one retrieval per layer for all the batch's survivors. Out of the engine a 1,280-d
+        vector costs ~25 us as Python floats, with the GIL held: a tail's 64 candidates per
+        search, most of them beaten by the base's, held it longest during ingestion."""
+        ids: dict[str, set[str]] = {}
+        for part, wanted in zip(found, names, strict=True):
+            for layer, record in part:
+                if wanted and layer is not None:
+                    ids.setdefault(layer, set()).add(record.id)
+        union: bool | list[str] = True
+        if all(n is not True for n in names):
+            union = sorted({name for n in names if isinstance(n, tuple) for name in n})
+        stored: dict[tuple[str, str], dict[str, object]] = {}
+        for layer, wanted_ids in ids.items():
+            reader = ShardReader(self.shards[layer])
+            for record in reader.retrieve(sorted(wanted_ids), union).records():
+                stored[layer, record.id] = record.vector
+        out: list[list[Found]] = []
+        for part, wanted in zip(found, names, strict=True):
+            out.append([])
+            for layer, record in part:
+                if wanted and layer is not None:
+                    vector = stored.get((layer, record.id), {})
+                    if isinstance(wanted, tuple):
+                        vector = {k: v for k, v in vector.items() if k in wanted}
+                    record = record._replace(vector=vector)
+                out[-1].append(record)
+        return out
 
     def retrieve(self, ids: list[str], *, with_vectors: bool) -> list[Found]:
         records: dict[str, Found] = {}

@@ -7,7 +7,7 @@ process that hosts a base (``edge_host``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import qdrant_edge as qe
@@ -132,3 +132,16 @@ def search_requests(search: Search, *, hnsw_ef: int) -> RequestFactory:
         exact=search.exact,
         hnsw_ef=hnsw_ef,
     )
+
+
+def vectors_of(make: RequestFactory) -> bool | tuple[str, ...]:
+    """The vectors the requests of ``make`` return (all, none, or those named)."""
+    wanted: bool | tuple[str, ...] = getattr(make, "with_vectors", False)
+    return wanted
+
+
+def bare(make: RequestFactory) -> RequestFactory:
+    """``make`` asking for no vectors (its points' ids, scores and payloads only)."""
+    if isinstance(make, DenseRequests | SparseRequests) and make.with_vectors:
+        return replace(make, with_vectors=False)
+    return make
