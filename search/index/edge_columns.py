@@ -3,10 +3,9 @@
 A list of per-point records pickled one object, dict and array per point: ~1.1 ms to pickle
 and ~0.6 ms to unpickle for a search's 64 image candidates (their 512-d ``semantic`` and
 1,280-d ``visual``), on each side of the pipe, for every search. ``Columns`` holds one
-float32 matrix per dense vector name instead (the engine's float lists converted in one call
-per name, not one per point), so the same answer pickles in ~0.3 ms and unpickles in
-~0.05 ms. ``records`` turns it back into ``Found`` records whose vectors are rows of those
-matrices.
+float32 matrix per dense vector name instead (the engine's float lists packed into it a row
+at a time, ``matrix``), so the same answer pickles in ~0.3 ms and unpickles in ~0.05 ms.
+``records`` turns it back into ``Found`` records whose vectors are rows of those matrices.
 """
 
 from __future__ import annotations
