@@ -6,6 +6,7 @@ tombstoned points (deleted or overwritten in the tail) left out of each."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from loupe.search.index import SEMANTIC, Filter, Point
 from loupe.search.index.base import Search
 from loupe.search.index.edge_host import BaseHost
 from loupe.search.index.edge_layers import read_layers
+from loupe.search.index.edge_reader import ShardReader
 from loupe.search.index.edge_store import EdgeIndex
 from loupe.search.index.python_filters import matches
 from tests.search.test_index import DIM, VISUAL_DIM, make_points, pid
@@ -165,3 +167,34 @@ def test_scroll_ordered_merges_by_the_payload_number(index: EdgeIndex) -> None:
     assert [h.id for h in newest] == [p.id for p in reversed(by_date)][:12]
     oldest = index.scroll_ordered("c", key="created_at", descending=False, limit=5)
     assert [h.id for h in oldest] == [p.id for p in by_date][:5]
+
+
+def test_an_empty_tail_is_not_searched_until_written(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = EdgeIndex(tmp_path_factory.mktemp("empty-tail"), auto_optimize=False)
+    try:
+        index.create_collection("c", model_id="m", dim=DIM, visual_dim=VISUAL_DIM)
+        index.upsert("c", BASE)
+        index.optimize("c")  # every point in the base; the tail is empty
+        asked: list[int] = []
+        real = ShardReader.query_batch
+
+        def counted(reader: ShardReader, batch: list[Any], exact: bool) -> Any:
+            asked.append(len(batch))
+            return real(reader, batch, exact)
+
+        monkeypatch.setattr(ShardReader, "query_batch", counted)
+        query = TAIL[0].vectors[SEMANTIC]
+        before = index.search("c", query, limit=3, exact=True)
+        assert asked == [] and len(before) == 3  # answered by the base alone
+        index.upsert("c", [TAIL[0]])  # written: the tail is asked again
+        after = index.search("c", query, limit=3, with_vectors=True, exact=True)
+        assert asked == [1]
+        assert after[0].id == TAIL[0].id and after[0].score == pytest.approx(1.0)
+        assert after[0].vectors is not None and SEMANTIC in after[0].vectors
+        index.delete("c", [TAIL[0].id])  # recounted after the write: empty again
+        assert TAIL[0].id not in {h.id for h in index.search("c", query, limit=3, exact=True)}
+        assert asked == [1]
+    finally:
+        index.close()
