@@ -33,6 +33,7 @@ from loupe.search.index.base import (
     Search,
     SparseVector,
 )
+from loupe.search.index.batching import skipping_empty
 from loupe.search.index.client_catalog import (
     alias_map,
     describe,
@@ -248,13 +249,14 @@ class ClientIndex:
 
     def search_batch(self, collection: str, searches: Sequence[Search]) -> list[list[Hit]]:
         """One ``query_batch_points`` call for every search that can match anything."""
-        asked = [s for s in searches if not s.matches_nothing]
-        if not asked:
-            return [[] for _ in searches]
-        requests = [query_request(s, local=self._local) for s in asked]
-        with self._guard(collection):
-            responses = iter(self._client.query_batch_points(collection, requests))
-        return [[] if s.matches_nothing else hits_of(s, next(responses).points) for s in searches]
+
+        def ask(asked: list[Search]) -> list[list[Hit]]:
+            requests = [query_request(s, local=self._local) for s in asked]
+            with self._guard(collection):
+                responses = self._client.query_batch_points(collection, requests)
+            return [hits_of(s, r.points) for s, r in zip(asked, responses, strict=True)]
+
+        return skipping_empty(searches, ask)
 
     def optimize(self, collection: str) -> None:
         """No-op: the Qdrant server builds its HNSW indexes itself; local mode has none."""

@@ -37,6 +37,7 @@ from loupe.search.index.base import (
     Search,
     SparseVector,
 )
+from loupe.search.index.batching import skipping_empty
 from loupe.search.index.edge_builds import BuildDriver
 from loupe.search.index.edge_catalog import EdgeCatalog
 from loupe.search.index.edge_collection import EdgeCollection
@@ -207,13 +208,17 @@ class EdgeIndex:
     def search_batch(self, collection: str, searches: Sequence[Search]) -> list[list[Hit]]:
         """Every search in one batch per layer (one round trip to each base's host); an empty
         sparse query matches nothing and is not asked."""
-        asked = [s for s in searches if not s.matches_nothing]
-        requests = [
-            (search_requests(s, hnsw_ef=self._hnsw_ef), s.flt, s.limit + s.offset) for s in asked
-        ]
-        with self._lock:
-            answers = iter(self._get(collection)[1].query_batch(requests) if requests else [])
-        return [[] if s.matches_nothing else _hits(s, next(answers)) for s in searches]
+
+        def ask(asked: list[Search]) -> list[list[Hit]]:
+            requests = [
+                (search_requests(s, hnsw_ef=self._hnsw_ef), s.flt, s.limit + s.offset)
+                for s in asked
+            ]
+            with self._lock:
+                answers = self._get(collection)[1].query_batch(requests)
+            return [_hits(s, points) for s, points in zip(asked, answers, strict=True)]
+
+        return skipping_empty(searches, ask)
 
     # -- builds ----------------------------------------------------------------------------
 
