@@ -10,7 +10,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -24,6 +24,8 @@ from loupe.search.index import SEMANTIC, VISUAL, Point, VectorIndex
 from loupe.search.index.base import CONCEPTS, SparseVector
 
 F32 = NDArray[np.float32]
+# Rows the exact baseline converts to float32 at a time when it is kept in float16.
+EXACT_CHUNK = 65_536
 TEMPLATES = (
     "a photo of a {}",
     "a close-up of a {}",
@@ -94,14 +96,16 @@ def jitter(base: F32, sigma: float, rng: np.random.Generator) -> F32:
 
 @dataclass(slots=True)
 class Built:
-    """What was written: ids and vectors in insertion order (for the exact baseline)."""
+    """What was written: ids and vectors in insertion order (for the exact baseline), in
+    float32 or, for a large collection, float16 (``exact_top`` reads either)."""
 
     ids: list[str]
-    semantic: F32
+    semantic: NDArray[np.floating[Any]]
     image_rows: NDArray[np.int64]  # rows of ``ids``/``semantic`` that are images
-    visual: F32  # one row per image row
-    upsert_s: float
+    visual: NDArray[np.floating[Any]]  # one row per image row
+    upsert_s: float  # the upserts alone (the builds of ``every`` not included)
     tenants: int = 0  # row r belongs to tenant ``tenant_name(r % tenants)`` (0: no tenants)
+    steps_s: float = 0.0  # the ``at_step`` calls (index builds between the upserts)
 
 
 def tenant_name(number: int) -> str:
@@ -122,8 +126,8 @@ def _batches(
     def stamped(row: int, payload: dict[str, Any]) -> dict[str, Any]:
         return {**payload, "tenant": tenant_name(row % tenants)} if tenants else payload
 
-    for lo in range(0, size, chunk):
-        n = min(chunk, size - lo)
+    lo = 0
+    for n in _chunks(size, chunk):
         n_text = round(n * text_share)
         n_img = n - n_text
         pick = rng.integers(0, len(corpus.image_semantic), n_img)
@@ -155,6 +159,7 @@ def _batches(
             payload = stamped(lo + row, payload)
             points.append(Point(str(uuid.UUID(int=lo + row + 1)), {SEMANTIC: sem_txt[j]}, payload))
         yield points, np.concatenate([sem_img, sem_txt]), vis_img, n_img
+        lo += n
 
 
 def build(
@@ -168,37 +173,68 @@ def build(
     seed: int = 0,
     chunk: int = 1024,
     tenants: int = 0,
+    dtype: type[np.floating[Any]] = np.float32,
+    every: int = 0,
+    at_step: Callable[[], None] | None = None,
 ) -> Built:
     """Upsert ``size`` jittered points (``text_share`` of them texts) into ``collection``,
     spread over ``tenants`` tenants round-robin (0: no tenant field). With ``index`` None only
-    the vectors are made (the same ones, for a kept collection that already holds them)."""
+    the vectors are made (the same ones, for a kept collection that already holds them).
+    ``dtype``: what the baseline's vectors are kept in (float16 halves it: 3 GB at 1M points).
+    ``at_step`` is called after each ``every`` points upserted (before the last), e.g. to
+    build the index as a growing library would; its time is ``steps_s``, not ``upsert_s``."""
     ids: list[str] = []
-    semantic: list[F32] = []
-    visual: list[F32] = []
-    image_rows: list[NDArray[np.int64]] = []
+    images = sum(n - round(n * text_share) for n in _chunks(size, chunk))
+    semantic = np.empty((size, corpus.image_semantic.shape[1]), dtype=dtype)
+    visual = np.empty((images, corpus.image_visual.shape[1]), dtype=dtype)  # filled in place:
+    image_rows = np.empty(images, dtype=np.int64)  # no second copy of a 3 GB baseline
     started = time.perf_counter()
+    steps_s = 0.0
+    next_step = every if every > 0 and at_step is not None and index is not None else size
+    seen_images = 0
     batches = _batches(corpus, size, sigma, text_share, seed, chunk, tenants)
     for points, sem, vis, n_img in batches:
         if index is not None:
             index.upsert(collection, points)
-        image_rows.append(np.arange(len(ids), len(ids) + n_img, dtype=np.int64))
-        ids += [p.id for p in points]
-        semantic.append(sem)
+        rows = slice(seen_images, seen_images + n_img)
+        image_rows[rows] = np.arange(len(ids), len(ids) + n_img, dtype=np.int64)
+        semantic[len(ids) : len(ids) + len(points)] = sem
         if vis is not None:
-            visual.append(vis)
-    upsert_s = time.perf_counter() - started
+            visual[rows] = vis
+        seen_images += n_img
+        ids += [p.id for p in points]
+        if next_step <= len(ids) < size and at_step is not None:
+            step_started = time.perf_counter()
+            at_step()
+            steps_s += time.perf_counter() - step_started
+            next_step += every
     return Built(
         ids=ids,
-        semantic=np.concatenate(semantic),
-        image_rows=np.concatenate(image_rows),
-        visual=np.concatenate(visual),
-        upsert_s=upsert_s,
+        semantic=semantic,
+        image_rows=image_rows,
+        visual=visual,
+        upsert_s=time.perf_counter() - started - steps_s,
         tenants=tenants,
+        steps_s=steps_s,
     )
 
 
-def exact_top(matrix: F32, query: F32, k: int) -> NDArray[np.int64]:
-    """Rows of the ``k`` best dot products, best first (float32 throughout)."""
-    scores = matrix @ query.astype(np.float32, copy=False)
+def _chunks(size: int, chunk: int) -> Iterator[int]:
+    """The points in each of ``_batches``'s chunks."""
+    for lo in range(0, size, chunk):
+        yield min(chunk, size - lo)
+
+
+def exact_top(matrix: NDArray[np.floating[Any]], query: F32, k: int) -> NDArray[np.int64]:
+    """Rows of the ``k`` best dot products, best first, in float32 (a float16 ``matrix`` is
+    converted ``EXACT_CHUNK`` rows at a time)."""
+    q = query.astype(np.float32, copy=False)
+    if matrix.dtype == np.float32:
+        scores = matrix @ q
+    else:
+        scores = np.empty(len(matrix), dtype=np.float32)
+        for lo in range(0, len(matrix), EXACT_CHUNK):
+            block = matrix[lo : lo + EXACT_CHUNK].astype(np.float32)
+            np.matmul(block, q, out=scores[lo : lo + EXACT_CHUNK])
     top = np.argpartition(-scores, k)[:k]
     return top[np.argsort(-scores[top], kind="stable")]
