@@ -21,14 +21,21 @@ def disk_bytes(folder: Path) -> int:
     """Bytes of disk the files under ``folder`` take (allocated blocks, as ``du`` counts them:
     qdrant-edge preallocates its WAL and mmap files as sparse files of 32 MiB and more, whose
     sizes are far above what they occupy), read while an index may be building: files and
-    folders that vanish mid-walk (a build merging or dropping segments) are skipped."""
+    folders that vanish mid-walk (a build merging or dropping segments) are skipped. A file
+    linked more than once (a build's copy of a base links its vectors) counts once."""
     total = 0
+    seen: set[tuple[int, int]] = set()
     for parent, _, names in os.walk(folder):  # os.walk ignores folders gone before listing
         for name in names:
             try:
-                total += os.stat(os.path.join(parent, name)).st_blocks * 512
+                info = os.stat(os.path.join(parent, name))
             except FileNotFoundError:
                 continue
+            if info.st_nlink > 1:
+                if (info.st_dev, info.st_ino) in seen:
+                    continue
+                seen.add((info.st_dev, info.st_ino))
+            total += info.st_blocks * 512
     return total
 
 

@@ -19,3 +19,13 @@ def test_disk_bytes_counts_blocks_in_use_and_skips_files_gone_mid_walk(tmp_path:
     used = disk_bytes(tmp_path)
     assert 96 * 1024 <= used < 1 * 2**20  # the 64 MiB hole takes (almost) nothing
     assert disk_bytes(tmp_path / "no-such-folder") == 0
+
+
+def test_disk_bytes_counts_a_file_linked_twice_once(tmp_path: Path) -> None:
+    (tmp_path / "base").mkdir()
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "base" / "matrix.dat").write_bytes(os.urandom(256 * 1024))
+    alone = disk_bytes(tmp_path)
+    os.link(tmp_path / "base" / "matrix.dat", tmp_path / "copy" / "matrix.dat")
+    assert disk_bytes(tmp_path) == alone  # one file on disk, under two names
+    assert disk_bytes(tmp_path / "copy") == alone  # each folder alone still holds it

@@ -1,0 +1,92 @@
+"""A build's copy of the base links the files no later write touches (``edge_build``'s
+``SHARED_FILES``) instead of copying them: the served base's files stay byte for byte what
+they were through a whole build (deletes, new payload indexes, upserts, optimize), and the
+build still loses and duplicates nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from loupe.search.index import SEMANTIC
+from loupe.search.index.edge_build import HOLD_AT_ENV, SHARED_FILES
+from loupe.search.index.edge_store import EdgeIndex
+from tests.search.test_edge_builds import DELETED, EDITED, POINTS, assert_every_point_once, edited
+from tests.search.test_index import DIM, VISUAL_DIM
+
+
+def _files(folder: Path) -> dict[str, tuple[int, str]]:
+    """Each file under ``folder``: (inode, sha256 of its bytes)."""
+    return {
+        str(path.relative_to(folder)): (
+            path.stat().st_ino,
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+        )
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _settled(folder: Path) -> dict[str, tuple[int, str]]:
+    """``_files`` once two looks 0.2 s apart agree: the builder that made ``folder`` may still
+    be exiting after the swap (once, under load, it had not finished removing a segment)."""
+    files = _files(folder)
+    for _ in range(50):
+        time.sleep(0.2)
+        again = _files(folder)
+        if again == files:
+            return files
+        files = again
+    raise AssertionError(f"{folder} kept changing")
+
+
+def _held_at(index: EdgeIndex, phase: str, monkeypatch: pytest.MonkeyPatch) -> threading.Thread:
+    monkeypatch.setenv(HOLD_AT_ENV, phase)
+    builder = threading.Thread(target=index.optimize, args=("c",), daemon=True)
+    builder.start()
+    while index.index_state("c").build_phase != phase:
+        assert builder.is_alive()
+        builder.join(timeout=0.02)
+    return builder
+
+
+def test_the_base_is_linked_not_copied_and_left_unchanged_by_a_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = EdgeIndex(tmp_path, auto_optimize=False)
+    index.create_collection("c", model_id="m", dim=DIM, visual_dim=VISUAL_DIM)
+    index.upsert("c", POINTS[:200])
+    index.optimize("c")
+    folder = next((tmp_path / "collections").iterdir())
+    base = next(p for p in folder.iterdir() if p.name.startswith("base-") and p.is_dir())
+    before = _settled(base)
+    shared = {name for name in before if Path(name).name in SHARED_FILES}
+    assert {Path(n).name for n in shared} >= {"matrix.dat", "quantized.data"}
+    # the next build has tombstones to delete in its copy and points to add and index
+    index.delete("c", DELETED)
+    index.upsert("c", [edited(p) for p in POINTS if p.id in EDITED] + POINTS[200:])
+    builder = _held_at(index, "merge", monkeypatch)  # copied and opened, nothing merged yet
+    target = index._get("c")[1].layers.build.target  # type: ignore[union-attr]
+    copy = _files(folder / target)
+    for name in shared:
+        assert copy[name][0] == before[name][0]  # the same inode: linked
+    for name in set(before) - shared:
+        if name in copy:
+            assert copy[name][0] != before[name][0]  # copied
+    monkeypatch.setenv(HOLD_AT_ENV, "done")  # on to the end of the build, before the swap
+    (folder / f".{target}.go").touch()
+    while index.index_state("c").build_phase != "done":
+        builder.join(timeout=0.02)
+    assert _files(base) == before  # deletes, indexes, upserts and optimize left it as it was
+    (folder / f".{target}.go").touch()
+    builder.join(timeout=120)
+    assert not index.index_state("c").building
+    hits = index.search("c", POINTS[250].vectors[SEMANTIC], limit=1)
+    assert hits[0].id == POINTS[250].id
+    index.close()
+    monkeypatch.delenv(HOLD_AT_ENV)
+    assert_every_point_once(tmp_path)
