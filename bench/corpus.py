@@ -238,3 +238,24 @@ def exact_top(matrix: NDArray[np.floating[Any]], query: F32, k: int) -> NDArray[
             np.matmul(block, q, out=scores[lo : lo + EXACT_CHUNK])
     top = np.argpartition(-scores, k)[:k]
     return top[np.argsort(-scores[top], kind="stable")]
+
+
+def exact_tops(
+    matrix: NDArray[np.floating[Any]], queries: NDArray[np.floating[Any]], k: int
+) -> NDArray[np.int64]:
+    """``exact_top`` of each row of ``queries`` (one row of ``k`` rows each), in one pass over
+    ``matrix`` ``EXACT_CHUNK`` rows at a time: a float16 baseline of 1M points is converted
+    once for all queries, not once per query (2-4 s a query for the 1,280-d ``visual``)."""
+    q = np.asarray(queries, dtype=np.float32).T
+    best_rows = np.empty((q.shape[1], 0), dtype=np.int64)
+    best_scores = np.empty((q.shape[1], 0), dtype=np.float32)
+    for lo in range(0, len(matrix), EXACT_CHUNK):
+        scores = (matrix[lo : lo + EXACT_CHUNK].astype(np.float32, copy=False) @ q).T
+        kk = min(k, scores.shape[1])
+        part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+        rows = np.concatenate([best_rows, part + lo], axis=1)
+        values = np.concatenate([best_scores, np.take_along_axis(scores, part, 1)], axis=1)
+        keep = np.argsort(-values, axis=1, kind="stable")[:, :k]
+        best_rows = np.take_along_axis(rows, keep, 1)
+        best_scores = np.take_along_axis(values, keep, 1)
+    return best_rows

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from loupe.bench import corpus
-from loupe.bench.corpus import Corpus, build, exact_top
+from loupe.bench.corpus import Corpus, build, exact_top, exact_tops
 from loupe.search.encoders import l2_normalise
 from loupe.search.index.base import SEMANTIC, VISUAL
 from loupe.search.index.memory_store import NumpyIndex
@@ -84,3 +84,15 @@ def test_exact_top_reads_a_float16_baseline_in_chunks(monkeypatch: pytest.Monkey
             exact_top(wide.semantic, query, 10)
         )
         assert len(overlap) >= 9
+
+
+def test_exact_tops_answers_every_query_as_exact_top_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    wide = build(None, "c", _corpus(), size=3000, sigma=0.5, chunk=700)
+    half = build(None, "c", _corpus(), size=3000, sigma=0.5, chunk=700, dtype=np.float16)
+    monkeypatch.setattr(corpus, "EXACT_CHUNK", 256)  # the running best crosses 12 chunks
+    queries = wide.semantic[[3, 300, 1500, 2999]]
+    for matrix in (wide.semantic, half.semantic):
+        tops = exact_tops(matrix, queries, 10)
+        assert tops.shape == (4, 10)
+        for query, top in zip(queries, tops, strict=True):
+            np.testing.assert_array_equal(top, exact_top(matrix, query, 10))
