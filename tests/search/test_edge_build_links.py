@@ -1,11 +1,12 @@
 """A build's copy of the base links the files no later write touches (``edge_build``'s
 ``SHARED_FILES``) instead of copying them: the served base's files stay byte for byte what
 they were through a whole build (deletes, new payload indexes, upserts, optimize), and the
-build still loses and duplicates nothing."""
+build still loses and duplicates nothing. What it copies keeps its holes (``sparse_copy``)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from loupe.search.index import SEMANTIC
-from loupe.search.index.edge_build import HOLD_AT_ENV, SHARED_FILES
+from loupe.search.index.edge_build import HOLD_AT_ENV, SHARED_FILES, sparse_copy
 from loupe.search.index.edge_store import EdgeIndex
 from tests.search.test_edge_builds import DELETED, EDITED, POINTS, assert_every_point_once, edited
 from tests.search.test_index import DIM, VISUAL_DIM
@@ -90,3 +91,28 @@ def test_the_base_is_linked_not_copied_and_left_unchanged_by_a_build(
     index.close()
     monkeypatch.delenv(HOLD_AT_ENV)
     assert_every_point_once(tmp_path)
+
+
+def test_a_sparse_file_is_copied_with_its_holes(tmp_path: Path) -> None:
+    source = tmp_path / "page_0.dat"
+    head, middle = os.urandom(5000), os.urandom(3 * 2**20 + 7)  # crosses copy chunks
+    with source.open("wb") as fh:  # preallocated as qdrant-edge does: mostly a hole
+        fh.write(head)
+        fh.seek(16 * 2**20)
+        fh.write(middle)
+        fh.truncate(64 * 2**20)
+    sparse_copy(str(source), str(tmp_path / "copy.dat"))
+    copied = tmp_path / "copy.dat"
+    assert copied.stat().st_size == 64 * 2**20
+    with copied.open("rb") as fh:
+        assert fh.read(5000) == head
+        fh.seek(16 * 2**20)
+        assert fh.read(len(middle)) == middle
+        assert fh.read() == bytes(64 * 2**20 - 16 * 2**20 - len(middle))
+    assert copied.stat().st_blocks * 512 < 5 * 2**20  # the data, not the 64 MiB
+    empty = tmp_path / "wal.seg"
+    with empty.open("wb") as fh:
+        fh.truncate(32 * 2**20)  # nothing but a hole
+    sparse_copy(str(empty), str(tmp_path / "wal.copy"))
+    assert (tmp_path / "wal.copy").stat().st_size == 32 * 2**20
+    assert (tmp_path / "wal.copy").stat().st_blocks * 512 < 2**20
