@@ -74,7 +74,7 @@ def command(host: str | None, port: int | None, samples: bool) -> None:
     port = port or settings.port
     _refuse_open_bind(settings, host)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    app = create_app(settings)
+    app = create_app(settings, freeze_heap=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}"
     click.echo(f"Loupe on {url}/  (data in {settings.data_dir}, model {settings.model})")
