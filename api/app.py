@@ -52,7 +52,7 @@ def create_app(
     ``freeze_heap`` (``loupe serve``): once started, move every object alive to the garbage
     collector's permanent generation (``gc.freeze``). The models, the app and the index
     clients live as long as the process, yet each full collection walked them all: ~140 ms
-    with every thread stopped, about every 6 s while photos were being added (measured with
+    with every thread stopped, about every 3 s while photos were being added (measured with
     ``gc.callbacks`` through a ``loupe bench serve`` run at 100k), which was much of the
     searches' and ``/healthz``'s worst times."""
 

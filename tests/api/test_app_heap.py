@@ -1,6 +1,6 @@
 """``loupe serve`` freezes the heap it started with (``create_app(freeze_heap=True)``): the
 models, the app and the index clients leave the garbage collector's full collections, which
-walked them all, every thread stopped, ~140 ms about every 6 s while photos were added."""
+walked them all, every thread stopped, ~140 ms about every 3 s while photos were added."""
 
 from __future__ import annotations
 
