@@ -115,17 +115,15 @@ def build_base(
     shutil.rmtree(target_path, ignore_errors=True)
     work.mkdir()
     inputs = list(build.inputs)
+    first = inputs[0] if inputs and _reusable(inputs[0], root / inputs[0]) else None
     copies: dict[str, Path] = {}
-    for number, name in enumerate(inputs):
+    for name in inputs:
         copies[name] = work / name
-        linked = number == 0 and _reusable(name, root / name)
-        shutil.copytree(
-            root / name, copies[name], copy_function=_link_or_copy if linked else sparse_copy
-        )
+        copy = _link_or_copy if name == first else sparse_copy
+        shutil.copytree(root / name, copies[name], copy_function=copy)
     opened = {name: qe.EdgeShard.load(str(path)) for name, path in copies.items()}
     progress = _Progress(root, build, sum(point_count(s) for s in opened.values()))
     progress.phase("copy")
-    first = inputs[0] if inputs and _reusable(inputs[0], copies[inputs[0]]) else None
     if first is not None:  # its segments and graph stay; the optimizer indexes what is added
         opened.pop(first).close()
         os.replace(copies[first], target_path)
@@ -159,7 +157,7 @@ def _link_or_copy(source: str, target: str) -> None:
     sparse_copy(source, target)
 
 
-def sparse_copy(source: str, target: str) -> str:
+def sparse_copy(source: str, target: str) -> None:
     """``shutil.copy2`` that keeps a sparse file's holes: qdrant-edge preallocates 32 MB and
     larger files mostly empty (an appendable segment's pages, a WAL), and a plain copy writes
     their zeros out (~170 MB for the empty segment of a base, and as much for a tail). Copies
@@ -185,15 +183,15 @@ def sparse_copy(source: str, target: str) -> str:
     except OSError as exc:
         if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
             raise
-        return str(shutil.copy2(source, target))  # no SEEK_DATA on this file system
+        shutil.copy2(source, target)  # no SEEK_DATA on this file system
+        return
     shutil.copystat(source, target)
-    return target
 
 
-def _reusable(name: str, copy: Path) -> bool:
+def _reusable(name: str, folder: Path) -> bool:
     """A base built here without a WAL is extended in place; an older one (with a WAL that
     every load replays) is merged point by point into a new base without one."""
-    return name.startswith(BASE_PREFIX) and not has_wal(copy)
+    return name.startswith(BASE_PREFIX) and not has_wal(folder)
 
 
 def start_build(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -16,7 +15,15 @@ import pytest
 from loupe.search.index import SEMANTIC
 from loupe.search.index.edge_build import HOLD_AT_ENV, SHARED_FILES, sparse_copy
 from loupe.search.index.edge_store import EdgeIndex
-from tests.search.test_edge_builds import DELETED, EDITED, POINTS, assert_every_point_once, edited
+from tests.search.test_edge_builds import (
+    DELETED,
+    EDITED,
+    POINTS,
+    assert_every_point_once,
+    edited,
+    hold_build,
+    wait_for_phase,
+)
 from tests.search.test_index import DIM, VISUAL_DIM
 
 
@@ -45,16 +52,6 @@ def _settled(folder: Path) -> dict[str, tuple[int, str]]:
     raise AssertionError(f"{folder} kept changing")
 
 
-def _held_at(index: EdgeIndex, phase: str, monkeypatch: pytest.MonkeyPatch) -> threading.Thread:
-    monkeypatch.setenv(HOLD_AT_ENV, phase)
-    builder = threading.Thread(target=index.optimize, args=("c",), daemon=True)
-    builder.start()
-    while index.index_state("c").build_phase != phase:
-        assert builder.is_alive()
-        builder.join(timeout=0.02)
-    return builder
-
-
 def test_the_base_is_linked_not_copied_and_left_unchanged_by_a_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -70,7 +67,7 @@ def test_the_base_is_linked_not_copied_and_left_unchanged_by_a_build(
     # the next build has tombstones to delete in its copy and points to add and index
     index.delete("c", DELETED)
     index.upsert("c", [edited(p) for p in POINTS if p.id in EDITED] + POINTS[200:])
-    builder = _held_at(index, "merge", monkeypatch)  # copied and opened, nothing merged yet
+    builder = hold_build(index, monkeypatch, "merge")  # copied and opened, nothing merged yet
     target = index._get("c")[1].layers.build.target  # type: ignore[union-attr]
     copy = _files(folder / target)
     for name in shared:
@@ -80,8 +77,7 @@ def test_the_base_is_linked_not_copied_and_left_unchanged_by_a_build(
             assert copy[name][0] != before[name][0]  # copied
     monkeypatch.setenv(HOLD_AT_ENV, "done")  # on to the end of the build, before the swap
     (folder / f".{target}.go").touch()
-    while index.index_state("c").build_phase != "done":
-        builder.join(timeout=0.02)
+    wait_for_phase(index, "done")
     assert _files(base) == before  # deletes, indexes, upserts and optimize left it as it was
     (folder / f".{target}.go").touch()
     builder.join(timeout=120)

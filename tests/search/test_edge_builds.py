@@ -70,18 +70,25 @@ def run_server(root: Path, step: str, env: dict[str, str] | None = None) -> int:
     return done.returncode
 
 
-def hold_build(index: EdgeIndex, monkeypatch: pytest.MonkeyPatch) -> threading.Thread:
-    """A build of collection "c" started in a thread and held at its optimize phase (until
+def hold_build(
+    index: EdgeIndex, monkeypatch: pytest.MonkeyPatch, phase: str = "optimize"
+) -> threading.Thread:
+    """A build of collection "c" started in a thread and held at ``phase`` (until
     ``release_build``): writes made now land during the build."""
-    monkeypatch.setenv(HOLD_AT_ENV, "optimize")
+    monkeypatch.setenv(HOLD_AT_ENV, phase)
     # daemon: a failing assertion in the test must not leave the run waiting for a held build
     builder = threading.Thread(target=index.optimize, args=("c",), daemon=True)
     builder.start()
-    deadline = time.monotonic() + 120
-    while index.index_state("c").build_phase != "optimize" and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for_phase(index, phase)
     assert index.index_state("c").building
     return builder
+
+
+def wait_for_phase(index: EdgeIndex, phase: str, timeout_s: float = 120.0) -> None:
+    """Until the build of collection "c" reports ``phase`` (a bounded wait)."""
+    deadline = time.monotonic() + timeout_s
+    while index.index_state("c").build_phase != phase and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def release_build(index: EdgeIndex, root: Path, builder: threading.Thread) -> None:
