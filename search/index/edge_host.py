@@ -25,12 +25,11 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-import qdrant_edge as qe
-
 from loupe.search.index.base import Filter, IndexUnavailable
 from loupe.search.index.edge_columns import Columns
 from loupe.search.index.edge_reader import ShardReader
 from loupe.search.index.edge_requests import RequestFactory
+from loupe.search.index.edge_shards import load_shard
 from loupe.search.parent_death import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ START_TIMEOUT_S = 600.0
 def _serve(path: str, conn: Connection) -> None:
     die_with_parent()
     try:
-        shard = qe.EdgeShard.load(path)
+        shard = load_shard(Path(path), writable=False)
     except Exception as exc:  # reported to the parent, which raises IndexUnavailable
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return

@@ -31,6 +31,14 @@ from loupe.search.index.tuning import FULL_SCAN_KB, HNSW_EF_CONSTRUCT, HNSW_M, Q
 
 # A tail is never indexed (nothing optimizes it); exact search over it stays cheap.
 NEVER = 2**62
+# One search thread per shard. qdrant-edge's default is a pool sized by the CPUs (8 threads on
+# this 2-core machine) that runs a request's segments in parallel. A base is one large segment
+# and a small appendable one, so the pool gains nothing idle (batches of 3 searches at 100k:
+# p50 8.4 vs 7.8-8.7 ms) and loses under load: with three busy nice-10 processes beside it (as
+# ingestion runs) p95 19.5 vs 12.1-12.3 ms, max 23-31 vs 15 ms, since a batch waits for its
+# slowest thread while the others wait for a core (``loupe bench serve``: the base's host
+# then spent 0.4-1.2 s of its threads' time on the run queue per slow search).
+SEARCH_THREADS = 1
 
 
 def _quantized(memory: qe.Memory) -> qe.ScalarQuantizationConfig:
@@ -71,6 +79,7 @@ def base_config(stamp: Stamp) -> qe.EdgeConfig:
         hnsw_config=_graph(qe.Memory.Cached),
         payload_memory=qe.Memory.Cold,
         optimizers=qe.EdgeOptimizersConfig(indexing_threshold=1, default_segment_number=1),
+        max_search_threads=SEARCH_THREADS,
     )
 
 
@@ -83,6 +92,7 @@ def tail_config(stamp: Stamp) -> qe.EdgeConfig:
         sparse_vectors={CONCEPTS: qe.EdgeSparseVectorParams()},
         wal_enabled=True,
         optimizers=qe.EdgeOptimizersConfig(indexing_threshold=NEVER),
+        max_search_threads=SEARCH_THREADS,
     )
 
 
@@ -129,12 +139,28 @@ def add_indexes(shard: qe.EdgeShard) -> None:
 
 
 def load_shard(path: Path, *, writable: bool = True) -> qe.EdgeShard:
-    """An existing shard; a ``writable`` one (a tail) is given the payload indexes it lacks. A
-    base is never written by the serving process: one that lacks some is rebuilt (``due``)."""
-    shard = qe.EdgeShard.load(str(path))
+    """An existing shard, searching with ``SEARCH_THREADS``; a ``writable`` one (a tail) is
+    given the payload indexes it lacks. A base is never written by the serving process: one that
+    lacks some is rebuilt (``due``)."""
+    shard = qe.EdgeShard.load(str(path), _threads_config(path))
     if writable:
         add_indexes(shard)
     return shard
+
+
+def _threads_config(path: Path) -> qe.EdgeConfig | None:
+    """For a shard made before ``SEARCH_THREADS``: a config that sets it and keeps the rest
+    (what a load leaves unspecified it keeps; it needs some vector, so the sparse ones are
+    restated). None when nothing is to change, or where there is no sparse vector to restate."""
+    try:
+        config = json.loads((path / "edge_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    sparse = config.get("sparse_vectors") or {}
+    if config.get("max_search_threads") == SEARCH_THREADS or not sparse:
+        return None
+    params = {name: qe.EdgeSparseVectorParams() for name in sparse}
+    return qe.EdgeConfig(sparse_vectors=params, max_search_threads=SEARCH_THREADS)
 
 
 def has_wal(path: Path) -> bool:

@@ -1,10 +1,15 @@
 """The embedded store's shards: every payload field a text query's evidence filters on has an
 index (a filter on a field without one reads every point's payload: ~240 ms at 100k points),
 also on a shard made before that index existed, and filters on them answer as before; a tenant
-of 10k points is below the full-scan threshold (scanned, not walked: ``search.index.tuning``)."""
+of 10k points is below the full-scan threshold (scanned, not walked: ``search.index.tuning``); a
+shard searches with ``SEARCH_THREADS`` threads, also one made before that setting."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +20,18 @@ from loupe.search.evidence import plan
 from loupe.search.index import SEMANTIC, Filter, Point
 from loupe.search.index.base import BOOL_FIELDS, Range
 from loupe.search.index.edge_layers import read_layers
-from loupe.search.index.edge_shards import base_config, create_shard, tail_config
+from loupe.search.index.edge_shards import (
+    SEARCH_THREADS,
+    base_config,
+    create_shard,
+    tail_config,
+)
 from loupe.search.index.edge_store import EdgeIndex
 from loupe.search.index.stamp import Stamp
 from loupe.search.index.tuning import FULL_SCAN_KB
 
 DIM = 8
+REPO = Path(__file__).resolve().parents[2]
 # Together they ask for every kind of evidence: words to read, writing, objects, people, a
 # colour, night, black and white.
 QUERIES = ("a red car at night", "black and white photo of a person", "a sign saying 'open'")
@@ -112,3 +123,40 @@ def test_a_tenant_of_a_100k_library_in_ten_is_scanned_not_walked() -> None:
     threshold_kb = config.hnsw_config.full_scan_threshold
     assert threshold_kb == FULL_SCAN_KB
     assert threshold_kb * 1024 // (384 * 4) >= 10_000  # points of 384-d float32 under it
+
+
+THREADS = """
+import json, os, sys
+from pathlib import Path
+import qdrant_edge as qe
+from loupe.search.index.edge_shards import load_shard
+
+def searchers():
+    names = (Path(f"/proc/self/task/{t}/comm").read_text() for t in os.listdir("/proc/self/task"))
+    return sum(name.startswith("edge-search") for name in names)
+
+shard = load_shard(Path(sys.argv[1]), writable=sys.argv[2] == "tail")
+print(json.dumps(searchers()))
+"""
+
+
+@pytest.mark.parametrize("kind", ["tail", "base"])
+def test_a_shard_searches_with_one_thread_also_one_made_before(tmp_path: Path, kind: str) -> None:
+    stamp = Stamp(model_id="m", dim=DIM, visual_dim=None, created_at=0.0)
+    made = (tail_config if kind == "tail" else base_config)(stamp)
+    assert made.max_search_threads == SEARCH_THREADS
+    # as shards were made before: the engine's default pool, one thread per CPU or more
+    old = qe.EdgeConfig(vectors=made.vectors, sparse_vectors=made.sparse_vectors)
+    qe.EdgeShard.create(str(tmp_path / "old"), old).close()
+    create_shard(tmp_path / "new", made).close()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for name in ("old", "new"):
+        done = subprocess.run(
+            [sys.executable, "-c", THREADS, str(tmp_path / name), kind],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert json.loads(done.stdout) == SEARCH_THREADS, name
