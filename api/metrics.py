@@ -76,6 +76,11 @@ class Metrics:
             "Duration of the live collection's last index build.",
             registry=self.registry,
         )
+        self.index_pinned = Gauge(
+            "loupe_index_pinned_bytes",
+            "Bytes of the live collection's built index locked in RAM (embedded store).",
+            registry=self.registry,
+        )
         self.storage_free = Gauge(
             "loupe_storage_free_bytes",
             "Free bytes on the fullest disk Loupe writes to (data, blobs, embedded index).",
@@ -116,6 +121,8 @@ class Metrics:
         self.index_build_progress.set(state.build_progress or 0.0)
         if state.last_build_s is not None:
             self.index_last_build.set(state.last_build_s)
+        if state.pinned_bytes is not None:
+            self.index_pinned.set(state.pinned_bytes)
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -162,6 +162,7 @@ class Stores:
                 replicas=settings.qdrant_replicas,
                 build_after=settings.index_build_after,
                 build_nice=settings.ingest_nice,
+                pin_mb=settings.index_pin_mb,
             )
             opened.callback(index.close)
             jobs = open_jobs(settings)

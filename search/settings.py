@@ -56,6 +56,14 @@ class SearchSettings(BaseSettings):
         description="Embedded index: new points searched exactly before a child process "
         "builds them into the HNSW base.",
     )
+    index_pin_mb: int = Field(
+        2048,
+        ge=0,
+        le=1_048_576,
+        description="Embedded index: RAM (MB) each built base may lock for the files text "
+        "searches read, so the kernel cannot page them out between searches (0 = none; "
+        "needs RLIMIT_MEMLOCK or CAP_IPC_LOCK).",
+    )
     encode_batch_size: int = Field(32, ge=1, le=4096, description="Images per forward pass.")
     batch_wait_ms: float = Field(
         10.0, ge=0, le=1000, description="How long a micro-batch waits to fill up."

@@ -32,6 +32,11 @@ class IndexStateModel(Strict):
     build_phase: str | None = Field(None, description="copy, merge or optimize.")
     build_progress: float | None = Field(None, description="0..1 while a build runs.")
     last_build_s: float | None = Field(None, description="Duration of the last build.")
+    pinned_bytes: int | None = Field(
+        None,
+        description="Bytes of the built index locked in RAM for text searches "
+        "(LOUPE_INDEX_PIN_MB; embedded store only).",
+    )
 
 
 class CollectionModel(Strict):
@@ -130,4 +135,5 @@ def _index_state(state: IndexState) -> IndexStateModel:
         build_phase=state.build_phase,
         build_progress=state.build_progress,
         last_build_s=state.last_build_s,
+        pinned_bytes=state.pinned_bytes,
     )

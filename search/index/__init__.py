@@ -44,6 +44,7 @@ def open_index(
     replicas: int = 1,
     build_after: int = 10_000,
     build_nice: int = 10,
+    pin_mb: int = 0,
 ) -> VectorIndex:
     """A server (``url``), ``:memory:`` (``url=':memory:'``), or the embedded store at ``path``."""
     if url:
@@ -54,4 +55,4 @@ def open_index(
         raise ValueError("open_index needs a url or a path")
     from loupe.search.index.edge_store import EdgeIndex
 
-    return EdgeIndex(path, build_after=build_after, build_nice=build_nice)
+    return EdgeIndex(path, build_after=build_after, build_nice=build_nice, pin_mb=pin_mb)

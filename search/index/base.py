@@ -130,7 +130,8 @@ class CollectionInfo:
 class IndexState:
     """How far a collection's ANN index is: ``indexed`` points are in built (HNSW) structures,
     ``pending`` ones are searched exactly until the next build; a build in progress with its
-    phase and progress (0..1, None when unknown), and the last build's duration in seconds."""
+    phase and progress (0..1, None when unknown), the last build's duration in seconds, and
+    the bytes of the built structures locked in RAM (None where the store does not say)."""
 
     indexed: int
     pending: int
@@ -138,6 +139,7 @@ class IndexState:
     build_phase: str | None = None
     build_progress: float | None = None
     last_build_s: float | None = None
+    pinned_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,7 @@ class BuildDriver:
                     opened.abort()
                     return "failed"
             # Loaded by its own host process, outside the lock: the old bases keep answering.
-            target = BaseHost(opened.folder / build.target)
+            target = BaseHost(opened.folder / build.target, pin_mb=opened.pin_mb)
             with self._lock:
                 removed, retired = opened.swap(target)
             for host in retired:

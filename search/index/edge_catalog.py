@@ -15,15 +15,19 @@ from loupe.search.index.stamp import Stamp, check_stamp
 
 class EdgeCatalog:
     """The store in the folder ``root`` (its owner lock taken here, released by ``close()``);
-    collections open with ``build_after`` and ``build_nice`` for their builds."""
+    collections open with ``build_after`` and ``build_nice`` for their builds, and ``pin_mb``
+    for their bases' hosts."""
 
-    def __init__(self, root: str | Path, *, build_after: int, build_nice: int) -> None:
+    def __init__(
+        self, root: str | Path, *, build_after: int, build_nice: int, pin_mb: int = 0
+    ) -> None:
         self.layout = EdgeLayout(root)
         self.open: dict[str, EdgeCollection] = {}
         self._closed = False
         self._aliases = self.layout.read_aliases()
         self._build_after = build_after
         self._build_nice = build_nice
+        self._pin_mb = pin_mb
 
     def get(self, name: str) -> tuple[str, EdgeCollection]:
         """The open collection of a name or alias, opened now if it is not."""
@@ -37,6 +41,7 @@ class EdgeCatalog:
                 stamp,
                 build_after=self._build_after,
                 nice=self._build_nice,
+                pin_mb=self._pin_mb,
             )
         return target, self.open[target]
 

@@ -64,16 +64,21 @@ def _delete(shard: qe.EdgeShard, ids: list[str]) -> None:
 
 
 class EdgeCollection(LayerReads):
-    def __init__(self, folder: Path, stamp: Stamp, *, build_after: int, nice: int) -> None:
+    def __init__(
+        self, folder: Path, stamp: Stamp, *, build_after: int, nice: int, pin_mb: int = 0
+    ) -> None:
         self.folder = folder
         self.stamp = stamp
         self.build_after = build_after
         self.nice = nice
+        self.pin_mb = pin_mb
         self.tombstones = Tombstones.load(folder)
         self.layers = self._recover()
         # Tails (and frozen tails) are open here and written here; built bases are hosted.
         self.shards = {n: load_shard(folder / n) for n in self.layers.names() if _local(n)}
-        self.hosts = {n: BaseHost(folder / n) for n in self.layers.names() if not _local(n)}
+        self.hosts = {
+            n: BaseHost(folder / n, pin_mb=pin_mb) for n in self.layers.names() if not _local(n)
+        }
         # Hosted bases made before some payload index existed: the next build adds it (``due``).
         self._stale = {n for n, host in self.hosts.items() if host.missing_indexes()}
         self._counts = LayerCounts()
@@ -234,6 +239,7 @@ class EdgeCollection(LayerReads):
             build_phase=str(progress["phase"]) if progress else None,
             build_progress=share,
             last_build_s=self.layers.last_build_s,
+            pinned_bytes=sum(host.pinned_bytes for host in self.hosts.values()),
         )
 
     def flush(self) -> None:

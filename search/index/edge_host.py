@@ -8,6 +8,9 @@ base folder and answers queries, retrievals, counts and scrolls sent over a pipe
 process waits on the pipe with the GIL released. A swap starts the new base's host, waits until
 it has loaded (the old one keeps answering meanwhile), then switches and closes the old one.
 
+The host locks the pages text searches read of its base in RAM (up to ``pin_mb``; see
+``edge_pin``) before it says it is ready, so the kernel cannot page them out between searches.
+
 Bases are read only here (``edge_layers``: deletes are tombstones, passed in as the filter's
 ``ids_not``), so a host never writes. It runs ``edge_reader.ShardReader``; its answers are
 plain data, column by column (``edge_columns.Columns``). A host that dies
@@ -27,6 +30,7 @@ from typing import Any
 
 from loupe.search.index.base import Filter, IndexUnavailable
 from loupe.search.index.edge_columns import Columns
+from loupe.search.index.edge_pin import pin
 from loupe.search.index.edge_reader import ShardReader
 from loupe.search.index.edge_requests import RequestFactory
 from loupe.search.index.edge_shards import load_shard
@@ -36,7 +40,7 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_S = 600.0
 
 
-def _serve(path: str, conn: Connection) -> None:
+def _serve(path: str, conn: Connection, pin_mb: int) -> None:
     die_with_parent()
     try:
         shard = load_shard(Path(path), writable=False)
@@ -44,7 +48,8 @@ def _serve(path: str, conn: Connection) -> None:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
     reader = ShardReader(shard)
-    conn.send(("ready", None))
+    pinned = pin(Path(path), pin_mb)  # held until this process exits
+    conn.send(("ready", (pinned.bytes, pinned.refused)))
     while True:
         try:
             op, args = conn.recv()
@@ -61,10 +66,13 @@ def _serve(path: str, conn: Connection) -> None:
 
 class BaseHost:
     """The client side: one base folder served by a child process (started here, loaded
-    before this returns)."""
+    before this returns), which locks up to ``pin_mb`` of it in RAM; ``pinned_bytes``: how
+    much it did."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, pin_mb: int = 0) -> None:
         self.path = path
+        self.pin_mb = pin_mb
+        self.pinned_bytes = 0
         self._lock = threading.Lock()
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
@@ -74,7 +82,9 @@ class BaseHost:
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(
-            target=_serve, args=(str(self.path), child), name=f"loupe-base-{self.path.name}"
+            target=_serve,
+            args=(str(self.path), child, self.pin_mb),
+            name=f"loupe-base-{self.path.name}",
         )
         process.daemon = True
         process.start()
@@ -89,6 +99,16 @@ class BaseHost:
         if kind != "ready":
             process.join(timeout=5)
             raise IndexUnavailable(f"the base {self.path.name} could not be opened: {detail}")
+        self.pinned_bytes, refused = detail
+        if refused:
+            log.warning(
+                "base %s: %d MB of it locked in RAM, then the system refused more (%s): "
+                "raise RLIMIT_MEMLOCK (ulimit -l) or grant CAP_IPC_LOCK, or lower "
+                "LOUPE_INDEX_PIN_MB; the rest may be paged out between searches",
+                self.path.name,
+                self.pinned_bytes // 2**20,
+                refused,
+            )
         self._process, self._conn = process, parent
 
     def _call(self, op: str, *args: Any) -> Any:

@@ -53,7 +53,8 @@ BUILD_AFTER = 10_000  # tail points that start a build
 class EdgeIndex:
     """A ``VectorIndex`` in the folder ``root``, owned by this process until ``close()``.
     ``auto_optimize``: start builds by themselves (``build_after`` tail points); the builder
-    runs at ``build_nice``."""
+    runs at ``build_nice``; each built base's host locks up to ``pin_mb`` of it in RAM
+    (``edge_pin``)."""
 
     def __init__(
         self,
@@ -63,9 +64,12 @@ class EdgeIndex:
         build_after: int = BUILD_AFTER,
         build_nice: int = 10,
         hnsw_ef: int = HNSW_EF,
+        pin_mb: int = 0,
     ) -> None:
         self._lock = threading.RLock()
-        self._catalog = EdgeCatalog(root, build_after=build_after, build_nice=build_nice)
+        self._catalog = EdgeCatalog(
+            root, build_after=build_after, build_nice=build_nice, pin_mb=pin_mb
+        )
         self._hnsw_ef = hnsw_ef
         self._builds = BuildDriver(self._lock, self._catalog.open, auto=auto_optimize)
 
