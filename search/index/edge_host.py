@@ -12,9 +12,12 @@ The host locks the pages text searches read of its base in RAM (up to ``pin_mb``
 ``edge_pin``) before it says it is ready, so the kernel cannot page them out between searches.
 
 Bases are read only here (``edge_layers``: deletes are tombstones, passed in as the filter's
-``ids_not``), so a host never writes. It runs ``edge_reader.ShardReader``; its answers are
-plain data, column by column (``edge_columns.Columns``). A host that dies
-is started again on the next call (the call is retried once); it dies with its parent.
+``ids_not``), so a host writes no point. qdrant-edge itself rewrites the base's
+``edge_config.json`` at load (``load_shard`` sets ``SEARCH_THREADS`` there in a base made before
+it) and flushes its segments' small state files at close; a build copies those files, it links
+only what nothing writes (``edge_build.SHARED_FILES``). The host runs ``edge_reader.ShardReader``;
+its answers are plain data, column by column (``edge_columns.Columns``). A host that dies is
+started again on the next call (the call is retried once); it dies with its parent.
 """
 
 from __future__ import annotations
