@@ -18,7 +18,6 @@ parent. The parent (``EdgeCollection``) swaps the result in; see ``edge_layers``
 from __future__ import annotations
 
 import contextlib
-import errno
 import multiprocessing
 import os
 import shutil
@@ -39,6 +38,7 @@ from loupe.search.index.edge_shards import (
     has_wal,
     point_count,
 )
+from loupe.search.index.file_extents import data_extents
 from loupe.search.index.stamp import Stamp
 from loupe.search.parent_death import die_with_parent
 
@@ -161,28 +161,19 @@ def sparse_copy(source: str, target: str) -> None:
     """``shutil.copy2`` that keeps a sparse file's holes: qdrant-edge preallocates 32 MB and
     larger files mostly empty (an appendable segment's pages, a WAL), and a plain copy writes
     their zeros out (~170 MB for the empty segment of a base, and as much for a tail). Copies
-    the data extents only (``SEEK_DATA``/``SEEK_HOLE``); a plain copy where those are missing."""
-    try:
-        with open(source, "rb") as src, open(target, "wb") as dst:
-            size = os.fstat(src.fileno()).st_size
-            offset = 0
-            while offset < size:
-                try:
-                    start = os.lseek(src.fileno(), offset, os.SEEK_DATA)
-                except OSError as exc:
-                    if exc.errno == errno.ENXIO:  # only a hole after offset
-                        break
-                    raise
-                end = os.lseek(src.fileno(), start, os.SEEK_HOLE)
-                src.seek(start)
-                dst.seek(start)
-                for _ in range(start, end, COPY_CHUNK):
-                    dst.write(src.read(min(COPY_CHUNK, end - src.tell())))
-                offset = end
-            dst.truncate(size)
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
-            raise
+    the data extents only (``file_extents``); a plain copy where those are missing."""
+    with open(source, "rb") as src:
+        size = os.fstat(src.fileno()).st_size
+        parts = data_extents(src.fileno(), size)
+        if parts is not None:
+            with open(target, "wb") as dst:
+                for start, end in parts:
+                    src.seek(start)
+                    dst.seek(start)
+                    for _ in range(start, end, COPY_CHUNK):
+                        dst.write(src.read(min(COPY_CHUNK, end - src.tell())))
+                dst.truncate(size)
+    if parts is None:
         shutil.copy2(source, target)  # no SEEK_DATA on this file system
         return
     shutil.copystat(source, target)

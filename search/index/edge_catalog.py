@@ -18,9 +18,7 @@ class EdgeCatalog:
     collections open with ``build_after`` and ``build_nice`` for their builds, and ``pin_mb``
     for their bases' hosts."""
 
-    def __init__(
-        self, root: str | Path, *, build_after: int, build_nice: int, pin_mb: int = 0
-    ) -> None:
+    def __init__(self, root: str | Path, *, build_after: int, build_nice: int, pin_mb: int) -> None:
         self.layout = EdgeLayout(root)
         self.open: dict[str, EdgeCollection] = {}
         self._closed = False

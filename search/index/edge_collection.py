@@ -65,7 +65,7 @@ def _delete(shard: qe.EdgeShard, ids: list[str]) -> None:
 
 class EdgeCollection(LayerReads):
     def __init__(
-        self, folder: Path, stamp: Stamp, *, build_after: int, nice: int, pin_mb: int = 0
+        self, folder: Path, stamp: Stamp, *, build_after: int, nice: int, pin_mb: int
     ) -> None:
         self.folder = folder
         self.stamp = stamp

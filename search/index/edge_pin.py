@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import errno
 import mmap
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from loupe.search.index.file_extents import data_extents
 
 PAGE = mmap.PAGESIZE
 # Not read by a text search: the image graph (image-to-image searches walk it)...
@@ -104,26 +105,12 @@ def hot_files(base: Path) -> list[Path]:
 
 
 def extents(fd: int, size: int) -> list[tuple[int, int]]:
-    """The data extents of an open file of ``size`` bytes, widened to whole pages:
-    ``(start, end)``; the whole file where the file system cannot tell holes from data."""
-    out: list[tuple[int, int]] = []
-    offset = 0
-    try:
-        while offset < size:
-            try:
-                start = os.lseek(fd, offset, os.SEEK_DATA)
-            except OSError as exc:
-                if exc.errno == errno.ENXIO:  # only a hole after offset
-                    break
-                raise
-            end = os.lseek(fd, start, os.SEEK_HOLE)
-            out.append((start // PAGE * PAGE, -(-end // PAGE) * PAGE))
-            offset = end
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
-            raise
-        return [(0, -(-size // PAGE) * PAGE)] if size else []
-    return out
+    """The data extents of an open file of ``size`` bytes (``file_extents``), widened to whole
+    pages: ``(start, end)``; the whole file where the file system cannot tell holes from data."""
+    parts = data_extents(fd, size)
+    if parts is None:
+        parts = [(0, size)] if size else []
+    return [(start // PAGE * PAGE, -(-end // PAGE) * PAGE) for start, end in parts]
 
 
 def pin(base: Path, budget_mb: int) -> Pinned:

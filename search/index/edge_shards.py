@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import qdrant_edge as qe
 
@@ -152,9 +153,8 @@ def _threads_config(path: Path) -> qe.EdgeConfig | None:
     """For a shard made before ``SEARCH_THREADS``: a config that sets it and keeps the rest
     (what a load leaves unspecified it keeps; it needs some vector, so the sparse ones are
     restated). None when nothing is to change, or where there is no sparse vector to restate."""
-    try:
-        config = json.loads((path / "edge_config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    config = _persisted(path)
+    if config is None:
         return None
     sparse = config.get("sparse_vectors") or {}
     if config.get("max_search_threads") == SEARCH_THREADS or not sparse:
@@ -165,11 +165,17 @@ def _threads_config(path: Path) -> qe.EdgeConfig | None:
 
 def has_wal(path: Path) -> bool:
     """Whether the shard at ``path`` was created with a WAL (bases built before they had none)."""
+    config = _persisted(path)
+    return config is None or config.get("wal_enabled") is not False
+
+
+def _persisted(path: Path) -> dict[str, Any] | None:
+    """The config qdrant-edge keeps beside the shard at ``path`` (None: none readable)."""
     try:
         config = json.loads((path / "edge_config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return True
-    return config.get("wal_enabled") is not False
+        return None
+    return config if isinstance(config, dict) else None
 
 
 def point_count(shard: qe.EdgeShard) -> int:
