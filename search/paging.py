@@ -82,7 +82,7 @@ def fetch_page(
         if len(groups) >= wanted or len(hits) < size or size >= max_candidates:
             return hits, groups, answers
         size = min(next_size(size, len(groups), wanted), max_candidates)
-        hits, _ = _candidates(index, collection, request, size, vectors, ())
+        hits = _grown(index, collection, request, size, vectors, hits)
 
 
 def _candidates(
@@ -121,6 +121,35 @@ def _candidates(
     )
     answers = index.search_batch(collection, [dense, *alongside])
     return answers[0], answers[1:]
+
+
+def _grown(
+    index: VectorIndex,
+    collection: str,
+    request: PageRequest,
+    size: int,
+    vectors: bool | tuple[str, ...],
+    known: Sequence[Hit],
+) -> list[Hit]:
+    """The best ``size`` candidates, each with the vectors ``vectors`` asks, when ``known``
+    (the previous fetch, with them) holds the first of them: searched without vectors (the
+    concept route keeps what its fused score reads), then the candidates not in ``known``
+    retrieved with theirs, and those in ``known`` given the ones they came with. Each vector
+    fetched costs (the engine hands them over as Python floats): a page of near-copies grew
+    to ~440 candidates, refetching all their vectors at each of 2-3 steps."""
+    if not vectors:
+        return _candidates(index, collection, request, size, vectors, ())[0]
+    hits, _ = _candidates(index, collection, request, size, False, ())
+    had = {h.id: h for h in known if h.vectors}
+    new = [h.id for h in hits if h.id not in had]
+    stored = {h.id: h for h in index.retrieve(collection, new, with_vectors=True)} if new else {}
+    out = []
+    for hit in hits:
+        source = had.get(hit.id) or stored.get(hit.id)
+        if source is None:  # deleted since it was found: no vectors to fold or judge it by
+            continue
+        out.append(Hit(hit.id, hit.score, hit.payload, source.vectors, source.sparse))
+    return out
 
 
 def vector_names(request: PageRequest) -> bool | tuple[str, ...]:

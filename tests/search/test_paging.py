@@ -123,3 +123,54 @@ def test_candidates_carry_only_the_vectors_folding_and_calibration_read() -> Non
     assert names(collapse=False) is False
     assert names(collapse=False, calibration_k=16) == (SEMANTIC,)
     assert names(using=VISUAL, with_vectors=True) is True  # the caller asked for all of them
+
+
+def test_a_growing_fetch_takes_each_candidates_vectors_once(
+    index: NumpyIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Growing the candidates re-searches without vectors and retrieves only those of the
+    candidates not fetched before (a page of near-copies grew to ~440, each step refetching
+    every vector); the page is the same as folding every candidate with its vectors."""
+    index.create_collection("c", model_id="m", dim=2, visual_dim=2)
+    same = np.array([1, 0], dtype=np.float32)
+    copies = [
+        Point(f"dup{n:03d}", {SEMANTIC: np.array([1, 0.001 * n], np.float32), VISUAL: same}, {})
+        for n in range(300)
+    ]
+    others = [
+        Point(
+            f"other{n}",
+            {SEMANTIC: np.array([0.5, 1 + n], np.float32), VISUAL: np.array([-1, n], np.float32)},
+            {},
+        )
+        for n in range(3)
+    ]
+    index.upsert("c", copies + others)
+    with_vectors: list[int] = []  # candidates that came with their vectors, per call
+    search, retrieve = index.search, index.retrieve
+
+    def searching(*args: Any, **kwargs: Any) -> Any:
+        hits = search(*args, **kwargs)
+        with_vectors.append(sum(1 for h in hits if h.vectors))
+        return hits
+
+    retrieved: list[str] = []
+
+    def retrieving(collection: str, ids: Any, **kwargs: Any) -> Any:
+        retrieved.extend(ids)
+        return retrieve(collection, ids, **kwargs)
+
+    monkeypatch.setattr(index, "search", searching)
+    monkeypatch.setattr(index, "retrieve", retrieving)
+    hits, groups, _ = fetch_page(
+        index,
+        "c",
+        request(limit=2, offset=0, collapse=True),
+        duplicate_threshold=0.95,
+        max_candidates=1000,
+    )
+    assert [g.leader.id for g in groups[:2]] == ["dup000", "other0"]
+    assert len(groups[0].duplicates) == 299
+    assert with_vectors == [7, 0, 0, 0]  # only the first fetch carries them
+    assert len(retrieved) == len(set(retrieved)) == 303 - 7  # each of the rest once
+    assert all(h.vectors is not None and VISUAL in h.vectors for h in hits)
