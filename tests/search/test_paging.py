@@ -77,9 +77,8 @@ def test_next_fetch_doubles_or_extrapolates_the_fold_rate() -> None:
     assert next_size(31, leaders=0, wanted=11) == 512  # no leader at all counts as one
 
 
-def test_a_flood_of_near_copies_takes_few_fetches(
-    index: NumpyIndex, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def flood(index: NumpyIndex) -> None:
+    """Collection ``c``: 300 near-copies of one photo ranked first, then 3 other photos."""
     index.create_collection("c", model_id="m", dim=2, visual_dim=2)
     same = np.array([1, 0], dtype=np.float32)
     copies = [
@@ -95,23 +94,6 @@ def test_a_flood_of_near_copies_takes_few_fetches(
         for n in range(3)
     ]
     index.upsert("c", copies + others)
-    sizes: list[int] = []
-    search = index.search
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        sizes.append(int(kwargs["limit"]))
-        return search(*args, **kwargs)
-
-    monkeypatch.setattr(index, "search", counting)
-    _, groups, _ = fetch_page(
-        index,
-        "c",
-        request(limit=2, offset=0, collapse=True),
-        duplicate_threshold=0.95,
-        max_candidates=1000,
-    )
-    assert [g.leader.id for g in groups[:2]] == ["dup000", "other0"]
-    assert sizes == [7, 32, 144, 648]  # doubling: 7, 14, 28, 56, 112, 224, 448
 
 
 def test_candidates_carry_only_the_vectors_folding_and_calibration_read() -> None:
@@ -125,36 +107,23 @@ def test_candidates_carry_only_the_vectors_folding_and_calibration_read() -> Non
     assert names(using=VISUAL, with_vectors=True) is True  # the caller asked for all of them
 
 
-def test_a_growing_fetch_takes_each_candidates_vectors_once(
+def test_a_flood_of_near_copies_takes_few_fetches_and_each_vector_once(
     index: NumpyIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Growing the candidates re-searches without vectors and retrieves only those of the
-    candidates not fetched before (a page of near-copies grew to ~440, each step refetching
-    every vector); the page is the same as folding every candidate with its vectors."""
-    index.create_collection("c", model_id="m", dim=2, visual_dim=2)
-    same = np.array([1, 0], dtype=np.float32)
-    copies = [
-        Point(f"dup{n:03d}", {SEMANTIC: np.array([1, 0.001 * n], np.float32), VISUAL: same}, {})
-        for n in range(300)
-    ]
-    others = [
-        Point(
-            f"other{n}",
-            {SEMANTIC: np.array([0.5, 1 + n], np.float32), VISUAL: np.array([-1, n], np.float32)},
-            {},
-        )
-        for n in range(3)
-    ]
-    index.upsert("c", copies + others)
-    with_vectors: list[int] = []  # candidates that came with their vectors, per call
+    """The fetch grows by extrapolating the fold rate, and growing re-searches without
+    vectors, retrieving only those of the candidates not fetched before (a page of
+    near-copies grew to ~440, each step refetching every vector)."""
+    flood(index)
+    sizes: list[int] = []
+    with_vectors: list[int] = []  # candidates that came with their vectors, per search
+    retrieved: list[str] = []
     search, retrieve = index.search, index.retrieve
 
     def searching(*args: Any, **kwargs: Any) -> Any:
+        sizes.append(int(kwargs["limit"]))
         hits = search(*args, **kwargs)
         with_vectors.append(sum(1 for h in hits if h.vectors))
         return hits
-
-    retrieved: list[str] = []
 
     def retrieving(collection: str, ids: Any, **kwargs: Any) -> Any:
         retrieved.extend(ids)
@@ -171,6 +140,7 @@ def test_a_growing_fetch_takes_each_candidates_vectors_once(
     )
     assert [g.leader.id for g in groups[:2]] == ["dup000", "other0"]
     assert len(groups[0].duplicates) == 299
+    assert sizes == [7, 32, 144, 648]  # doubling: 7, 14, 28, 56, 112, 224, 448
     assert with_vectors == [7, 0, 0, 0]  # only the first fetch carries them
     assert len(retrieved) == len(set(retrieved)) == 303 - 7  # each of the rest once
     assert all(h.vectors is not None and VISUAL in h.vectors for h in hits)
