@@ -133,23 +133,41 @@ def _grown(
 ) -> list[Hit]:
     """The best ``size`` candidates, each with the vectors ``vectors`` asks, when ``known``
     (the previous fetch, with them) holds the first of them: searched without vectors (the
-    concept route keeps what its fused score reads), then the candidates not in ``known``
-    retrieved with theirs, and those in ``known`` given the ones they came with. Each vector
-    fetched costs (the engine hands them over as Python floats): a page of near-copies grew
-    to ~440 candidates, refetching all their vectors at each of 2-3 steps."""
+    concept route keeps what its fused score reads, concepts included), then the candidates
+    not in ``known`` retrieved with the vectors named, and those in ``known`` given the ones
+    they came with. Each vector fetched costs (the engine hands them over as Python floats):
+    a page of near-copies grew to ~440 candidates, refetching all their vectors at each of
+    2-3 steps."""
     if not vectors:
         return _candidates(index, collection, request, size, vectors, ())[0]
     hits, _ = _candidates(index, collection, request, size, False, ())
     had = {h.id: h for h in known if h.vectors}
-    new = [h.id for h in hits if h.id not in had]
-    stored = {h.id: h for h in index.retrieve(collection, new, with_vectors=True)} if new else {}
+    new = [h for h in hits if h.id not in had]
+    stored = {h.id: h for h in _retrieved(index, collection, new, vectors)}
     out = []
     for hit in hits:
         source = had.get(hit.id) or stored.get(hit.id)
         if source is None:  # deleted since it was found: no vectors to fold or judge it by
             continue
-        out.append(Hit(hit.id, hit.score, hit.payload, source.vectors, source.sparse))
+        vectors_of = {**(hit.vectors or {}), **(source.vectors or {})}
+        sparse = {**(hit.sparse or {}), **(source.sparse or {})}
+        out.append(Hit(hit.id, hit.score, hit.payload, vectors_of, sparse))
     return out
+
+
+def _retrieved(
+    index: VectorIndex, collection: str, hits: Sequence[Hit], vectors: bool | tuple[str, ...]
+) -> list[Hit]:
+    """``hits`` as stored, with the vectors ``vectors`` names that not all of them came with
+    (the concept route's carry ``semantic``)."""
+    if not hits:
+        return []
+    if isinstance(vectors, tuple):
+        have = set.intersection(*(set(h.vectors or {}) for h in hits))
+        vectors = tuple(name for name in vectors if name not in have)
+        if not vectors:
+            return list(hits)
+    return index.retrieve(collection, [h.id for h in hits], with_vectors=vectors)
 
 
 def vector_names(request: PageRequest) -> bool | tuple[str, ...]:

@@ -223,9 +223,10 @@ class VectorIndex(Protocol):
     def delete(self, collection: str, ids: Sequence[str]) -> None: ...
 
     def retrieve(
-        self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
+        self, collection: str, ids: Sequence[str], *, with_vectors: bool | tuple[str, ...] = False
     ) -> list[Hit]:
-        """The points that exist among ``ids``, in the order asked."""
+        """The points that exist among ``ids``, in the order asked; ``with_vectors``: all their
+        vectors, none, or those named."""
 
     def count(self, collection: str, flt: Filter | None = None) -> int: ...
 

@@ -49,6 +49,7 @@ from loupe.search.index.qdrant_filters import (
     point_ids,
     to_client_filter,
     to_hit,
+    vector_request,
 )
 from loupe.search.index.stamp import Stamp, check_stamp
 
@@ -157,16 +158,18 @@ class ClientIndex:
             self._client.delete(collection, points_selector=selector, wait=True)
 
     def retrieve(
-        self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
+        self, collection: str, ids: Sequence[str], *, with_vectors: bool | tuple[str, ...] = False
     ) -> list[Hit]:
         wanted = point_ids(ids)
         if not wanted:
             return []
         with self._guard(collection):
             records = self._client.retrieve(
-                collection, wanted, with_payload=True, with_vectors=with_vectors
+                collection, wanted, with_payload=True, with_vectors=vector_request(with_vectors)
             )
-        found = {str(r.id): to_hit(r.id, 1.0, r.payload, r.vector, with_vectors) for r in records}
+        found = {
+            str(r.id): to_hit(r.id, 1.0, r.payload, r.vector, bool(with_vectors)) for r in records
+        }
         return [found[i] for i in wanted if i in found]
 
     def count(self, collection: str, flt: Filter | None = None) -> int:

@@ -142,7 +142,7 @@ class BaseHost:
         found: list[Columns] = self._call("query_batch", asked, exact)
         return found
 
-    def retrieve(self, ids: list[str], with_vectors: bool) -> Columns:
+    def retrieve(self, ids: list[str], with_vectors: bool | list[str]) -> Columns:
         found: Columns = self._call("retrieve", ids, with_vectors)
         return found
 

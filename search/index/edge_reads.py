@@ -18,7 +18,7 @@ from loupe.search.index.edge_layers import Layers, Tombstones
 from loupe.search.index.edge_reader import ShardReader
 from loupe.search.index.edge_requests import RequestFactory, bare, vectors_of
 from loupe.search.index.python_filters import matches
-from loupe.search.index.qdrant_filters import point_ids
+from loupe.search.index.qdrant_filters import point_ids, vector_request
 
 Reader = ShardReader | BaseHost
 FEW_LEFT_OUT = 64  # ids_not up to this many are subtracted from a kept count
@@ -110,11 +110,11 @@ class LayerReads:
                 out[-1].append(record)
         return out
 
-    def retrieve(self, ids: list[str], *, with_vectors: bool) -> list[Found]:
+    def retrieve(self, ids: list[str], *, with_vectors: bool | tuple[str, ...]) -> list[Found]:
         records: dict[str, Found] = {}
         for name, layer in self._layers():
             dead = self.tombstones.of(name)
-            for record in layer.retrieve(ids, with_vectors).records():
+            for record in layer.retrieve(ids, vector_request(with_vectors)).records():
                 if record.id not in dead:
                     records.setdefault(record.id, record)
         return list(records.values())

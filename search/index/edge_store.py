@@ -134,14 +134,14 @@ class EdgeIndex:
             self._get(collection)[1].delete(wanted)
 
     def retrieve(
-        self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
+        self, collection: str, ids: Sequence[str], *, with_vectors: bool | tuple[str, ...] = False
     ) -> list[Hit]:
         wanted = point_ids(ids)
         if not wanted:
             return []
         with self._lock:
             records = self._get(collection)[1].retrieve(wanted, with_vectors=with_vectors)
-        found = {r.id: hit_of(r, 1.0, with_vectors) for r in records}
+        found = {r.id: hit_of(r, 1.0, bool(with_vectors)) for r in records}
         return [found[i] for i in wanted if i in found]
 
     def count(self, collection: str, flt: Filter | None = None) -> int:

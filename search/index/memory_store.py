@@ -163,7 +163,7 @@ class NumpyIndex:
             col.snapshot = None
 
     def retrieve(
-        self, collection: str, ids: Sequence[str], *, with_vectors: bool = False
+        self, collection: str, ids: Sequence[str], *, with_vectors: bool | tuple[str, ...] = False
     ) -> list[Hit]:
         with self._lock:
             col = self._get(collection)

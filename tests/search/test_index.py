@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,24 @@ def test_retrieve_keeps_order_and_skips_missing(index: VectorIndex) -> None:
     assert [h.id for h in hits] == [pid(9), pid(2), pid(30)]
     assert hits[0].payload["i"] == 9
     assert hits[0].vectors is None
+
+
+def test_retrieve_brings_the_vectors_named(index: VectorIndex) -> None:
+    points = fill(index)
+    if isinstance(index, EdgeIndex):
+        index.optimize("c1")  # these 40 in a base (its host's pipe); the next in the tail
+    later = make_points(42, seed=1)[40:]
+    index.upsert("c1", [replace(p, id=pid(40 + n)) for n, p in enumerate(later)])
+    asked = [pid(2), pid(3), pid(40), pid(41)]
+    image, text, tail_image, tail_text = index.retrieve("c1", asked, with_vectors=(VISUAL,))
+    assert set(image.vectors or {}) == set(tail_image.vectors or {}) == {VISUAL}
+    assert not text.vectors and not tail_text.vectors  # a text has no visual vector
+    assert image.vectors is not None and tail_image.vectors is not None
+    # a base keeps visual vectors as float16
+    np.testing.assert_allclose(image.vectors[VISUAL], points[2].vectors[VISUAL], atol=1e-3)
+    np.testing.assert_allclose(tail_image.vectors[VISUAL], later[0].vectors[VISUAL], atol=1e-6)
+    every = index.retrieve("c1", [pid(2), pid(40)], with_vectors=True)
+    assert [set(h.vectors or {}) for h in every] == [{SEMANTIC, VISUAL}] * 2
 
 
 def test_delete_and_count(index: VectorIndex) -> None:

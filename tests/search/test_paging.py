@@ -6,7 +6,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from loupe.search.index.base import SEMANTIC, VISUAL, Point
+from loupe.search.concepts import ConceptQuery
+from loupe.search.index.base import CONCEPTS, SEMANTIC, VISUAL, Point, SparseVector
 from loupe.search.index.memory_store import NumpyIndex
 from loupe.search.paging import PageRequest, fetch_page, next_size, result_hit, vector_names
 
@@ -125,8 +126,11 @@ def test_a_flood_of_near_copies_takes_few_fetches_and_each_vector_once(
         with_vectors.append(sum(1 for h in hits if h.vectors))
         return hits
 
+    asked: list[object] = []
+
     def retrieving(collection: str, ids: Any, **kwargs: Any) -> Any:
         retrieved.extend(ids)
+        asked.append(kwargs["with_vectors"])
         return retrieve(collection, ids, **kwargs)
 
     monkeypatch.setattr(index, "search", searching)
@@ -143,4 +147,47 @@ def test_a_flood_of_near_copies_takes_few_fetches_and_each_vector_once(
     assert sizes == [7, 32, 144, 648]  # doubling: 7, 14, 28, 56, 112, 224, 448
     assert with_vectors == [7, 0, 0, 0]  # only the first fetch carries them
     assert len(retrieved) == len(set(retrieved)) == 303 - 7  # each of the rest once
+    assert set(asked) == {(SEMANTIC, VISUAL)}  # what folding reads, not every vector
     assert all(h.vectors is not None and VISUAL in h.vectors for h in hits)
+
+
+def test_a_grown_fused_page_keeps_each_candidates_concepts(
+    index: NumpyIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the concept route, grown candidates keep the concepts their fused score and their
+    ``why`` read, and get the vectors folding reads: only ``visual``, as the concept route's
+    candidates carry ``semantic``."""
+    index.create_collection("c", model_id="m", dim=2, visual_dim=2)
+    same = np.array([1, 0], dtype=np.float32)
+    concept = {CONCEPTS: SparseVector.of({7: 0.9})}
+    index.upsert(
+        "c",
+        [
+            Point(f"dup{n:03d}", {SEMANTIC: np.array([1, 0.001 * n], np.float32), VISUAL: same},
+                  {}, concept)
+            for n in range(100)
+        ]
+        + [
+            Point("other", {SEMANTIC: np.array([0.5, 1], np.float32),
+                            VISUAL: np.array([-1, 0], np.float32)}, {}, concept)
+        ],
+    )  # fmt: skip
+    fused = replace(
+        request(limit=2, offset=0, collapse=True),
+        concepts=ConceptQuery(weights={7: 1.0}),
+        concept_weight=0.5,
+    )
+    asked: list[object] = []
+    retrieve = index.retrieve
+
+    def retrieving(collection: str, ids: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs["with_vectors"])
+        return retrieve(collection, ids, **kwargs)
+
+    monkeypatch.setattr(index, "retrieve", retrieving)
+    hits, groups, _ = fetch_page(index, "c", fused, duplicate_threshold=0.95, max_candidates=1000)
+    assert set(asked) == {(VISUAL,)}
+    assert [g.leader.id for g in groups] == ["dup000", "other"]
+    assert len(hits) == 101  # grown past the first fetch of 7
+    assert all(h.sparse and CONCEPTS in h.sparse for h in hits)
+    assert all(h.vectors and VISUAL in h.vectors for h in hits)
