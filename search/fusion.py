@@ -186,22 +186,31 @@ def _completed(
     the concept route alone, carrying ``SCORED``) get the rest from the index."""
     if names is not None and set(names) <= set(SCORED):
         return hits
-    wanted = [h.id for h in hits if h.id not in full]
-    if not wanted:
-        return hits
-    stored = {h.id: h for h in index.retrieve(collection, wanted, with_vectors=True)}
-    out = []
-    for hit in hits:
-        found = stored.get(hit.id)
-        if hit.id in full or found is None:
-            out.append(hit)
-            continue
-        vectors, sparse = found.vectors or {}, found.sparse or {}
-        if names is not None:
-            vectors = {k: v for k, v in vectors.items() if k in names}
-            sparse = {k: v for k, v in sparse.items() if k in names}
-        out.append(Hit(hit.id, hit.score, hit.payload, vectors, sparse))
-    return out
+    stored = lacking(index, collection, [h for h in hits if h.id not in full], names or True)
+    return [joined(h, stored[h.id]) if h.id not in full and h.id in stored else h for h in hits]
+
+
+def lacking(
+    index: VectorIndex, collection: str, hits: Sequence[Hit], names: bool | tuple[str, ...]
+) -> dict[str, Hit]:
+    """``hits`` as stored, by id, with the vectors ``names`` asks (True: all) that not all of
+    them carry already (the concept route's carry ``SCORED``): one retrieval at most. A hit
+    deleted since it was found is missing."""
+    if not hits:
+        return {}
+    if isinstance(names, tuple):
+        have = set.intersection(*(set(h.vectors or {}) for h in hits))
+        names = tuple(name for name in names if name not in have)
+        if not names:
+            return {h.id: h for h in hits}
+    return {h.id: h for h in index.retrieve(collection, [h.id for h in hits], with_vectors=names)}
+
+
+def joined(hit: Hit, stored: Hit) -> Hit:
+    """``hit`` (its score and payload) with ``stored``'s vectors added to its own."""
+    vectors = {**(hit.vectors or {}), **(stored.vectors or {})}
+    sparse = {**(hit.sparse or {}), **(stored.sparse or {})}
+    return Hit(hit.id, hit.score, hit.payload, vectors, sparse)
 
 
 def why(route: ConceptRoute, concepts: ConceptQuery, hit: Hit, *, top: int = WHY_TOP) -> list[Why]:

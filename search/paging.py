@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from loupe.search.concepts import ConceptQuery
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, Group, fold
-from loupe.search.fusion import fused_hits, fused_searches
+from loupe.search.fusion import fused_hits, fused_searches, joined, lacking
 from loupe.search.index.base import SEMANTIC, VISUAL, Filter, Hit, Search, VectorIndex
 from loupe.search.query import ResultHit, Why
 
@@ -142,32 +142,14 @@ def _grown(
         return _candidates(index, collection, request, size, vectors, ())[0]
     hits, _ = _candidates(index, collection, request, size, False, ())
     had = {h.id: h for h in known if h.vectors}
-    new = [h for h in hits if h.id not in had]
-    stored = {h.id: h for h in _retrieved(index, collection, new, vectors)}
+    stored = lacking(index, collection, [h for h in hits if h.id not in had], vectors)
     out = []
     for hit in hits:
         source = had.get(hit.id) or stored.get(hit.id)
         if source is None:  # deleted since it was found: no vectors to fold or judge it by
             continue
-        vectors_of = {**(hit.vectors or {}), **(source.vectors or {})}
-        sparse = {**(hit.sparse or {}), **(source.sparse or {})}
-        out.append(Hit(hit.id, hit.score, hit.payload, vectors_of, sparse))
+        out.append(joined(hit, source))
     return out
-
-
-def _retrieved(
-    index: VectorIndex, collection: str, hits: Sequence[Hit], vectors: bool | tuple[str, ...]
-) -> list[Hit]:
-    """``hits`` as stored, with the vectors ``vectors`` names that not all of them came with
-    (the concept route's carry ``semantic``)."""
-    if not hits:
-        return []
-    if isinstance(vectors, tuple):
-        have = set.intersection(*(set(h.vectors or {}) for h in hits))
-        vectors = tuple(name for name in vectors if name not in have)
-        if not vectors:
-            return list(hits)
-    return index.retrieve(collection, [h.id for h in hits], with_vectors=vectors)
 
 
 def vector_names(request: PageRequest) -> bool | tuple[str, ...]:
