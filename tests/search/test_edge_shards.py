@@ -126,7 +126,7 @@ def test_a_tenant_of_a_100k_library_in_ten_is_scanned_not_walked() -> None:
 
 
 THREADS = """
-import json, os, sys
+import json, os, sys, time
 from pathlib import Path
 import qdrant_edge as qe
 from loupe.search.index.edge_shards import load_shard
@@ -136,7 +136,16 @@ def searchers():
     return sum(name.startswith("edge-search") for name in names)
 
 shard = load_shard(Path(sys.argv[1]), writable=sys.argv[2] == "tail")
-print(json.dumps(searchers()))
+# the pool's threads start after the load returns (a loaded machine read 0 at once): count
+# them when two readings 0.2 s apart agree
+seen, deadline = -1, time.monotonic() + 10
+while True:
+    now = searchers()
+    if (now and now == seen) or time.monotonic() > deadline:
+        break
+    seen = now
+    time.sleep(0.2)
+print(json.dumps(now))
 """
 
 
