@@ -24,6 +24,15 @@ What it writes (all general, derived only from the two dictionaries and the clas
 * ``zh_names``: per class, up to three Chinese names whose CEDICT gloss is one of the class's own
   lemmas, else those of its nearest hypernyms that have some (tabby cat → 猫), up to four
   levels up (empty beyond).
+* ``people``: noun lemmas whose first (most frequent) sense is a kind of person (under
+  ``person.n.01`` by hypernyms) and not a named individual: astronaut, doctor, woman, bride;
+  not "crane" (Hart Crane comes first), not "tiger" (first "a fierce or audacious person", but
+  another sense is an ImageNet class), not words that WordNet's tagged corpus (``cntlist.rev``)
+  meets more often as a verb or an adjective than as a noun ("general", "convert", "cook"). A
+  photo with people in it can show what such a word names (the query side's person evidence).
+* ``zh_people``: Chinese headwords whose first gloss that is a WordNet noun and not an adjective
+  is one of ``people`` (宇航员 astronaut, 医生 doctor; not 明星, glossed "star" first; not 稳定,
+  "steady", an adjective first).
 
 Usage: ``python scripts/build_concepts.py [--wordnet DIR] [--cedict FILE] [--out FILE]``
 """
@@ -36,8 +45,18 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from wordnet_nouns import (
+    Synset,
+    below,
+    closures,
+    pos_counts,
+    read_index,
+    read_lemmas,
+    read_synsets,
+    resolve,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "search" / "data" / "concepts.json.gz"
@@ -45,71 +64,9 @@ CLASSES = ROOT / "search" / "data" / "imagenet_classes.json"
 MAX_UPDOWN = 200
 MAX_ZH_NAMES = 3
 MAX_NAME_DEPTH = 4
+PERSON = "00007846"  # person.n.01 (individual, someone, somebody, mortal, soul)
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _SKIP_GLOSS = ("cl:", "surname ", "variant of", "see ", "abbr.", "old variant", "used in ")
-
-
-@dataclass(slots=True)
-class Synset:
-    offset: str
-    lemmas: list[str]
-    hypernyms: list[str] = field(default_factory=list)
-    hyponyms: list[str] = field(default_factory=list)
-    wholes: list[str] = field(default_factory=list)
-
-
-def read_synsets(wordnet: Path) -> dict[str, Synset]:
-    """``data.noun`` → synsets with lemmas and (instance) hypernym/hyponym pointers."""
-    out: dict[str, Synset] = {}
-    with (wordnet / "data.noun").open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("  "):
-                continue
-            fields = line.split(" | ")[0].split()
-            offset, count = fields[0], int(fields[3], 16)
-            words = fields[4 : 4 + 2 * count : 2]
-            synset = Synset(offset, [w.lower().replace("_", " ") for w in words])
-            at = 4 + 2 * count
-            for i in range(int(fields[at])):
-                symbol, target, pos = fields[at + 1 + 4 * i : at + 4 + 4 * i]
-                if pos != "n":
-                    continue
-                if symbol in ("@", "@i"):
-                    synset.hypernyms.append(target)
-                elif symbol in ("~", "~i"):
-                    synset.hyponyms.append(target)
-                elif symbol == "#p":
-                    synset.wholes.append(target)
-            out[offset] = synset
-    return out
-
-
-def closures(synsets: dict[str, Synset], classes: dict[str, int]) -> dict[str, dict[int, int]]:
-    """offset → {class index: depth below it} for every synset that reaches a class."""
-    found: dict[str, dict[int, int]] = {}
-    for offset, index in classes.items():
-        frontier, depth, seen = [offset], 0, {offset}
-        while frontier:
-            for node in frontier:
-                known = found.setdefault(node, {})
-                known[index] = min(known.get(index, depth), depth)
-            frontier = [p for n in frontier for p in synsets[n].hypernyms if p not in seen]
-            seen.update(frontier)
-            depth += 1
-    return found
-
-
-def read_lemmas(wordnet: Path) -> Iterator[tuple[str, list[str], int]]:
-    """``index.noun`` → (lemma, synset offsets in sense order, tagged sense count)."""
-    with (wordnet / "index.noun").open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("  "):
-                continue
-            fields = line.split()
-            lemma, senses, pointers = fields[0], int(fields[2]), int(fields[3])
-            tagged = int(fields[5 + pointers])
-            offsets = fields[6 + pointers : 6 + pointers + senses]
-            yield lemma.replace("_", " "), offsets, tagged
 
 
 def clean_gloss(gloss: str) -> str | None:
@@ -135,36 +92,6 @@ def read_cedict(path: Path) -> Iterator[tuple[list[str], list[str]]]:
             yield list(dict.fromkeys([simplified, traditional])), glosses
 
 
-def resolve(phrase: str, lemmas: Mapping[str, object], exceptions: dict[str, str]) -> str | None:
-    """A phrase as a known lemma: itself, or its last word made singular."""
-    if phrase in lemmas:
-        return phrase
-    head, _, last = phrase.rpartition(" ")
-    for base in singulars(last, exceptions):
-        candidate = f"{head} {base}".strip()
-        if candidate in lemmas:
-            return candidate
-    return None
-
-
-def singulars(word: str, exceptions: dict[str, str]) -> list[str]:
-    """WordNet's noun morphology: the exception list, then its detachment rules."""
-    out = [exceptions[word]] if word in exceptions else []
-    for suffix, ending in (
-        ("ses", "s"),
-        ("xes", "x"),
-        ("zes", "z"),
-        ("ches", "ch"),
-        ("shes", "sh"),
-        ("men", "man"),
-        ("ies", "y"),
-        ("s", ""),
-    ):
-        if word.endswith(suffix) and len(word) > len(suffix):
-            out.append(word[: -len(suffix)] + ending)
-    return out
-
-
 def build(wordnet: Path, cedict: Path, max_updown: int) -> dict[str, object]:
     class_list = json.loads(CLASSES.read_text(encoding="utf-8"))["classes"]
     classes = {c["wnid"][1:]: i for i, c in enumerate(class_list)}
@@ -183,7 +110,17 @@ def build(wordnet: Path, cedict: Path, max_updown: int) -> dict[str, object]:
         )
     }
     lemmas: dict[str, list[list[object]]] = {}
+    persons = below(synsets, PERSON)
+    counts = pos_counts(wordnet)
+    people: set[str] = set()
+    nouns: set[str] = set()
     for lemma, offsets, tagged in read_lemmas(wordnet):
+        nouns.add(lemma)
+        named = any(o in closure and o not in persons for o in offsets)
+        seen = counts.get(lemma, {})
+        noun = seen.get("n", 0) >= max(seen.get("v", 0), seen.get("a", 0))
+        if offsets[0] in persons and not synsets[offsets[0]].instance and not named and noun:
+            people.add(lemma)
         senses = [
             [offset, int(rank < max(1, tagged))]
             for rank, offset in enumerate(offsets)
@@ -194,12 +131,17 @@ def build(wordnet: Path, cedict: Path, max_updown: int) -> dict[str, object]:
     exceptions: dict[str, str] = {}
     for line in (wordnet / "noun.exc").read_text(encoding="utf-8").splitlines():
         inflected, base = line.split()[:2]
-        if base.replace("_", " ") in lemmas:
+        if base.replace("_", " ") in lemmas.keys() | people:
             exceptions[inflected.replace("_", " ")] = base.replace("_", " ")
     zh: dict[str, list[str]] = defaultdict(list)
     by_lemma: dict[str, list[tuple[int, int, int, str]]] = defaultdict(list)
+    zh_people: set[str] = set()
+    nouns -= read_index(wordnet / "index.adj")
     frequency = jieba_frequencies()
     for heads, glosses in read_cedict(cedict):
+        first = next((n for g in glosses if (n := noun_gloss(g, nouns, exceptions))), None)
+        if first in people:
+            zh_people.update(heads)
         for position, gloss in enumerate(glosses):
             cleaned = clean_gloss(gloss)
             english = resolve(cleaned, lemmas, exceptions) if cleaned else None
@@ -224,7 +166,15 @@ def build(wordnet: Path, cedict: Path, max_updown: int) -> dict[str, object]:
         "exceptions": dict(sorted(exceptions.items())),
         "zh": dict(sorted(zh.items())),
         "zh_names": zh_names,
+        "people": sorted(people),
+        "zh_people": sorted(zh_people),
     }
+
+
+def noun_gloss(gloss: str, nouns: set[str], exceptions: dict[str, str]) -> str | None:
+    """A CEDICT gloss as a WordNet noun lemma, or None."""
+    cleaned = clean_gloss(gloss)
+    return resolve(cleaned, nouns, exceptions) if cleaned else None
 
 
 def chinese_names(

@@ -25,10 +25,13 @@ from loupe.search.attributes import (
     GRAMS_FIELD,
     OBJECTS_FIELD,
     PEOPLE_FIELD,
+    PEOPLE_LABEL,
     TEXT_COUNT_FIELD,
     TEXT_WORDS,
+    QueryAttributes,
     query_attributes,
 )
+from loupe.search.concepts.lexicon import Lexicon
 from loupe.search.dedupe import Group, fold
 from loupe.search.index.base import Filter, Hit, Range, Search
 from loupe.search.index.python_filters import matches
@@ -91,13 +94,29 @@ def _segments(run: str) -> list[str]:
 
 
 def warm() -> None:
-    """Load jieba's dictionary now (~1 s; shared with the concept route's lexicon), at
-    start-up: the first Chinese query of a server stalled ~1.4 s loading it (py-spy, during
-    a bulk job)."""
+    """Load jieba's dictionary (~1 s) and the shared lexicon (~0.4 s) now, at start-up: the
+    first Chinese query of a server stalled ~1.4 s loading jieba (py-spy, during a bulk job)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     jieba.dt.initialize()
+    Lexicon.shared()
+
+
+def objects_named(query: str, attributes: QueryAttributes) -> list[str]:
+    """The object labels ``query`` names (its ``attributes``), with "person" also where the
+    words that name a kind of person ("astronaut", "a doctor", 宇航员: ``Lexicon.person_words``,
+    from WordNet and CC-CEDICT) make at least half of its content words: "astronauts on the
+    moon" asks for people, "git rebase onto another branch" (a git is a person) does not. The
+    attribute tables' own person words (person, man, woman, child...) count wherever they are."""
+    objects = attributes.objects
+    if PEOPLE_LABEL in objects:
+        return objects
+    lexicon = Lexicon.shared()
+    named = sum(len(word.split()) for word in lexicon.person_words(query))
+    if named and 2 * named >= len(lexicon.content_words(query)):
+        objects = [*objects, PEOPLE_LABEL]
+    return objects
 
 
 def _asks_for_text(query: str) -> str | None:
@@ -124,8 +143,8 @@ def plan(query: str) -> list[Evidence]:
         flt = Filter(ranges={TEXT_COUNT_FIELD: Range(gte=1)})
         found.append(Evidence("writing", asks_text, flt, WRITING_WEIGHT))
     attributes = query_attributes(query)
-    for label in attributes.objects:
-        if label == "person":
+    for label in objects_named(query, attributes):
+        if label == PEOPLE_LABEL:
             flt = Filter(ranges={PEOPLE_FIELD: Range(gte=1)})
         else:
             flt = Filter(all_of={OBJECTS_FIELD: [label]})

@@ -90,6 +90,8 @@ QUERIES: dict[str, dict[str, set[str]]] = {
         "a red motorcycle": {"motorcycle", "sign-plate"},
         "people": {"astronaut", "camera"},
         "an orange flower": {"flower", "sign-no-smoking"},
+        "an astronaut": {"astronaut"},
+        "a photographer": {"camera"},
     },
     "comp-zh": {
         "一个女人": {"astronaut"},
@@ -98,6 +100,8 @@ QUERIES: dict[str, dict[str, set[str]]] = {
         "黑白的咖啡": {"coffee-bw"},
         "红色的摩托车": {"motorcycle", "sign-plate"},
         "人们": {"astronaut", "camera"},
+        "宇航员": {"astronaut"},
+        "摄影师": {"camera"},
     },
 }
 

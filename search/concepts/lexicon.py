@@ -9,6 +9,9 @@ its English lemmas; an unknown segment that starts with a numeral and a measure 
 looked up without them; any other unknown segment is searched for the longest known words of
 two or more characters inside it.
 Function words of either language (a small closed list) never become concepts.
+
+``person_words`` finds the words that name a kind of person ("astronaut", "doctors", 宇航员),
+from the bridge's ``people`` and ``zh_people`` (see ``scripts/build_concepts.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import gzip
 import json
 import re
 import threading
+from collections.abc import Container
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -54,12 +58,27 @@ ZH_MEASURES = frozenset(
 )
 
 
+_SHARED: Lexicon | None = None  # Lexicon.shared()
+_SHARED_LOCK = threading.Lock()
+
+
 def _function_word(segment: str) -> bool:
     """A segment of function characters only (一只), or a numeral and measure words (一匹)."""
     if all(c in ZH_STOP for c in segment):
         return True
     quantity = ZH_NUMERALS | ZH_MEASURES | ZH_STOP
     return segment[0] in ZH_NUMERALS and all(c in quantity for c in segment[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class _Either:
+    """Membership in either of two collections."""
+
+    first: Container[str]
+    second: Container[str]
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.first or item in self.second
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +102,8 @@ class Lexicon:
         self.exceptions: dict[str, str] = data["exceptions"]
         self.zh: dict[str, list[str]] = data["zh"]
         self.zh_names: list[list[str]] = data["zh_names"]
+        self.people: frozenset[str] = frozenset(data["people"])
+        self.zh_people: frozenset[str] = frozenset(data["zh_people"])
         self._jieba_cache = jieba_cache
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -92,10 +113,22 @@ class Lexicon:
         blob = resources.files("loupe.search").joinpath(DATA_FILE).read_bytes()
         return cls(json.loads(gzip.decompress(blob)), jieba_cache=jieba_cache)
 
+    @classmethod
+    def shared(cls, *, jieba_cache: Path | None = None) -> Lexicon:
+        """The process's one shipped lexicon (~18 MB), loaded on first use; the concept route
+        and the person evidence both read it. ``jieba_cache``: the first caller's counts."""
+        global _SHARED
+        with _SHARED_LOCK:
+            if _SHARED is None:
+                _SHARED = cls.shipped(jieba_cache=jieba_cache)
+            return _SHARED
+
     # -- English ---------------------------------------------------------------------------
-    def lemma_of(self, phrase: str) -> str | None:
-        """``phrase`` as a known noun lemma (itself, or with its last word made singular)."""
-        if phrase in self.lemmas:
+    def lemma_of(self, phrase: str, known: Container[str] | None = None) -> str | None:
+        """``phrase`` as a noun lemma of ``known`` (default: those that name concepts): itself,
+        or with its last word made singular."""
+        known = self.lemmas if known is None else known
+        if phrase in known:
             return phrase
         head, _, last = phrase.rpartition(" ")
         bases = [self.exceptions[last]] if last in self.exceptions else []
@@ -104,18 +137,20 @@ class Lexicon:
         ]
         for base in bases:
             candidate = f"{head} {base}".strip()
-            if candidate in self.lemmas:
+            if candidate in known:
                 return candidate
         return None
 
-    def english_terms(self, text: str) -> list[Term]:
+    def english_terms(self, text: str, known: Container[str] | None = None) -> list[Term]:
+        """The runs of ``text``'s words that are lemmas of ``known`` (default: those that name
+        concepts), the longest first, left to right."""
         words = _WORD.findall(text.lower().replace("_", " "))
         terms: list[Term] = []
         i = 0
         while i < len(words):
             for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
                 phrase = " ".join(words[i : i + n])
-                lemma = None if n == 1 and phrase in EN_STOP else self._phrase(phrase)
+                lemma = None if n == 1 and phrase in EN_STOP else self._phrase(phrase, known)
                 if lemma is not None:
                     terms.append(Term(phrase, (lemma,)))
                     i += n
@@ -124,10 +159,10 @@ class Lexicon:
                 i += 1
         return terms
 
-    def _phrase(self, phrase: str) -> str | None:
-        found = self.lemma_of(phrase)
+    def _phrase(self, phrase: str, known: Container[str] | None) -> str | None:
+        found = self.lemma_of(phrase, known)
         if found is None and "-" in phrase:
-            found = self.lemma_of(phrase.replace("-", " "))
+            found = self.lemma_of(phrase.replace("-", " "), known)
         return found
 
     # -- Chinese ---------------------------------------------------------------------------
@@ -199,6 +234,21 @@ class Lexicon:
         latin, segments = self._split(text) if _CJK.search(text) else (text, [])
         english = [w for w in _WORD.findall(latin.lower().replace("_", " ")) if w not in EN_STOP]
         return english + [s for s in segments if not _function_word(s)]
+
+    def person_words(self, text: str) -> list[str]:
+        """The words of ``text`` that name a kind of person: English runs whose lemma is one of
+        ``people`` (the longest run wins, over the lemmas that name concepts too: a "German
+        shepherd" is a dog, a "coffee maker" a machine), Chinese segments among ``zh_people``
+        (一位医生: 医生)."""
+        english = self.english_terms(text, _Either(self.lemmas, self.people))
+        found = [t.text for t in english if t.lemmas[0] in self.people]
+        if _CJK.search(text):
+            for segment in self._split(text)[1]:
+                if len(segment) > 2 and segment[0] in ZH_NUMERALS and segment[1] in ZH_MEASURES:
+                    segment = segment[2:]
+                if segment in self.zh_people:
+                    found.append(segment)
+        return found
 
     def terms(self, text: str) -> list[Term]:
         """Concept-naming words of ``text``: English runs, then Chinese runs."""

@@ -147,7 +147,7 @@ class BundledEncoder:
         if route is None:
             with self._lock:
                 if self._route is None:
-                    lexicon = Lexicon.shipped(jieba_cache=self._cache_dir / "jieba")
+                    lexicon = Lexicon.shared(jieba_cache=self._cache_dir / "jieba")
                     self._route = ConceptRoute(lexicon)
                 route = self._route
         return route

@@ -191,6 +191,10 @@ def test_people_and_colours_named_in_a_query_are_evidence(
     people = _search(client, "a woman")
     assert people[0]["id"] == ids["astronaut"]
     assert people[0]["seen"] == [{"kind": "object", "value": "person", "detail": None}]
+    for query in ("an astronaut", "宇航员"):  # not in the attribute tables: WordNet, CC-CEDICT
+        found = _search(client, query)
+        assert found[0]["id"] == ids["astronaut"], query
+        assert {"kind": "object", "value": "person", "detail": None} in found[0]["seen"]
     blue = _search(client, "something blue")
     assert blue[0]["id"] == ids["blue"]
     assert {"kind": "colour", "value": "blue", "detail": None} in blue[0]["seen"]

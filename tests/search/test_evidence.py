@@ -45,6 +45,24 @@ def test_plan_finds_words_to_read_objects_colours_and_light() -> None:
     assert ("object", "person") in {(e.kind, e.value) for e in plan("two women")}
 
 
+@pytest.mark.parametrize(
+    "query", ["an astronaut", "astronauts on the moon", "a photo of a firefighter", "宇航员"]
+)
+def test_a_word_for_a_kind_of_person_asks_for_people(query: str) -> None:
+    evidence = [e for e in plan(query) if e.kind == "object"]
+    assert [e.value for e in evidence] == ["person"]
+    assert evidence[0].flt.ranges["enrich.people"].gte == 1
+
+
+@pytest.mark.parametrize(
+    "query", ["a tiger", "git rebase onto another branch", "plarg snoot vrim", "一只猫"]
+)
+def test_a_person_word_that_is_a_small_part_of_a_query_or_not_a_person_asks_nothing(
+    query: str,
+) -> None:
+    assert not [e for e in plan(query) if e.kind == "object"]
+
+
 def test_fuse_lifts_hits_holding_evidence_by_their_weights() -> None:
     evidence = plan("a woman by the EXIT")
     dense = [
