@@ -26,6 +26,7 @@ from loupe.api.commands.bench_options import (
     redis_url,
 )
 from loupe.api.commands.bench_serving import load_command, serve_command
+from loupe.search.errors import LoupeError
 
 
 @click.group("bench")
@@ -163,15 +164,27 @@ def search_command(
     show_default=True,
     help="Fashion-MNIST and Animal-MNIST images per class in the larger collection.",
 )
+@click.option(
+    "--enrichers",
+    default="",
+    show_default=True,
+    help="Enrichers run on each photo as ingest would (e.g. ocr,faces,colour; LOUPE_ENRICHERS's "
+    "default), so their evidence is judged too; empty: the vectors alone.",
+)
 @OUT
-def relevance_command(per_class: int, out: Path | None) -> None:
+def relevance_command(per_class: int, enrichers: str, out: Path | None) -> None:
     """no_good_match false alarms on answered queries and catches on nonsense; match precision."""
     from loupe.bench.evaluation.relevance import RelevanceParams, run_relevance
     from loupe.search.encoders import make_encoder
 
     settings = bench_settings()
     encoder = make_encoder(settings.model, device=settings.device)
-    publish(run_relevance(encoder, RelevanceParams(per_class=per_class)), out)
+    names = tuple(n.strip() for n in enrichers.split(",") if n.strip())
+    try:
+        report = run_relevance(encoder, RelevanceParams(per_class=per_class, enrichers=names))
+    except LoupeError as error:  # an unknown enricher
+        raise click.ClickException(error.message) from error
+    publish(report, out)
 
 
 @command.command("browse")

@@ -29,10 +29,12 @@ from PIL import Image
 from loupe.bench.evaluation.concept_set import CATEGORIES, FOLDERS, SUBJECTS, subject_of
 from loupe.bench.evaluation.datasets import DatasetUnavailable
 from loupe.bench.evaluation.gcompris import INSTALL_HINT, RCC_DIR, photos
+from loupe.bench.evaluation.ingested import eval_index, ingested
+from loupe.ingest.enrich.runner import Enrichers
 from loupe.search.concepts import ConceptRoute, RouteParams
 from loupe.search.encoders.base import Encoder, TextRole, Vectors
 from loupe.search.fusion import concept_score, route_of
-from loupe.search.index.base import CONCEPTS, SEMANTIC, VISUAL, Point, SparseVector
+from loupe.search.index.base import SEMANTIC
 from loupe.search.index.memory_store import NumpyIndex
 from loupe.search.query import SearchQuery
 from loupe.search.service import SearchService
@@ -106,26 +108,14 @@ def point_id(i: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"loupe-concept-eval-{i}"))
 
 
-def fill(encoder: Encoder, photos_: Sequence[Photo], batch: int = 32) -> NumpyIndex:
-    index = NumpyIndex()
-    index.create_collection(
-        "eval", model_id=encoder.model_id, dim=encoder.dim, visual_dim=encoder.visual_dim
-    )
-    index.set_alias("loupe", "eval")
-    for start in range(0, len(photos_), batch):
-        chunk = photos_[start : start + batch]
-        vectors = encoder.encode_images([p.image for p in chunk])
-        points = []
-        for row, _ in enumerate(chunk):
-            named = {SEMANTIC: vectors.semantic[row]}
-            if vectors.visual is not None:
-                named[VISUAL] = vectors.visual[row]
-            sparse = {}
-            if vectors.concepts is not None:
-                sparse[CONCEPTS] = SparseVector.of(vectors.concepts[row])
-            points.append(Point(point_id(start + row), named, {"modality": "image"}, sparse))
-        index.upsert("eval", points)
-    return index
+def fill(
+    encoder: Encoder, photos_: Sequence[Photo], enrichers: Enrichers | None = None
+) -> NumpyIndex:
+    """The photos as ingest stores them (``ingested``), in an exact in-memory index."""
+    ids = [point_id(i) for i in range(len(photos_))]
+    payloads = [{"modality": "image"} for _ in photos_]
+    made = ingested(encoder, [p.image for p in photos_], ids, payloads, enrichers)
+    return eval_index(made, encoder)
 
 
 def run_service(

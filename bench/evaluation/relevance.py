@@ -21,6 +21,7 @@ from loupe.bench.evaluation.relevance_cases import Case, collections
 from loupe.bench.evaluation.relevance_pictures import PictureTally, judge_pictures
 from loupe.bench.evaluation.relevance_queries import held_out, language
 from loupe.bench.report import Report
+from loupe.ingest.enrich.runner import build_enrichers
 from loupe.search.encoders.base import Encoder
 from loupe.search.query import SearchQuery
 from loupe.search.service import SearchService
@@ -32,6 +33,7 @@ SPLITS = ("tune", "held")
 @dataclass(frozen=True, slots=True)
 class RelevanceParams:
     per_class: int = 10  # MNIST images per class in the larger collection
+    enrichers: tuple[str, ...] = ()  # run on each photo as ingest would (none: vectors alone)
 
 
 @dataclass(slots=True)
@@ -120,7 +122,8 @@ def run_relevance(encoder: Encoder, params: RelevanceParams) -> Report:
     encoder.load()
     report = Report("relevance", asdict(params))
     pooled: dict[tuple[str, str], Tally] = defaultdict(Tally)
-    for collection in collections(encoder, per_class=params.per_class):
+    enrichers = build_enrichers(params.enrichers) if params.enrichers else None
+    for collection in collections(encoder, per_class=params.per_class, enrichers=enrichers):
         service = SearchService(
             collection.index,
             encoder,

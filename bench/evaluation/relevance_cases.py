@@ -30,9 +30,11 @@ from loupe.bench.evaluation.datasets import (
     load_fashion_mnist,
     load_samples,
 )
+from loupe.bench.evaluation.ingested import eval_index, ingested
 from loupe.bench.evaluation.relevance_queries import nonsense, right_answers
+from loupe.ingest.enrich.runner import Enrichers
 from loupe.search.encoders.base import Encoder
-from loupe.search.index.base import CONCEPTS, SEMANTIC, VISUAL, Point, SparseVector
+from loupe.search.index.base import Point
 from loupe.search.index.memory_store import NumpyIndex
 
 
@@ -53,32 +55,18 @@ class Collection:
     foreign: list[Image.Image]
 
 
-def _points(sets: dict[str, EvalDataset], encoder: Encoder) -> list[Point]:
+def _points(
+    sets: dict[str, EvalDataset], encoder: Encoder, enrichers: Enrichers | None
+) -> list[Point]:
     points = []
     for name, dataset in sets.items():
-        vectors = encoder.encode_images(dataset.images)
-        for row, label in enumerate(dataset.labels):
-            named = {SEMANTIC: vectors.semantic[row]}
-            if vectors.visual is not None:
-                named[VISUAL] = vectors.visual[row]
-            sparse = {}
-            if vectors.concepts is not None:
-                sparse[CONCEPTS] = SparseVector.of(vectors.concepts[row])
-            pid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}/{row}"))
-            points.append(
-                Point(pid, named, {"modality": "image", "label": f"{name}:{label}"}, sparse)
-            )
+        ids = [
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}/{row}"))
+            for row in range(len(dataset.labels))
+        ]
+        payloads = [{"modality": "image", "label": f"{name}:{label}"} for label in dataset.labels]
+        points += ingested(encoder, dataset.images, ids, payloads, enrichers)
     return points
-
-
-def _index(points: list[Point], encoder: Encoder) -> NumpyIndex:
-    index = NumpyIndex()
-    index.create_collection(
-        "eval", model_id=encoder.model_id, dim=encoder.dim, visual_dim=encoder.visual_dim
-    )
-    index.upsert("eval", points)
-    index.set_alias("loupe", "eval")
-    return index
 
 
 def _with_nonsense(real: dict[str, frozenset[str]]) -> list[Case]:
@@ -101,22 +89,25 @@ def _gcompris() -> list[concepts.Photo]:
         return []
 
 
-def collections(encoder: Encoder, *, per_class: int) -> Iterator[Collection]:
-    """``samples``, ``samples+mnist`` and (when installed) ``gcompris``, one at a time."""
+def collections(
+    encoder: Encoder, *, per_class: int, enrichers: Enrichers | None = None
+) -> Iterator[Collection]:
+    """``samples``, ``samples+mnist`` and (when installed) ``gcompris``, one at a time; with
+    ``enrichers``, their fields in each point's payload, as ingest stores them."""
     photos = _gcompris()
     unlike = [p.image for p in photos if "animal" not in p.categories]
-    base = _points({"samples": load_samples()}, encoder)
+    base = _points({"samples": load_samples()}, encoder, enrichers)
     labels = {p.id: str(p.payload["label"]) for p in base}
     yield Collection(
-        "samples", _index(base, encoder), _labelled(base, with_mnist=False), 19, labels, unlike
+        "samples", eval_index(base, encoder), _labelled(base, with_mnist=False), 19, labels, unlike
     )
     fashion = load_fashion_mnist(per_class=per_class)
     mnist = {"fashion": fashion, "animal": load_animal_mnist(per_class=per_class)}
-    both = base + _points(mnist, encoder)
+    both = base + _points(mnist, encoder, enrichers)
     labels = {p.id: str(p.payload["label"]) for p in both}
     yield Collection(
         "samples+mnist",
-        _index(both, encoder),
+        eval_index(both, encoder),
         _labelled(both, with_mnist=True),
         len(both),
         labels,
@@ -124,7 +115,7 @@ def collections(encoder: Encoder, *, per_class: int) -> Iterator[Collection]:
     )
     if not photos:
         return
-    index = concepts.fill(encoder, photos)
+    index = concepts.fill(encoder, photos, enrichers)
     real: dict[str, frozenset[str]] = {}
     for query in concepts.queries(photos):
         right = frozenset(concepts.point_id(i) for i in query.relevant)

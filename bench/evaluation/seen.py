@@ -24,12 +24,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from loupe.bench.evaluation.ingested import eval_index, ingested
 from loupe.bench.evaluation.samples import load_sample, sample_labels
-from loupe.ingest.embedding import read_text_vectors, with_read_text
 from loupe.ingest.enrich.runner import Enrichers
 from loupe.search.encoders.base import Encoder
-from loupe.search.index.base import CONCEPTS, SEMANTIC, VISUAL, Point, SparseVector
-from loupe.search.index.memory_store import NumpyIndex
+from loupe.search.index.base import Point
 from loupe.search.query import SearchQuery
 from loupe.search.service import SearchService
 
@@ -153,37 +152,21 @@ class SeenReport:
 def points(
     images: dict[str, Image.Image], encoder: Encoder, enrichers: Enrichers | None
 ) -> list[Point]:
-    """Points as ingest makes them: the encoder's vectors and concepts (sparse ``concepts``,
-    so the concept route is measured too); with ``enrichers``, their fields in the payload and
-    the text read mixed into the semantic vector (``ingest.embedding.with_read_text``)."""
+    """Points as ingest makes them (``ingested``), one per label, so that the concept route and
+    (with ``enrichers``) what they saw are measured too."""
     labels = list(images)
-    vectors = encoder.encode_images([images[label] for label in labels])
-    seen = {label: enrichers.run(images[label]) for label in labels} if enrichers else {}
-    read = read_text_vectors(encoder, {k: str(v.get("text") or "") for k, v in seen.items()})
-    made = []
-    for row, label in enumerate(labels):
-        named = {SEMANTIC: with_read_text(vectors.semantic[row], read.get(label))}
-        if vectors.visual is not None:
-            named[VISUAL] = vectors.visual[row]
-        payload: dict[str, object] = {"modality": "image", "label": label}
-        if enrichers:
-            payload["enrich"] = seen[label]
-        sparse = {}
-        if vectors.concepts is not None:
-            sparse[CONCEPTS] = SparseVector.of(vectors.concepts[row])
-        made.append(Point(str(uuid.uuid5(uuid.NAMESPACE_URL, label)), named, payload, sparse))
-    return made
+    return ingested(
+        encoder,
+        [images[label] for label in labels],
+        [str(uuid.uuid5(uuid.NAMESPACE_URL, label)) for label in labels],
+        [{"modality": "image", "label": label} for label in labels],
+        enrichers,
+    )
 
 
 def _service(points: list[Point], encoder: Encoder, *, evidence: bool) -> SearchService:
-    index = NumpyIndex()
-    index.create_collection(
-        "eval", model_id=encoder.model_id, dim=encoder.dim, visual_dim=encoder.visual_dim
-    )
-    index.upsert("eval", points)
-    index.set_alias("loupe", "eval")
     return SearchService(
-        index,
+        eval_index(points, encoder),
         encoder,
         alias="loupe",
         cache_size=0,
