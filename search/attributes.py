@@ -18,12 +18,16 @@ GRAMS_FIELD = "enrich.text_grams"
 PEOPLE_FIELD = "enrich.people"
 TEXT_COUNT_FIELD = "enrich.text_count"
 
-# words that ask for an image with writing in it, whatever it says
+# words that ask for an image with writing in it, whatever it says ("writing" and "written"
+# name the act as often: "a pencil for writing")
 TEXT_WORDS = (
-    "sign", "signs", "signboard", "text", "writing", "written", "words", "letters", "lettering",
-    "label", "poster", "banner", "plate", "menu", "caption", "notice", "billboard",
-    "招牌", "牌子", "路牌", "标志", "标牌", "文字", "字", "海报", "横幅", "车牌", "菜单", "告示",
+    "sign", "signs", "signboard", "text", "handwriting", "handwritten", "words", "letters",
+    "lettering", "label", "poster", "banner", "plate", "menu", "caption", "notice", "billboard",
+    "招牌", "牌子", "路牌", "标志", "标牌", "文字", "手写", "海报", "横幅", "车牌", "菜单", "告示",
 )  # fmt: skip
+# one-character Chinese words that ask for writing only as a word of their own (写着字的牌子),
+# not inside another (金字塔 a pyramid, 字符串 a string, 写字 to write)
+TEXT_CHARACTERS = ("字",)
 
 # COCO's 80 object classes (TF Object Detection API ids) → English, Chinese
 COCO: dict[int, tuple[str, str]] = {

@@ -15,12 +15,15 @@ from loupe.search.evidence import (
     fuse,
     gather,
     plan,
+    promote,
     searches,
 )
 from loupe.search.index.base import SEMANTIC, Hit, Point
 from loupe.search.index.memory_store import NumpyIndex
+from loupe.search.matching import Judged
 from loupe.search.paging import PageRequest, fetch_page
 from loupe.search.query import Seen
+from loupe.search.relevance import Match
 from loupe.search.text_grams import index_grams
 
 
@@ -130,3 +133,50 @@ def test_gather_keeps_the_dense_groups_when_nothing_holds_evidence() -> None:
     assert held == {} and same == groups and same[0] is groups[0] and hits == dense
     *_, lifted, held = run("the EXIT")
     assert list(held) == [ids[2]] and lifted[0].leader.id == ids[2]
+
+
+def test_what_a_photo_shows_makes_a_match_a_colour_or_night_only_lifts_it() -> None:
+    """Text read, writing asked for, objects and people make a hit a weak match; a colour or
+    night alone does not (half a library is "red")."""
+    held_by = {
+        "text": Seen("text", "exit", "EXIT 4"),
+        "writing": Seen("writing", "sign", "OPEN"),
+        "object": Seen("object", "person", None),
+        "colour": Seen("colour", "red", None),
+        "light": Seen("light", "night", None),
+        "judged": None,
+    }
+    groups = [Group(_hit(name, 0.9 - i / 100)) for i, name in enumerate(held_by)]
+    judged = Judged(groups, {g.leader.id: Match.NONE for g in groups}, total=0, capped=False)
+    judged.matches["judged"] = Match.STRONG
+    held = {name: [seen] for name, seen in held_by.items() if seen is not None}
+    promoted = promote(judged, groups, held)
+    weak = {"text", "writing", "object"}
+    assert promoted.matches == {
+        **{name: Match.WEAK for name in weak},
+        "colour": Match.NONE,
+        "light": Match.NONE,
+        "judged": Match.STRONG,
+    }
+    assert [g.leader.id for g in promoted.groups][:4] == ["text", "writing", "object", "judged"]
+    assert promoted.total == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "word"),
+    [
+        ("写着字的牌子", "牌子"),
+        ("有字的墙", "字"),
+        ("手写字", "手写"),
+        ("handwriting", "handwriting"),
+        ("金字塔", None),  # a pyramid
+        ("字符串", None),  # a string
+        ("写字用的铅笔", None),  # a pencil to write with
+        ("a pencil for writing", None),
+    ],
+)
+def test_a_query_asks_for_writing_by_a_word_not_by_a_character_inside_one(
+    query: str, word: str | None
+) -> None:
+    asked = [e.value for e in plan(query) if e.kind == "writing"]
+    assert asked == ([word] if word else [])
