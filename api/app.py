@@ -20,7 +20,7 @@ from loupe.api.settings import Settings
 from loupe.api.watcher import AliasWatcher
 from loupe.ingest.service import IngestService
 from loupe.ingest.stores import Stores
-from loupe.search import evidence
+from loupe.search import evidence_plan
 from loupe.search.encoders import EncoderUnavailable
 from loupe.search.encoders.pool import EncoderPool
 from loupe.search.errors import LoupeError
@@ -80,7 +80,7 @@ def create_app(
         stores.live_encoder.load()
         search.embed_query_text("a photo")  # the first user query pays nothing
         search.calibrator.warm(stores.live_encoder)
-        evidence.warm()
+        evidence_plan.warm()
         search.calibrator.reference(search.collection, stores.live_encoder)
         app.state.watcher = AliasWatcher(ingest, search)
         if freeze_heap:

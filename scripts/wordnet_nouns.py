@@ -8,6 +8,8 @@ from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loupe.search.concepts.lexicon import DETACH
+
 
 @dataclass(slots=True)
 class Synset:
@@ -117,16 +119,7 @@ def resolve(phrase: str, lemmas: Container[str], exceptions: dict[str, str]) -> 
 def singulars(word: str, exceptions: dict[str, str]) -> list[str]:
     """WordNet's noun morphology: the exception list, then its detachment rules."""
     out = [exceptions[word]] if word in exceptions else []
-    for suffix, ending in (
-        ("ses", "s"),
-        ("xes", "x"),
-        ("zes", "z"),
-        ("ches", "ch"),
-        ("shes", "sh"),
-        ("men", "man"),
-        ("ies", "y"),
-        ("s", ""),
-    ):
+    for suffix, ending in DETACH:  # the query side's rules (search/concepts/lexicon.py)
         if word.endswith(suffix) and len(word) > len(suffix):
             out.append(word[: -len(suffix)] + ending)
     return out

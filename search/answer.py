@@ -21,8 +21,9 @@ from loupe.search.calibration import Calibrator, Match
 from loupe.search.concepts import ConceptRoute
 from loupe.search.encoders.base import Encoder
 from loupe.search.errors import NotFound
-from loupe.search.evidence import Evidence, gather, promote
+from loupe.search.evidence import gather, promote
 from loupe.search.evidence import searches as evidence_searches
+from loupe.search.evidence_plan import Evidence
 from loupe.search.fusion import concept_evidence, why
 from loupe.search.index.base import SEMANTIC, TENANT_FIELD, VectorIndex
 from loupe.search.matching import judge

@@ -39,7 +39,7 @@ from loupe.search.calibration import MARGIN, TEXT, Calibrator
 from loupe.search.dedupe import DEFAULT_TEXT_THRESHOLD, DEFAULT_THRESHOLD, Group
 from loupe.search.encoders.base import Encoder
 from loupe.search.encoders.text_batcher import TextBatcher
-from loupe.search.evidence import plan as plan_evidence
+from loupe.search.evidence_plan import plan as plan_evidence
 from loupe.search.fusion import DEFAULT_WEIGHT, query_concepts, route_of
 from loupe.search.index.base import (
     SEMANTIC,

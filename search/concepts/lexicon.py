@@ -32,7 +32,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # A run of Chinese with Latin letters glued before it: CC-CEDICT has T恤 (T-shirt), X光 (X-ray)
 _MIXED = re.compile(r"[A-Za-z]*[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_DETACH = (
+DETACH = (  # WordNet's noun detachment rules (morph(7WN)): suffix, ending
     ("ses", "s"),
     ("xes", "x"),
     ("zes", "z"),
@@ -132,9 +132,7 @@ class Lexicon:
             return phrase
         head, _, last = phrase.rpartition(" ")
         bases = [self.exceptions[last]] if last in self.exceptions else []
-        bases += [
-            last[: -len(s)] + e for s, e in _DETACH if last.endswith(s) and len(last) > len(s)
-        ]
+        bases += [last[: -len(s)] + e for s, e in DETACH if last.endswith(s) and len(last) > len(s)]
         for base in bases:
             candidate = f"{head} {base}".strip()
             if candidate in known:

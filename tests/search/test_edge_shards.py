@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import qdrant_edge as qe
 
-from loupe.search.evidence import plan
+from loupe.search.evidence_plan import plan
 from loupe.search.index import SEMANTIC, Filter, Point
 from loupe.search.index.base import BOOL_FIELDS, Range
 from loupe.search.index.edge_layers import read_layers

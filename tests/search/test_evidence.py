@@ -1,4 +1,5 @@
-"""Planning a query's evidence and fusing it into a ranking (payloads as ingest writes them)."""
+"""Planning a query's evidence (``evidence_plan``) and fusing it into a ranking (``evidence``;
+payloads as ingest writes them)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,8 @@ import numpy as np
 import pytest
 
 from loupe.search.dedupe import Group
-from loupe.search.evidence import (
-    OBJECT_WEIGHT,
-    TEXT_WEIGHT,
-    WRITING_WEIGHT,
-    fuse,
-    gather,
-    plan,
-    promote,
-    searches,
-)
+from loupe.search.evidence import fuse, gather, promote, searches
+from loupe.search.evidence_plan import OBJECT_WEIGHT, TEXT_WEIGHT, WRITING_WEIGHT, plan
 from loupe.search.index.base import SEMANTIC, Hit, Point
 from loupe.search.index.memory_store import NumpyIndex
 from loupe.search.matching import Judged
