@@ -33,6 +33,7 @@ from loupe.search.index.edge_layers import (
     remove_strays,
     write_layers,
 )
+from loupe.search.index.edge_memo import VectorMemo
 from loupe.search.index.edge_reads import LayerReads
 from loupe.search.index.edge_shards import create_shard, load_shard, point_count, tail_config
 from loupe.search.index.stamp import Stamp
@@ -82,6 +83,7 @@ class EdgeCollection(LayerReads):
         # Hosted bases made before some payload index existed: the next build adds it (``due``).
         self._stale = {n for n, host in self.hosts.items() if host.missing_indexes()}
         self._counts = LayerCounts()
+        self._memo = VectorMemo()
         self._process: BaseProcess | None = None
         self._applied: dict[str, set[str]] = {}  # the running build's tombstones, by input
         self._not_before = 0.0
@@ -125,11 +127,13 @@ class EdgeCollection(LayerReads):
         self._remove_from_bases(ids)
         self.shards[self.layers.tail].update(qe.UpdateOperation.upsert_points(points))
         self._counts.written(self.layers.tail)
+        self._memo.forget(self.layers.tail, ids)
 
     def delete(self, ids: list[str]) -> None:
         self._remove_from_bases(ids)
         _delete(self.shards[self.layers.tail], ids)
         self._counts.written(self.layers.tail)
+        self._memo.forget(self.layers.tail, ids)
 
     # -- builds ----------------------------------------------------------------------------
 

@@ -41,9 +41,12 @@ class ShardReader:
             answers = self.shard.query_batch(qe.QueryBatchRequest(requests))
         return [columns(points, [float(p.score) for p in points]) for points in answers]
 
-    def retrieve(self, ids: list[str], with_vectors: bool | list[str]) -> Columns:
+    def retrieve(
+        self, ids: list[str], with_vectors: bool | list[str], *, with_payload: bool = True
+    ) -> Columns:
+        """The points among ``ids``; without ``with_payload``, their payloads are empty."""
         wanted: list[qe.PointId] = list(ids)
-        records = self.shard.retrieve(wanted, with_payload=True, with_vector=with_vectors)
+        records = self.shard.retrieve(wanted, with_payload=with_payload, with_vector=with_vectors)
         return columns(records, [0.0] * len(records))
 
     def count(self, flt: Filter | None) -> int:
