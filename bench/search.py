@@ -82,8 +82,11 @@ def run_search(base: Settings, params: SearchParams, *, pool: EncoderPool) -> Re
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="loupe-bench-search-"))
         for size in params.sizes:
             estimate = None if optimize_rate is None else optimize_rate * size * 1.3
-            hnsw = estimate is None or estimate <= params.max_optimize_s
-            if not hnsw:
+            fits = estimate is None or estimate <= params.max_optimize_s
+            hnsw = params.max_optimize_s > 0 and fits
+            if not hnsw and params.max_optimize_s == 0:
+                report.notes.append(f"{label_of(size)}: HNSW skipped (--max-optimize-s 0)")
+            elif not hnsw:
                 report.notes.append(
                     f"{label_of(size)}: optimize() estimated at {estimate:.0f}s > "
                     f"{params.max_optimize_s:.0f}s: HNSW skipped, searches are exact"

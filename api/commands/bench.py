@@ -103,7 +103,9 @@ def ingest_command(
     type=click.FloatRange(min=0),
     default=600.0,
     show_default=True,
-    help="Skip HNSW at a size whose optimize() is estimated longer.",
+    help="Skip HNSW at a size whose optimize() is estimated longer; 0: at every size (the "
+    "collection stays in its tail, searched exactly, as a library under LOUPE_INDEX_BUILD_AFTER "
+    "points is).",
 )
 @click.option(
     "--crops",

@@ -133,6 +133,23 @@ def test_search_on_a_tiny_collection(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_search_of_a_collection_left_in_its_tail(tmp_path: Path) -> None:
+    """--max-optimize-s 0: no HNSW at any size, the collection is searched as a library under
+    LOUPE_INDEX_BUILD_AFTER points is, from its tail."""
+    args = ["search", "--sizes", "300", "--queries", "3", "--crops", "0", "--max-optimize-s", "0"]
+    report = run(args, tmp_path / "search.json")
+    assert "optimize_s" not in report["details"]["300"]
+    assert "300: HNSW skipped (--max-optimize-s 0)" in report["notes"]
+    assert report["metrics"]["300.recall"]["median"] == 1.0
+    assert report["metrics"]["300.http_cold"]["n"] == 3
+
+
+def test_relevance_refuses_an_unknown_enricher() -> None:
+    result = CliRunner().invoke(command, ["relevance", "--enrichers", "ocr,palmistry"])
+    assert result.exit_code != 0
+    assert "unknown enricher 'palmistry'" in result.output
+
+
 def test_load_with_a_bulk_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOUPE_SEARCH_CONCURRENCY", "1")  # the child server sheds at once
     args = ["load", "--clients", "4", "--seconds", "3", "--size", "200", "--with-bulk-job"]
