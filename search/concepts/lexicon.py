@@ -70,6 +70,11 @@ def _function_word(segment: str) -> bool:
     return segment[0] in ZH_NUMERALS and all(c in quantity for c in segment[1:])
 
 
+def _quantified(segment: str) -> bool:
+    """A numeral and a measure word glued before a noun by jieba (一朵花, 一位医生)."""
+    return len(segment) > 2 and segment[0] in ZH_NUMERALS and segment[1] in ZH_MEASURES
+
+
 @dataclass(frozen=True, slots=True)
 class _Either:
     """Membership in either of two collections."""
@@ -184,7 +189,7 @@ class Lexicon:
             return []
         if segment in self.zh:
             return [Term(segment, tuple(self.zh[segment]))]
-        if len(segment) > 2 and segment[0] in ZH_NUMERALS and segment[1] in ZH_MEASURES:
+        if _quantified(segment):
             return self._zh_words(segment[2:])
         found: list[Term] = []
         i = 0
@@ -242,10 +247,9 @@ class Lexicon:
         found = [t.text for t in english if t.lemmas[0] in self.people]
         if _CJK.search(text):
             for segment in self._split(text)[1]:
-                if len(segment) > 2 and segment[0] in ZH_NUMERALS and segment[1] in ZH_MEASURES:
-                    segment = segment[2:]
-                if segment in self.zh_people:
-                    found.append(segment)
+                word = segment[2:] if _quantified(segment) else segment
+                if word in self.zh_people:
+                    found.append(word)
         return found
 
     def terms(self, text: str) -> list[Term]:
